@@ -1,0 +1,55 @@
+# kpi_kit — `make help` lists the targets.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+CLIENT ?= data/clients/demo.yaml
+OUT    ?= reports
+
+.DEFAULT_GOAL := help
+
+help: ## Show this help
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml requirements.lock
+	$(PIP) install --quiet -c requirements.lock -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PIP) install --quiet -c requirements.lock -e ".[test]"
+	@touch $@
+
+install: $(VENV)/.installed ## Create .venv and install the kit
+install-test: $(VENV)/.installed-test ## Create .venv and install the kit with its test extras
+
+report: install ## Render every notebook for the demo client (CLIENT=path/to/client.yaml for another)
+	$(BIN)/kpi-kit run $(CLIENT) --out $(OUT)
+
+reports-all: install ## Render every client in data/clients/
+	$(BIN)/kpi-kit run data/clients --out $(OUT)
+
+test: install-test ## Run the unit tests, then nbval on the committed notebooks
+	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg notebooks
+	$(BIN)/ruff check kpi_kit tests notebooks
+
+lab: install ## Open the notebooks in JupyterLab
+	$(BIN)/jupyter lab notebooks
+
+demo-data: install ## Regenerate the demo client's data (same bytes every time)
+	$(BIN)/kpi-kit demo data/demo
+
+notebooks: install ## Re-execute the committed notebooks in place on the demo data (refresh outputs)
+	$(BIN)/python -m kpi_kit.refresh notebooks
+
+docs: install ## Regenerate docs/metrics.md from the metric catalogue
+	$(BIN)/kpi-kit docs
+
+clean: ## Remove reports and caches (keeps .venv)
+	rm -rf $(OUT) .pytest_cache .ruff_cache
+
+.PHONY: help install install-test report reports-all test lab demo-data notebooks docs clean

@@ -1,0 +1,85 @@
+"""``kpi-kit``: a thin command line over the library (no logic of its own)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .exceptions import KpiKitError
+
+
+def _fail(exc: Exception) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="kpi-kit")
+def main():
+    """Render B2B SaaS KPI reports from client data with the kit's notebooks."""
+
+
+@main.command()
+@click.argument("params", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False),
+              help="Output folder: <out>/<client>/<as_of>/")
+@click.option("--notebooks", default=None, help="Comma-separated notebooks (default: all), e.g. funnel,channel")
+@click.option("--no-progress", is_flag=True, help="Do not show the progress bar.")
+def run(params, out, notebooks, no_progress):
+    """Render every notebook for each client YAML in PARAMS (a folder = every YAML in it)."""
+    from .runner import run_batch
+
+    names = [n.strip() for n in notebooks.split(",") if n.strip()] if notebooks else None
+    result = run_batch(params, out, notebooks=names, progress=not no_progress)
+    click.echo(result.summary())
+    if result.failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("params", type=click.Path(exists=True, dir_okay=False))
+def validate(params):
+    """Check a client's parameters and data against the contract; print the data-quality notes."""
+    from .data import load_client
+    from .params import load_params
+
+    try:
+        data = load_client(load_params(params))
+    except KpiKitError as exc:
+        _fail(exc)
+    for stem, n in data.quality.rows_read.items():
+        click.echo(f"{stem:14s} {n:>10,d} rows")
+    notes = data.quality.table()
+    if len(notes):
+        click.echo("\n" + notes.to_string(index=False))
+    click.echo("\nvalid.")
+
+
+@main.command()
+@click.argument("out_dir", default="data/demo", type=click.Path(file_okay=False))
+@click.option("--seed", default=None, type=int, help="Random seed (default: the committed demo's).")
+def demo(out_dir, seed):
+    """(Re)generate the demo client's data into OUT_DIR (the same bytes every time)."""
+    from .demo import write_demo
+
+    kwargs = {} if seed is None else {"seed": seed}
+    write_demo(Path(out_dir), **kwargs)
+    click.echo(f"demo data written to {out_dir}")
+
+
+@main.command()
+@click.option("--out", default="docs/metrics.md", show_default=True, type=click.Path(dir_okay=False))
+def docs(out):
+    """Write the metric catalogue page generated from kpi_kit.catalogue."""
+    from .catalogue import catalogue_markdown
+
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(catalogue_markdown(), encoding="utf-8")
+    click.echo(f"wrote {out}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,193 @@
+"""The data contract (SPEC "Data contract") as one declarative table.
+
+Every check of a client's files is driven from :data:`CONTRACT`, so the docs, the
+loader and the importers read the same facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STAGE_COLUMNS = ("lead_at", "mql_at", "sal_at", "sql_at", "opportunity_at", "customer_at")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a contract file.
+
+    ``kind`` decides parsing and checks: ``id`` (non-empty text), ``text``,
+    ``date`` (ISO day; timestamps truncated), ``money`` and ``count`` (numbers
+    >= 0), ``probability`` (0..1), ``number`` (any real), ``months`` (integer >= 1).
+    """
+
+    name: str
+    kind: str
+    required: bool = False
+    unique: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    stem: str
+    columns: tuple[Column, ...]
+    description: str = ""
+    required: bool = False
+    channel_columns: tuple[str, ...] = field(default=())
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+def _c(name, kind, required=False, unique=False, description=""):
+    return Column(name, kind, required, unique, description)
+
+
+CONTRACT: dict[str, FileSpec] = {
+    f.stem: f
+    for f in (
+        FileSpec(
+            "contacts",
+            (
+                _c("contact_id", "id", True, True, "unique contact key"),
+                _c("created_at", "date", True, description="the contact's creation date"),
+                _c("channel", "text", True, description="raw source, mapped by channel_map"),
+                *(_c(s, "date", description=f"date the contact reached {s[:-3]}") for s in STAGE_COLUMNS),
+                _c("segment", "text"),
+                _c("account_id", "text"),
+                _c("self_reported_source", "text", description="'how did you hear about us'"),
+            ),
+            "one row per contact (lead, person) with the date of each funnel stage",
+            required=True,
+            channel_columns=("channel",),
+        ),
+        FileSpec(
+            "deals",
+            (
+                _c("deal_id", "id", True, True),
+                _c("created_at", "date", True),
+                _c("status", "text", True, description="open, won or lost"),
+                _c("amount", "money", True),
+                _c("closed_at", "date", description="required when won or lost"),
+                _c("contact_id", "text"),
+                _c("channel", "text"),
+                _c("probability", "probability", description="0..1, for open deals"),
+                _c("stage", "text"),
+            ),
+            "one row per deal (opportunity)",
+            channel_columns=("channel",),
+        ),
+        FileSpec(
+            "subscriptions",
+            (
+                _c("subscription_id", "id", True, True),
+                _c("customer_id", "id", True),
+                _c("start_date", "date", True),
+                _c("amount", "money", True, description="price per billing period"),
+                _c("billing_period_months", "months", True, description="1 monthly, 12 annual"),
+                _c("end_date", "date", description="empty = active"),
+                _c("discount", "money", description="per billing period, deducted"),
+            ),
+            "one row per subscription; MRR is derived from it",
+        ),
+        FileSpec(
+            "mrr",
+            (
+                _c("customer_id", "id", True),
+                _c("month", "date", True, description="first day of the month"),
+                _c("mrr", "money", True),
+            ),
+            "month-end MRR per customer (alternative to subscriptions)",
+        ),
+        FileSpec(
+            "customers",
+            (
+                _c("customer_id", "id", True, True),
+                _c("contact_id", "text"),
+                _c("channel", "text"),
+                _c("segment", "text"),
+            ),
+            "one row per paying customer, linking it to its contact, channel and segment",
+            channel_columns=("channel",),
+        ),
+        FileSpec(
+            "spend",
+            (
+                _c("date", "date", True),
+                _c("channel", "text", True),
+                _c("spend", "money", True),
+                _c("campaign", "text"),
+                _c("impressions", "count"),
+                _c("clicks", "count"),
+            ),
+            "media and programme spend by day (or any date) and channel",
+            channel_columns=("channel",),
+        ),
+        FileSpec(
+            "traffic",
+            (
+                _c("date", "date", True),
+                _c("channel", "text", True),
+                _c("sessions", "count", True),
+                _c("users", "count"),
+                _c("avg_session_seconds", "count"),
+                _c("engaged_sessions", "count"),
+            ),
+            "website sessions by day and channel",
+            channel_columns=("channel",),
+        ),
+        FileSpec(
+            "touches",
+            (
+                _c("contact_id", "id", True),
+                _c("touched_at", "date", True),
+                _c("channel", "text", True),
+                _c("campaign", "text"),
+            ),
+            "marketing touches per contact, for attribution",
+            channel_columns=("channel",),
+        ),
+        FileSpec(
+            "costs",
+            (
+                _c("month", "date", True),
+                _c("category", "text", True, description="mapped by cost_groups"),
+                _c("amount", "money", True),
+            ),
+            "monthly costs by category (salaries, tools, hosting, ...)",
+        ),
+        FileSpec(
+            "engagement",
+            (
+                _c("date", "date", True),
+                _c("metric", "text", True),
+                _c("value", "count", True),
+            ),
+            "social engagement, webinar and event attendance, ...",
+        ),
+        FileSpec(
+            "targets",
+            (
+                _c("metric", "text", True),
+                _c("period_start", "date", True),
+                _c("period_end", "date", True),
+                _c("target", "number", True),
+            ),
+            "targets / OKRs per metric and period",
+        ),
+    )
+}
+
+
+def contract_markdown() -> str:
+    """The contract as a Markdown table (the README's table is tested against it)."""
+    lines = ["| file | required columns | optional columns |", "|---|---|---|"]
+    for spec in CONTRACT.values():
+        req = ", ".join(f"`{c.name}`" for c in spec.columns if c.required)
+        opt = ", ".join(f"`{c.name}`" for c in spec.columns if not c.required)
+        lines.append(f"| `{spec.stem}`{' (required)' if spec.required else ''} | {req} | {opt} |")
+    return "\n".join(lines)

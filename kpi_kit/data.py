@@ -1,0 +1,309 @@
+"""Load a client's data folder, check it against the contract, and see it as of ``as_of``.
+
+Bad input raises :class:`~kpi_kit.exceptions.DataError` (file, column, rows, fix);
+recoverable oddities are counted in :class:`DataQuality` for the report's
+data-quality section.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._dates import to_day
+from .contract import CONTRACT, FileSpec
+from .exceptions import DataError
+from .params import Params
+
+READERS = {".csv": "csv", ".parquet": "parquet"}
+
+
+@dataclass
+class DataQuality:
+    """What was read, what was set aside and which recoverable oddities were found."""
+
+    rows_read: dict[str, int] = field(default_factory=dict)
+    latest_date: dict[str, pd.Timestamp | None] = field(default_factory=dict)
+    notes: list[dict] = field(default_factory=list)
+    unmapped_channels: dict[str, int] = field(default_factory=dict)
+
+    def note(self, file: str, issue: str, rows: int, action: str) -> None:
+        """Record ``rows`` rows of ``file`` with ``issue`` and what the kit did about it."""
+        if rows:
+            self.notes.append({"file": file, "issue": issue, "rows": int(rows), "action": action})
+
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame(self.notes, columns=["file", "issue", "rows", "action"])
+
+
+@dataclass
+class ClientData:
+    """A client's validated frames, as of ``params.as_of``, with channels mapped."""
+
+    params: Params
+    frames: dict[str, pd.DataFrame]
+    quality: DataQuality
+
+    def __getitem__(self, stem: str) -> pd.DataFrame:
+        return self.frames[stem]
+
+    def get(self, stem: str) -> pd.DataFrame | None:
+        return self.frames.get(stem)
+
+    def has(self, *stems: str) -> bool:
+        return all(s in self.frames and len(self.frames[s]) for s in stems)
+
+
+# -- reading ----------------------------------------------------------------------------
+def find_file(data_dir: Path, stem: str) -> Path | None:
+    """The file for ``stem`` in ``data_dir`` (CSV or Parquet); an error when both exist."""
+    found = [data_dir / f"{stem}{ext}" for ext in READERS if (data_dir / f"{stem}{ext}").exists()]
+    if len(found) > 1:
+        raise DataError(
+            f"{data_dir}/{stem}.*", None, "both a CSV and a Parquet file exist",
+            "keep one of them, so the kit cannot read the wrong version",
+        )
+    return found[0] if found else None
+
+
+def read_raw(path: Path) -> pd.DataFrame:
+    """Read a contract file with every column as text (parsing happens in :func:`parse_frame`)."""
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+
+
+def _row_numbers(mask: pd.Series, path_suffix: str) -> list[int]:
+    """1-based line numbers as seen in an editor (CSV header is line 1)."""
+    offset = 2 if path_suffix == ".csv" else 1
+    return (np.flatnonzero(np.asarray(mask)) + offset).tolist()
+
+
+def parse_frame(raw: pd.DataFrame, spec: FileSpec, label: str, suffix: str = ".csv") -> pd.DataFrame:
+    """Check columns and parse every contract column by its kind; raise on the first problem."""
+    raw = raw.rename(columns=lambda c: str(c).strip())
+    missing = [c for c in spec.required_columns if c not in raw.columns]
+    if missing:
+        raise DataError(
+            label, missing[0], "required column is missing",
+            f"add the column (required in {spec.stem}: {', '.join(spec.required_columns)}); "
+            f"found: {', '.join(map(str, raw.columns)) or 'no columns'}",
+        )
+    out = raw.copy()
+    for col in spec.columns:
+        if col.name not in out.columns:
+            continue
+        s = out[col.name]
+        text = _is_text(s)
+        blank = (s.isna() | (s.astype("string").str.strip() == "")).fillna(True) if text else s.isna()
+        rows = lambda mask: _row_numbers(mask, suffix)  # noqa: E731
+        if col.required and blank.any():
+            raise DataError(label, col.name, "required value is empty", "fill every row", rows(blank))
+        if col.kind == "date":
+            parsed = _parse_dates(s)
+            bad = parsed.isna() & ~blank
+            if bad.any():
+                first = s[bad].iloc[0]
+                raise DataError(
+                    label, col.name, f"unparsable date (e.g. '{first}')",
+                    "write dates as YYYY-MM-DD", rows(bad),
+                )
+            out[col.name] = parsed
+        elif col.kind in ("money", "count", "probability", "number", "months"):
+            parsed = (pd.to_numeric(s.astype("string").str.strip(), errors="coerce") if text
+                      else s.astype("float64"))
+            bad = parsed.isna() & ~blank
+            if bad.any():
+                first = s[bad].iloc[0]
+                raise DataError(
+                    label, col.name, f"unparsable number (e.g. '{first}')",
+                    "write plain numbers: no currency symbols, thousands separators or '%'", rows(bad),
+                )
+            parsed = parsed.astype("float64")
+            if col.kind in ("money", "count") and (parsed < 0).any():
+                raise DataError(label, col.name, "negative value", "amounts and counts must be >= 0",
+                                rows(parsed < 0))
+            if col.kind == "probability" and ((parsed < 0) | (parsed > 1)).any():
+                mask = (parsed < 0) | (parsed > 1)
+                raise DataError(label, col.name, "probability outside 0..1",
+                                "write probabilities as fractions (60 % -> 0.6)", rows(mask))
+            if col.kind == "months" and ((parsed < 1) | (parsed % 1 != 0)).any():
+                mask = (parsed < 1) | (parsed % 1 != 0)
+                raise DataError(label, col.name, "billing period must be a whole number of months >= 1",
+                                "use 1 for monthly, 3 for quarterly, 12 for annual plans", rows(mask))
+            out[col.name] = parsed
+        else:
+            out[col.name] = s.astype("string").str.strip()
+        if col.unique:
+            dup = out[col.name].duplicated(keep=False) & out[col.name].notna()
+            if dup.any():
+                raise DataError(label, col.name, "duplicate id",
+                                "make every id unique (remove repeated rows)", rows(dup))
+    return out
+
+
+def _is_text(s: pd.Series) -> bool:
+    return s.dtype == object or pd.api.types.is_string_dtype(s)
+
+
+def _parse_dates(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(s):
+        parsed = s
+    else:
+        parsed = pd.to_datetime(s.astype("string").str.strip(), errors="coerce", format="ISO8601", utc=True)
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert(None)
+    return parsed.dt.normalize().astype("datetime64[ns]")
+
+
+# -- cross-column rules -------------------------------------------------------------------
+def _check_rules(stem: str, df: pd.DataFrame, label: str, suffix: str, params: Params) -> None:
+    rows = lambda mask: _row_numbers(mask, suffix)  # noqa: E731
+    if stem == "contacts":
+        for stage in params.stages:
+            col = f"{stage}_at"
+            if col in df and (early := df[col] < df["created_at"]).any():
+                raise DataError(label, col, "stage date before created_at",
+                                "correct the date, or created_at, so no stage precedes creation",
+                                rows(early))
+    elif stem == "deals":
+        status = df["status"].str.lower()
+        bad = ~status.isin(["open", "won", "lost"])
+        if bad.any():
+            raise DataError(label, "status", f"unknown status '{df['status'][bad].iloc[0]}'",
+                            "use open, won or lost", rows(bad))
+        df["status"] = status
+        closed = status.isin(["won", "lost"])
+        no_close = closed & (df["closed_at"].isna() if "closed_at" in df else True)
+        if np.any(no_close):
+            raise DataError(label, "closed_at", "won or lost deal without a close date",
+                            "add closed_at for every won or lost deal", rows(no_close))
+        if "closed_at" in df and (early := df["closed_at"] < df["created_at"]).any():
+            raise DataError(label, "closed_at", "close date before created_at",
+                            "correct the dates", rows(early))
+    elif stem == "subscriptions":
+        if "end_date" in df and (early := df["end_date"] < df["start_date"]).any():
+            raise DataError(label, "end_date", "end_date before start_date", "correct the dates",
+                            rows(early))
+        if "discount" in df and (big := df["discount"].fillna(0) > df["amount"]).any():
+            raise DataError(label, "discount", "discount larger than amount",
+                            "give the discount per billing period, in money, not above the amount",
+                            rows(big))
+    elif stem == "costs":
+        unmapped = ~df["category"].isin(list(params.cost_groups))
+        if unmapped.any():
+            cats = sorted(df.loc[unmapped, "category"].unique())
+            raise DataError(label, "category", f"categories not in cost_groups: {', '.join(cats)}",
+                            "map each category to acquisition or service under cost_groups in the "
+                            "client's YAML (a cost left out of CAC would be a wrong report)", rows(unmapped))
+    elif stem == "targets":
+        if (early := df["period_end"] < df["period_start"]).any():
+            raise DataError(label, "period_end", "period_end before period_start", "correct the dates",
+                            rows(early))
+
+
+# -- as-of view and channel mapping --------------------------------------------------------
+def _as_of_view(stem: str, df: pd.DataFrame, as_of: pd.Timestamp, params: Params, q: DataQuality):
+    """Treat anything dated after ``as_of`` as not yet happened (SPEC "Time")."""
+    after = lambda col: df[col] > as_of  # noqa: E731
+    drop_col = {"contacts": "created_at", "deals": "created_at", "subscriptions": "start_date",
+                "spend": "date", "traffic": "date", "touches": "touched_at", "costs": "month",
+                "engagement": "date", "mrr": "month"}.get(stem)
+    if drop_col:
+        late = after(drop_col)
+        q.note(stem, f"{drop_col} after as_of", late.sum(), "left out (not yet happened)")
+        df = df.loc[~late].copy()
+    if stem == "contacts":
+        for stage in params.stages:
+            col = f"{stage}_at"
+            if col in df:
+                late = after(col)
+                q.note(stem, f"{col} after as_of", late.sum(), "stage treated as not reached")
+                df.loc[late, col] = pd.NaT
+    elif stem == "deals" and "closed_at" in df:
+        late = after("closed_at")
+        q.note(stem, "closed_at after as_of", late.sum(), "deal treated as open")
+        df.loc[late, "status"] = "open"
+        df.loc[late, "closed_at"] = pd.NaT
+    elif stem == "subscriptions" and "end_date" in df:
+        late = after("end_date")
+        q.note(stem, "end_date after as_of", late.sum(), "subscription treated as active")
+        df.loc[late, "end_date"] = pd.NaT
+    return df
+
+
+def map_channels(df: pd.DataFrame, params: Params, q: DataQuality, stem: str) -> pd.DataFrame:
+    """Raw ``channel`` -> reporting ``channel`` and ``group``; keep the raw value in ``channel_raw``."""
+    if "channel" not in df:
+        return df
+    raw = df["channel"].fillna("(none)")
+    mapped = raw.map(params.channel_map)
+    unmapped = mapped.isna()
+    for value, n in raw[unmapped].value_counts().items():
+        q.unmapped_channels[value] = q.unmapped_channels.get(value, 0) + int(n)
+    df = df.assign(channel_raw=raw, channel=mapped.fillna(raw))
+    df["group"] = df["channel"].map(params.channel_groups).fillna("other")
+    return df
+
+
+def _stage_quality(df: pd.DataFrame, params: Params, q: DataQuality) -> None:
+    """Count skipped stages and out-of-order pairs (recoverable; shown in the report)."""
+    cols = [f"{s}_at" for s in params.stages if f"{s}_at" in df]
+    for i, col in enumerate(cols[:-1]):
+        later = df[cols[i + 1:]].notna().any(axis=1)
+        q.note("contacts", f"skipped {col[:-3]}", (df[col].isna() & later).sum(),
+               "counted as passed (a later stage was reached)")
+    for a, b in zip(cols, cols[1:]):
+        q.note("contacts", f"{b[:-3]} dated before {a[:-3]}", (df[b] < df[a]).sum(),
+               "pair left out of stage velocity")
+
+
+def load_client(params: Params) -> ClientData:
+    """Read, validate and prepare every contract file found in ``params.data_dir``.
+
+    Examples
+    --------
+    >>> from kpi_kit import load_params, load_client
+    >>> data = load_client(load_params("data/clients/demo.yaml"))  # doctest: +SKIP
+    >>> data["contacts"].columns[:3].tolist()  # doctest: +SKIP
+    ['contact_id', 'created_at', 'channel']
+    """
+    data_dir = Path(params.data_dir)
+    if not data_dir.is_dir():
+        raise DataError(str(data_dir), None, "data folder not found",
+                        "point data_dir in the client's YAML at the folder holding contacts.csv")
+    as_of = to_day(params.as_of)
+    quality = DataQuality()
+    frames: dict[str, pd.DataFrame] = {}
+    for stem, spec in CONTRACT.items():
+        path = find_file(data_dir, stem)
+        if path is None:
+            if spec.required:
+                raise DataError(f"{data_dir}/{stem}.csv", None, "required file is missing",
+                                f"add {stem}.csv (or .parquet) with columns "
+                                f"{', '.join(spec.required_columns)}")
+            continue
+        label = path.name
+        try:
+            raw = read_raw(path)
+        except Exception as exc:  # a corrupt file must still name itself
+            raise DataError(label, None, f"cannot be read ({exc})", "export the file again as UTF-8 CSV")
+        df = parse_frame(raw, spec, label, path.suffix)
+        _check_rules(stem, df, label, path.suffix, params)
+        quality.rows_read[stem] = len(df)
+        dates = [c.name for c in spec.columns if c.kind == "date" and c.name in df]
+        latest = df[dates].max().max() if dates and len(df) else None
+        quality.latest_date[stem] = None if pd.isna(latest) else latest
+        df = _as_of_view(stem, df, as_of, params, quality)
+        df = map_channels(df, params, quality, stem)
+        frames[stem] = df.reset_index(drop=True)
+    if "subscriptions" in frames and "mrr" in frames:
+        quality.note("mrr", "both subscriptions and mrr given", len(frames.pop("mrr")),
+                     "MRR derived from subscriptions; mrr file ignored")
+    _stage_quality(frames["contacts"], params, quality)
+    for value, n in quality.unmapped_channels.items():
+        quality.note("all", f"channel '{value}' not in channel_map", n, "kept under its raw name")
+    return ClientData(params, frames, quality)

@@ -1,0 +1,245 @@
+"""Funnel metrics (SPEC "Definitions"): reached stages, cohort and period funnels,
+conversion, velocity, sales cycle, win rate, deal size, weighted pipeline.
+
+Every function takes tidy frames with explicit column arguments, where dates are
+already seen as of ``as_of`` (see :func:`kpi_kit.data.load_client`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ._dates import Window, to_day
+from ._math import safe_div
+
+STAGE_VOLUME_NAMES = {
+    "created": "contacts", "lead": "leads", "mql": "mqls", "sal": "sals", "sql": "sqls",
+    "opportunity": "opportunities", "customer": "customers",
+}
+
+
+def _stage_dates(contacts: pd.DataFrame, stages: list[str], created_col: str = "created_at") -> pd.DataFrame:
+    """Own date per stage (``created`` first); a stage without a column is never dated."""
+    cols = {"created": contacts[created_col]}
+    for s in stages:
+        col = f"{s}_at"
+        cols[s] = contacts[col] if col in contacts else pd.Series(pd.NaT, index=contacts.index)
+    return pd.DataFrame(cols).astype("datetime64[ns]")
+
+
+def passed_dates(contacts: pd.DataFrame, stages: list[str], created_col: str = "created_at") -> pd.DataFrame:
+    """Date each contact passed each stage: its own date, else (skipped) the earliest later one.
+
+    A contact reached a stage when it has a date for it *or any later stage*; a skipped
+    stage is dated by the stage that proves it was passed.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"created_at": pd.to_datetime(["2026-01-01"]),
+    ...                   "lead_at": pd.to_datetime(["2026-01-02"]), "mql_at": [pd.NaT],
+    ...                   "sql_at": pd.to_datetime(["2026-01-09"])})
+    >>> passed_dates(c, ["lead", "mql", "sql"])["mql"].dt.strftime("%m-%d").tolist()
+    ['01-09']
+    """
+    own = _stage_dates(contacts, stages, created_col)
+    # earliest date among this and later stages: a reverse running minimum, NaT as +inf
+    values = own.to_numpy("datetime64[ns]").view("int64")
+    big = np.iinfo("int64").max
+    values = np.where(values == np.iinfo("int64").min, big, values)
+    earliest = np.minimum.accumulate(values[:, ::-1], axis=1)[:, ::-1]
+    filled = np.where(values == big, earliest, values)  # own date first, else the earliest later
+    out = np.where(filled == big, np.iinfo("int64").min, filled).view("datetime64[ns]")
+    return pd.DataFrame(out, index=own.index, columns=own.columns)
+
+
+def reached(contacts: pd.DataFrame, stages: list[str], created_col: str = "created_at") -> pd.DataFrame:
+    """Boolean frame: did each contact reach ``created`` and each stage (skips count as passed)."""
+    return passed_dates(contacts, stages, created_col).notna()
+
+
+def typical_sales_cycle_days(contacts: pd.DataFrame, *, created_col="created_at",
+                             customer_col="customer_at") -> float:
+    """Median days from contact creation to customer, over contacts that became customers."""
+    if customer_col not in contacts:
+        return float("nan")
+    days = (contacts[customer_col] - contacts[created_col]).dt.days.dropna()
+    return float(days.median()) if len(days) else float("nan")
+
+
+def cohort_funnel(contacts: pd.DataFrame, stages: list[str], as_of, *, created_col="created_at",
+                  maturity_days: float | None = None) -> pd.DataFrame:
+    """Contacts per creation month and how many reached each stage by ``as_of``.
+
+    One row per month from the first contact's month to the month of ``as_of``
+    (empty months are rows of zeros). ``mature`` is False for cohorts whose last
+    day is fewer than ``maturity_days`` (the typical sales cycle) before ``as_of``.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"created_at": pd.to_datetime(["2026-01-05", "2026-03-02"]),
+    ...                   "lead_at": pd.to_datetime(["2026-01-06", pd.NaT])})
+    >>> cohort_funnel(c, ["lead"], "2026-03-31")[["created", "lead"]].values.tolist()
+    [[1, 1], [0, 0], [1, 0]]
+    """
+    as_of = to_day(as_of)
+    hit = reached(contacts, stages, created_col)
+    month = contacts[created_col].dt.to_period("M")
+    counts = hit.groupby(month).sum().astype("int64")
+    first = month.min() if len(month) else as_of.to_period("M")
+    months = pd.period_range(first, as_of.to_period("M"), freq="M")
+    out = counts.reindex(months, fill_value=0)
+    out.index.name = "cohort"
+    out = out.reset_index()
+    if maturity_days is None or np.isnan(maturity_days):
+        maturity_days = 0
+    cohort_end = out["cohort"].dt.end_time.dt.normalize()
+    out["mature"] = (as_of - cohort_end).dt.days >= maturity_days
+    return out
+
+
+def period_funnel(contacts: pd.DataFrame, stages: list[str], months: pd.PeriodIndex, *,
+                  created_col="created_at") -> pd.DataFrame:
+    """Contacts entering each stage per calendar month (by the stage's own date; a skipped
+    stage is dated by the later stage that proves it was passed). Months without entries are 0."""
+    dates = passed_dates(contacts, stages, created_col)
+    out = pd.DataFrame(index=months)
+    for stage in dates.columns:
+        out[stage] = dates[stage].dt.to_period("M").value_counts().reindex(months, fill_value=0)
+    out = out.fillna(0).astype("int64")
+    out.index.name = "month"
+    return out.reset_index()
+
+
+def _pairs(stages: list[str]) -> list[tuple[str, str]]:
+    chain = ["created", *stages]
+    return list(zip(chain, chain[1:]))
+
+
+def stage_conversion(contacts: pd.DataFrame, stages: list[str], window: Window | None = None, *,
+                     created_col="created_at") -> pd.DataFrame:
+    """``a→b`` = reached(b) / reached(a) for each consecutive pair, over contacts created in
+    ``window`` (all contacts when None). A zero denominator gives NaN."""
+    c = contacts if window is None else contacts[window.contains(contacts[created_col])]
+    hit = reached(c, stages, created_col).sum()
+    rows = [{"from": a, "to": b, "reached_from": int(hit[a]), "reached_to": int(hit[b]),
+             "rate": safe_div(hit[b], hit[a])} for a, b in _pairs(stages)]
+    return pd.DataFrame(rows, columns=["from", "to", "reached_from", "reached_to", "rate"])
+
+
+def stage_velocity(contacts: pd.DataFrame, stages: list[str], window: Window | None = None, *,
+                   created_col="created_at") -> pd.DataFrame:
+    """Median days between consecutive stages over contacts dated at both.
+
+    Pairs whose later stage is dated before the earlier one are out of order: left
+    out and counted in ``out_of_order``.
+    """
+    c = contacts if window is None else contacts[window.contains(contacts[created_col])]
+    own = _stage_dates(c, stages, created_col)
+    rows = []
+    for a, b in _pairs(stages):
+        days = (own[b] - own[a]).dt.days.dropna()
+        ok = days[days >= 0]
+        rows.append({"from": a, "to": b, "median_days": float(ok.median()) if len(ok) else np.nan,
+                     "pairs": int(len(ok)), "out_of_order": int((days < 0).sum())})
+    return pd.DataFrame(rows, columns=["from", "to", "median_days", "pairs", "out_of_order"])
+
+
+def conversion_by_quarter(contacts: pd.DataFrame, stages: list[str], as_of, *, quarters: int = 5,
+                          created_col="created_at") -> pd.DataFrame:
+    """Stage conversion per quarter over the contacts that entered the earlier stage in it.
+
+    ``change_pp`` is the change against the previous quarter in percentage points.
+    ``maturing`` marks quarters whose end is closer to ``as_of`` than the pair's
+    75th-percentile velocity: their contacts may still convert.
+    """
+    as_of = to_day(as_of)
+    dates = passed_dates(contacts, stages, created_col)
+    own = _stage_dates(contacts, stages, created_col)
+    last_q = as_of.to_period("Q")
+    qs = pd.period_range(last_q - (quarters - 1), last_q, freq="Q")
+    rows = []
+    for a, b in _pairs(stages):
+        q = dates[a].dt.to_period("Q")
+        entered = q.isin(qs)
+        grp = pd.DataFrame({"quarter": q[entered], "to": dates.loc[entered, b].notna()})
+        agg = grp.groupby("quarter")["to"].agg(["size", "sum"]).reindex(qs, fill_value=0)
+        lag = (own[b] - own[a]).dt.days
+        p75 = lag[lag >= 0].quantile(0.75) if (lag >= 0).any() else 0.0
+        for quarter, (n, k) in agg.iterrows():
+            rows.append({"from": a, "to": b, "quarter": str(quarter), "entered": int(n), "converted": int(k),
+                         "rate": safe_div(k, n),
+                         "maturing": bool((as_of - quarter.end_time.normalize()).days < p75)})
+    out = pd.DataFrame(rows)
+    out["change_pp"] = out.groupby(["from", "to"])["rate"].diff() * 100
+    return out
+
+
+def sales_cycle_days(deals: pd.DataFrame, contacts: pd.DataFrame | None = None,
+                     window: Window | None = None, *, deal_contact_col="contact_id") -> float:
+    """Mean days from creation (the contact's ``created_at`` when the deal has one, else the
+    deal's) to ``closed_at`` over won deals, closed in ``window`` when given."""
+    won = deals[deals["status"] == "won"]
+    if window is not None:
+        won = won[window.contains(won["closed_at"])]
+    start = won["created_at"]
+    if contacts is not None and deal_contact_col in won:
+        created = won[deal_contact_col].map(contacts.set_index("contact_id")["created_at"])
+        start = created.where(created.notna(), start)
+    days = (won["closed_at"] - start).dt.days
+    return float(days.mean()) if len(days) else float("nan")
+
+
+def deal_outcomes(deals: pd.DataFrame, window: Window | None = None) -> dict:
+    """Win rate (won / (won + lost)) and average deal size (won amount / won deals) for deals
+    closed in ``window``; NaN where nothing closed."""
+    closed = deals[deals["status"].isin(["won", "lost"])]
+    if window is not None:
+        closed = closed[window.contains(closed["closed_at"])]
+    won = closed[closed["status"] == "won"]
+    return {"won": int(len(won)), "lost": int(len(closed) - len(won)),
+            "won_amount": float(won["amount"].sum()),
+            "win_rate": safe_div(len(won), len(closed)),
+            "avg_deal_size": safe_div(won["amount"].sum(), len(won))}
+
+
+def weighted_pipeline(deals: pd.DataFrame) -> dict:
+    """Σ amount × probability over open deals; open deals without probability are left out
+    and counted."""
+    open_ = deals[deals["status"] == "open"]
+    prob = open_["probability"] if "probability" in open_ else pd.Series(np.nan, index=open_.index)
+    has = prob.notna()
+    return {"open_deals": int(len(open_)), "pipeline": float(open_["amount"].sum()),
+            "weighted_pipeline": float((open_["amount"][has] * prob[has]).sum()),
+            "without_probability": int((~has).sum())}
+
+
+def lead_to_close(contacts: pd.DataFrame, stages: list[str], window: Window, *,
+                  created_col="created_at") -> pd.DataFrame:
+    """Lead-to-close CVR (customers in the period / leads in the period) for ``window`` and
+    the same window a year earlier."""
+    dates = passed_dates(contacts, stages, created_col)
+    first = "lead" if "lead" in dates else "created"
+    rows = []
+    for label, w in (("current", window), ("year earlier", window.shift(-12))):
+        leads = int(w.contains(dates[first]).sum())
+        custs = int(w.contains(dates["customer"]).sum()) if "customer" in dates else 0
+        rows.append({"period": label, "window": w.label(), "leads": leads, "customers": custs,
+                     "rate": safe_div(custs, leads)})
+    return pd.DataFrame(rows)
+
+
+def volumes_with_targets(period: pd.DataFrame, targets: pd.DataFrame | None) -> pd.DataFrame:
+    """Tidy monthly stage volumes (metric named ``leads``, ``mqls``, ...) with the target of
+    that month where ``targets`` has a row covering exactly one calendar month."""
+    long = period.melt(id_vars="month", var_name="stage", value_name="actual")
+    long["metric"] = long["stage"].map(STAGE_VOLUME_NAMES)
+    long["target"] = np.nan
+    if targets is not None and len(targets):
+        t = targets.copy()
+        t["month"] = t["period_start"].dt.to_period("M")
+        one_month = (t["period_end"].dt.to_period("M") == t["month"]) & (t["period_start"].dt.day == 1)
+        t = t[one_month].groupby(["metric", "month"], as_index=False)["target"].sum()
+        long = long.drop(columns="target").merge(t, on=["metric", "month"], how="left")
+    long["attainment"] = safe_div(long["actual"], long["target"])
+    return long[["month", "stage", "metric", "actual", "target", "attainment"]]

@@ -1,0 +1,23 @@
+"""What every notebook does first: resolve its parameters, apply the style, load the data."""
+
+from __future__ import annotations
+
+import warnings
+
+from .data import ClientData, load_client
+from .params import Params
+from .plotting import use_style
+
+
+def open_client(namespace: dict) -> ClientData:
+    """Resolve the notebook's parameters (papermill-injected or demo defaults) and load the data.
+
+    Examples
+    --------
+    >>> data = open_client(globals())  # doctest: +SKIP
+    """
+    # Known harmless library warnings would end up in stderr outputs that nbval compares.
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    use_style()
+    return load_client(Params.from_namespace(namespace))

@@ -1,0 +1,128 @@
+"""Client parameters: one YAML file per client, validated, with documented defaults.
+
+The same names are the notebooks' papermill parameters, so a notebook run by
+hand (demo defaults) and a batch run (values injected from the YAML) resolve
+their settings through :class:`Params` alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .exceptions import ParamsError
+
+ALL_STAGES = ("lead", "mql", "sal", "sql", "opportunity", "customer")
+
+
+class Params(BaseModel):
+    """Resolved parameters of one client run (SPEC "Client parameters")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    client: str = Field(pattern=r"^[A-Za-z0-9_-]+$", description="slug naming the output folder")
+    data_dir: str = Field(description="client data folder (relative to the YAML file's folder)")
+    as_of: dt.date = Field(default_factory=dt.date.today, description="the date the data is seen as of")
+    currency: str = Field(default="USD", description="ISO currency code of every money column")
+    window_months: int = Field(default=12, ge=1, le=120, description="reporting window in full months")
+    churn_window_months: int = Field(default=6, ge=1, le=36, description="months averaged for churn")
+    gross_margin: float = Field(default=1.0, gt=0, le=1, description="gross margin used by LTV and payback")
+    stages: list[str] = Field(default=list(ALL_STAGES), description="ordered subset of the funnel stages")
+    channel_map: dict[str, str] = Field(default_factory=dict, description="raw channel -> reporting channel")
+    channel_groups: dict[str, str] = Field(default_factory=dict, description="channel -> inbound/outbound/other")
+    cost_groups: dict[str, Literal["acquisition", "service"]] = Field(
+        default_factory=dict, description="costs.category -> acquisition or service"
+    )
+    sales_cycle_days: int | None = Field(
+        default=None, ge=0, description="typical contact-to-customer days; None = measured from the data"
+    )
+    attribution_model: Literal[
+        "first_touch", "last_touch", "linear", "position_based", "time_decay", "w_shaped"
+    ] = Field(default="linear", description="attribution model of the channel report's headline ROI")
+    half_life_days: float = Field(default=7.0, gt=0, description="half-life of time-decay attribution")
+    cohort_grain: Literal["month", "quarter"] = Field(default="month", description="retention cohort grain")
+    min_cohort_size: int = Field(default=10, ge=0, description="cohorts smaller than this are greyed out")
+    revenue_uplift: float = Field(default=0.05, description="uplift added to growth in the revenue target")
+
+    @field_validator("stages")
+    @classmethod
+    def _stages_ordered_subset(cls, stages: list[str]) -> list[str]:
+        unknown = [s for s in stages if s not in ALL_STAGES]
+        if unknown:
+            raise ValueError(f"unknown stage(s) {unknown}; choose from {list(ALL_STAGES)}")
+        if list(stages) != [s for s in ALL_STAGES if s in stages] or len(set(stages)) != len(stages):
+            raise ValueError(f"stages must keep the funnel order {list(ALL_STAGES)} without repeats")
+        if not stages:
+            raise ValueError("stages must list at least one stage")
+        return list(stages)
+
+    @field_validator("channel_groups")
+    @classmethod
+    def _known_groups(cls, groups: dict[str, str]) -> dict[str, str]:
+        bad = {k: v for k, v in groups.items() if v not in ("inbound", "outbound", "other")}
+        if bad:
+            raise ValueError(f"groups must be inbound, outbound or other, got {bad}")
+        return groups
+
+    # -- construction -----------------------------------------------------------------
+    @classmethod
+    def from_mapping(cls, values: dict, *, source: str = "parameters") -> Params:
+        """Validate a mapping, turning pydantic's report into one :class:`ParamsError`."""
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"'{'.'.join(str(p) for p in err['loc']) or '?'}': {err['msg']}" for err in exc.errors()
+            )
+            known = ", ".join(cls.model_fields)
+            raise ParamsError(
+                f"{source}: {problems}. Fix the value (known keys: {known})."
+            ) from None
+
+    @classmethod
+    def from_namespace(cls, namespace: dict) -> Params:
+        """Pick the parameter names out of a notebook's globals (after papermill's injection)."""
+        return cls.from_mapping(
+            {k: namespace[k] for k in cls.model_fields if k in namespace}, source="notebook parameters"
+        )
+
+    # -- derived ----------------------------------------------------------------------
+    @property
+    def funnel_stages(self) -> list[str]:
+        """``created`` followed by the client's stages."""
+        return ["created", *self.stages]
+
+    def to_notebook_parameters(self) -> dict:
+        """Plain JSON-able values for papermill (dates as ISO strings)."""
+        return self.model_dump(mode="json")
+
+
+def load_params(path: str | Path) -> Params:
+    """Read a client YAML file and resolve ``data_dir`` against the file's folder.
+
+    Examples
+    --------
+    >>> p = load_params("data/clients/demo.yaml")  # doctest: +SKIP
+    >>> p.client, p.window_months  # doctest: +SKIP
+    ('demo', 12)
+    """
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ParamsError(f"{path}: file not found. Fix: give the path of a client YAML file.") from None
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{path}: not valid YAML ({exc}). Fix: correct the syntax.") from None
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{path}: expected a mapping of parameters. Fix: write 'key: value' lines.")
+    for required in ("client", "data_dir"):
+        if required not in raw:
+            raise ParamsError(f"{path}: '{required}' is missing. Fix: add '{required}: ...'.")
+    data_dir = Path(str(raw["data_dir"]))
+    if not data_dir.is_absolute():
+        data_dir = (path.parent / data_dir).resolve()
+    return Params.from_mapping({**raw, "data_dir": str(data_dir)}, source=str(path))

@@ -1,0 +1,189 @@
+"""One chart style for every report: palette keyed by channel, money and percent axes.
+
+Plot functions take ``ax=None`` and return the Axes (pymc-marketing style).
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
+import numpy as np
+import pandas as pd
+
+from .formatting import currency_symbol
+
+WIDTH = 9.0  # inches: readable at A4 width at 100 dpi
+INK, MUTED, GRID = "#1f2937", "#6b7280", "#e5e7eb"
+GOOD, BAD, ACCENT = "#15803d", "#b91c1c", "#2563eb"
+# Fixed colours for the usual channels keep a channel's colour in every report and client.
+CHANNEL_COLOURS = {
+    "Paid Search": "#2563eb", "Paid Social": "#7c3aed", "Organic Search": "#059669",
+    "Direct": "#64748b", "Email": "#d97706", "Events": "#db2777", "Referral": "#0891b2",
+    "Outbound": "#b91c1c", "Partners": "#0d9488", "Display": "#9333ea", "Other": "#94a3b8",
+}
+_FALLBACK = ["#1d4ed8", "#a21caf", "#047857", "#b45309", "#be123c", "#0e7490", "#4d7c0f",
+             "#6d28d9", "#c2410c", "#0369a1", "#15803d", "#9f1239"]
+STAGE_COLOURS = ["#1e3a8a", "#1d4ed8", "#2563eb", "#3b82f6", "#60a5fa", "#93c5fd", "#bfdbfe"]
+
+
+def channel_colour(channel: str) -> str:
+    """The colour of ``channel``: fixed for known names, else stable from a hash of the name."""
+    if channel in CHANNEL_COLOURS:
+        return CHANNEL_COLOURS[channel]
+    return _FALLBACK[zlib.crc32(str(channel).encode()) % len(_FALLBACK)]
+
+
+def channel_palette(channels) -> dict[str, str]:
+    return {c: channel_colour(c) for c in channels}
+
+
+def use_style() -> None:
+    """Apply the kit's matplotlib style; inside a kernel, make sure figures are captured inline.
+
+    (With ``MPLBACKEND=Agg`` in the environment papermill would silently capture no figures.)
+    """
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is not None and getattr(shell, "kernel", None) is not None:
+            mpl.use("module://matplotlib_inline.backend_inline")
+            from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+            set_matplotlib_formats("png")
+    except ImportError:
+        pass
+    mpl.rcParams.update({
+        "figure.figsize": (WIDTH, 4.0), "figure.dpi": 100, "savefig.dpi": 100,
+        "savefig.bbox": "tight", "figure.facecolor": "white",
+        "font.size": 10, "axes.titlesize": 12, "axes.titleweight": "bold", "axes.titlelocation": "left",
+        "axes.labelsize": 10, "axes.labelcolor": INK, "axes.edgecolor": GRID, "axes.grid": True,
+        "grid.color": GRID, "grid.linewidth": 0.8, "axes.spines.top": False, "axes.spines.right": False,
+        "axes.axisbelow": True, "xtick.color": MUTED, "ytick.color": MUTED, "legend.frameon": False,
+        "legend.fontsize": 9, "axes.prop_cycle": mpl.cycler(color=_FALLBACK),
+        "svg.hashsalt": "kpi_kit", "image.cmap": "Blues",
+    })
+
+
+def money_axis(ax, currency: str = "USD", axis: str = "y"):
+    """Format an axis as compact money: $0, $50k, $1.2M."""
+    sym = currency_symbol(currency)
+
+    def fmt(v, _pos):
+        a = abs(v)
+        for div, suf in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+            if a >= div:
+                return f"{'−' if v < 0 else ''}{sym}{a / div:.3g}{suf}"
+        return f"{'−' if v < 0 else ''}{sym}{a:.0f}"
+
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(mticker.FuncFormatter(fmt))
+    return ax
+
+
+def percent_axis(ax, axis: str = "y", decimals: int = 0):
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(
+        mticker.PercentFormatter(xmax=1.0, decimals=decimals))
+    return ax
+
+
+def count_axis(ax, axis: str = "y"):
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+    return ax
+
+
+def _ax(ax, figsize=None):
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize or (WIDTH, 4.0))
+    return ax
+
+
+def funnel_chart(counts: pd.Series, *, title: str = "Funnel", ax=None):
+    """Horizontal funnel: one centred bar per stage, with the count and the conversion from the
+    previous stage.
+
+    Parameters
+    ----------
+    counts : Series
+        Contacts reaching each stage, indexed by stage name in funnel order.
+
+    Examples
+    --------
+    >>> ax = funnel_chart(pd.Series({"lead": 100, "mql": 40, "customer": 5}))  # doctest: +SKIP
+    """
+    ax = _ax(ax, (WIDTH, 0.55 * len(counts) + 1.2))
+    values = counts.to_numpy(dtype=float)
+    top = values.max() if len(values) and values.max() > 0 else 1.0
+    y = np.arange(len(values))[::-1]
+    colours = STAGE_COLOURS[: len(values)] if len(values) <= len(STAGE_COLOURS) else None
+    ax.barh(y, values, left=(top - values) / 2, color=colours, height=0.72)
+    for yi, v, (i, stage) in zip(y, values, enumerate(counts.index)):
+        conv = "" if i == 0 or values[i - 1] == 0 else f"   {v / values[i - 1]:.0%} of previous"
+        ax.text(top / 2, yi, f"{v:,.0f}", ha="center", va="center", color="white" if v > top * 0.12 else INK,
+                fontweight="bold")
+        ax.text(top * 1.01, yi, conv.strip(), ha="left", va="center", color=MUTED, fontsize=9)
+    ax.set_yticks(y, [str(s).upper() if len(str(s)) <= 3 else str(s).capitalize() for s in counts.index])
+    ax.set_xlim(0, top * 1.22)
+    ax.set_xticks([])
+    ax.grid(False)
+    ax.spines[["left", "bottom"]].set_visible(False)
+    ax.set_title(title)
+    ax.set_xlabel("Contacts reaching each stage (bar width)")
+    return ax
+
+
+def heatmap(table: pd.DataFrame, *, title: str, xlabel: str, ylabel: str, fmt: str = "{:.0%}",
+            mask_rows=None, vmax: float | None = None, ax=None, cbar_label: str = ""):
+    """Annotated heatmap of a wide table (rows × columns of rates); ``mask_rows`` (bool per row)
+    greys out rows such as immature or small cohorts."""
+    ax = _ax(ax, (WIDTH, max(3.0, 0.22 * len(table) + 1.5)))
+    data = table.to_numpy(dtype=float)
+    im = ax.imshow(np.ma.masked_invalid(data), aspect="auto", cmap="Blues", vmin=0,
+                   vmax=vmax if vmax is not None else np.nanmax(data) if np.isfinite(data).any() else 1)
+    small = len(table) > 24
+    for (i, j), v in np.ndenumerate(data):
+        if np.isfinite(v) and (not small or table.shape[1] <= 8):
+            ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=7 if small else 8,
+                    color="white" if v > (im.norm.vmax or 1) * 0.6 else INK)
+    if mask_rows is not None:
+        for i, m in enumerate(np.asarray(mask_rows, dtype=bool)):
+            if m:
+                ax.axhspan(i - 0.5, i + 0.5, color="white", alpha=0.55, lw=0)
+    ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns])
+    step = max(1, len(table) // 18)
+    ax.set_yticks(range(0, len(table), step), [str(r) for r in table.index[::step]])
+    ax.grid(False)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    cb = ax.figure.colorbar(im, ax=ax, fraction=0.03, pad=0.02,
+                            format=mticker.PercentFormatter(1.0, decimals=0) if "%" in fmt else None)
+    cb.set_label(cbar_label)
+    cb.outline.set_visible(False)
+    return ax
+
+
+def series_with_target(months: pd.Series, actual: pd.Series, target: pd.Series | None = None, *,
+                       title: str, ylabel: str, colour: str = ACCENT, ax=None):
+    """Monthly actuals as a line, with the target as a dashed step line where there is one."""
+    ax = _ax(ax)
+    x = pd.PeriodIndex(months).to_timestamp()
+    ax.plot(x, actual.to_numpy(dtype=float), color=colour, lw=2, marker="o", ms=3, label="Actual")
+    if target is not None and target.notna().any():
+        ax.plot(x, target.to_numpy(dtype=float), color=INK, lw=1.4, ls="--", drawstyle="steps-mid",
+                label="Target")
+        ax.legend(loc="upper left")
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel("Month")
+    count_axis(ax)
+    ax.set_ylim(bottom=0)
+    return ax
+
+
+def month_axis(ax):
+    ax.xaxis.set_major_locator(mpl.dates.MonthLocator(bymonth=(1, 4, 7, 10)))
+    ax.xaxis.set_major_formatter(mpl.dates.DateFormatter("%b %Y"))
+    return ax

@@ -1,0 +1,242 @@
+"""Report building blocks rendered as HTML in the notebooks: header, KPI strip, tables,
+data-quality section, and the metrics fragment each notebook saves for ``metrics.json``.
+
+Every block also has a plain-text rendering, which is what nbval compares.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from ._dates import Window, month_label
+from .data import ClientData
+from .formatting import NA, fmt_count, fmt_pct, fmt_value, is_missing
+
+CSS = """
+<style>
+.kk-header{border-bottom:3px solid #1e3a8a;padding:0 0 10px;margin:0 0 14px;font-family:system-ui,sans-serif}
+.kk-header h1{margin:0 0 4px;font-size:26px;color:#111827}
+.kk-header .kk-sub{color:#4b5563;font-size:14px}
+.kk-header .kk-fresh{color:#6b7280;font-size:12px;margin-top:6px}
+.kk-strip{display:flex;flex-wrap:wrap;gap:10px;margin:6px 0 10px;font-family:system-ui,sans-serif}
+.kk-kpi{flex:1 1 150px;border:1px solid #e5e7eb;border-radius:8px;padding:10px 12px;background:#f9fafb}
+.kk-kpi .kk-label{font-size:12px;color:#6b7280;text-transform:uppercase;letter-spacing:.03em}
+.kk-kpi .kk-value{font-size:24px;font-weight:700;color:#111827;margin:2px 0}
+.kk-kpi .kk-delta{font-size:12px;color:#374151}
+.kk-good{color:#15803d!important;font-weight:600}.kk-bad{color:#b91c1c!important;font-weight:600}
+.kk-note{color:#374151;font-size:14px;margin:4px 0 8px;font-family:system-ui,sans-serif}
+.kk-missing{color:#92400e;background:#fffbeb;border-left:4px solid #f59e0b;padding:8px 12px;
+ font-family:system-ui,sans-serif;font-size:14px}
+table.kk-table{border-collapse:collapse;font-family:system-ui,sans-serif;font-size:13px;margin:4px 0 8px}
+table.kk-table th{background:#f3f4f6;color:#111827;text-align:right;padding:4px 10px;border-bottom:1px solid #d1d5db}
+table.kk-table th:first-child,table.kk-table td:first-child{text-align:left}
+table.kk-table td{padding:3px 10px;text-align:right;border-bottom:1px solid #f3f4f6;font-variant-numeric:tabular-nums}
+table.kk-table tr.kk-muted td{color:#9ca3af}
+</style>
+"""
+
+
+class Block:
+    """Displayable report block: HTML for the report, text for nbval."""
+
+    def __init__(self, html_text: str, plain: str):
+        self._html, self._plain = html_text, plain
+
+    def _repr_html_(self) -> str:
+        return self._html
+
+    def __repr__(self) -> str:
+        return self._plain
+
+
+# -- header ---------------------------------------------------------------------------------
+def header(title: str, data: ClientData, window: Window) -> Block:
+    """Client, period (window and as_of), currency and data freshness per file."""
+    p = data.params
+    fresh = ", ".join(
+        f"{stem} {d:%Y-%m-%d}" for stem, d in data.quality.latest_date.items() if d is not None
+    )
+    sub = (f"{html.escape(p.client)} · window {window.label()} ({p.window_months} full months) · "
+           f"as of {p.as_of:%d %b %Y} · currency {p.currency}")
+    body = (f'{CSS}<div class="kk-header"><h1>{html.escape(title)}</h1><div class="kk-sub">{sub}</div>'
+            f'<div class="kk-fresh">Latest date seen per file: {fresh}</div></div>')
+    return Block(body, f"{title}\n{sub}\nLatest date seen per file: {fresh}")
+
+
+# -- KPI strip ------------------------------------------------------------------------------
+@dataclass
+class KPI:
+    """One headline number with its comparisons (NaN when unknown)."""
+
+    label: str
+    value: float
+    unit: str = "count"
+    previous: float = float("nan")
+    year_ago: float = float("nan")
+    target: float = float("nan")
+    higher_is_better: bool = True
+
+    def change(self, other: float) -> float:
+        if is_missing(other) or is_missing(self.value) or other == 0:
+            return float("nan")
+        return self.value / other - 1
+
+
+def _delta_html(kpi: KPI, other: float, label: str) -> tuple[str, str]:
+    ch = kpi.change(other)
+    if is_missing(ch):
+        return f"{label}: {NA}", f"{label} {NA}"
+    good = (ch >= 0) == kpi.higher_is_better
+    cls = "kk-good" if good else "kk-bad"
+    text = fmt_pct(ch, signed=True)
+    return f'{label}: <span class="{cls}">{text}</span>', f"{label} {text}"
+
+
+def kpi_strip(kpis: list[KPI], currency: str = "USD", *, previous_label: str = "vs prev. period",
+              year_label: str | None = "vs year earlier") -> Block:
+    """Cards with value, change vs the previous period and a year earlier, and the target."""
+    cards, lines = [], []
+    for k in kpis:
+        value = fmt_value(k.value, k.unit, currency)
+        d1h, d1t = _delta_html(k, k.previous, previous_label)
+        deltas_h, deltas_t = [d1h], [d1t]
+        if year_label:
+            d2h, d2t = _delta_html(k, k.year_ago, year_label)
+            deltas_h.append(d2h)
+            deltas_t.append(d2t)
+        if not is_missing(k.target):
+            attained = k.value / k.target if k.target else float("nan")
+            good = (attained >= 1) == k.higher_is_better
+            cls = "kk-good" if good else "kk-bad"
+            deltas_h.append(f'target {fmt_value(k.target, k.unit, currency)}: '
+                            f'<span class="{cls}">{fmt_pct(attained, 0)} attained</span>')
+            deltas_t.append(f"target {fmt_value(k.target, k.unit, currency)} ({fmt_pct(attained, 0)})")
+        cards.append(f'<div class="kk-kpi"><div class="kk-label">{html.escape(k.label)}</div>'
+                     f'<div class="kk-value">{value}</div><div class="kk-delta">'
+                     + "<br>".join(deltas_h) + "</div></div>")
+        lines.append(f"{k.label}: {value} ({'; '.join(deltas_t)})")
+    return Block(CSS + '<div class="kk-strip">' + "".join(cards) + "</div>", "\n".join(lines))
+
+
+# -- text -----------------------------------------------------------------------------------
+def note(text: str) -> Block:
+    """One sentence of takeaway under a chart or table."""
+    return Block(f'<p class="kk-note">{html.escape(text)}</p>', text)
+
+
+def missing(section: str, needs: str) -> Block:
+    """The sentence a section shows when the client's data cannot support it."""
+    text = f"{section} is not shown: it needs {needs}, which this client's data does not have."
+    return Block(CSS + f'<div class="kk-missing">{html.escape(text)}</div>', text)
+
+
+# -- tables ---------------------------------------------------------------------------------
+def table(df: pd.DataFrame, formats: dict | None = None, *, muted=None, index: bool = False,
+          currency: str = "USD") -> Block:
+    """Format a frame consistently: ``formats`` maps a column to a unit (``money``, ``percent``,
+    ``count``, ``days``, ``pp``, ``ratio``, ``text``) or a callable. NaN prints as n/a."""
+    formats = formats or {}
+    df = df.reset_index() if index else df
+    shown = pd.DataFrame(index=df.index)
+    for col in df.columns:
+        unit = formats.get(col)
+        if callable(unit):
+            shown[col] = [unit(v) for v in df[col]]
+        elif unit == "pp":
+            from .formatting import fmt_pp
+
+            shown[col] = [fmt_pp(v) for v in df[col]]
+        elif unit in (None, "text"):
+            shown[col] = [NA if is_missing(v) else str(v) for v in df[col]]
+        else:
+            shown[col] = [fmt_value(v, unit, currency) for v in df[col]]
+    muted = np.zeros(len(df), bool) if muted is None else np.asarray(muted, bool)
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+    rows = "".join(
+        f'<tr{" class=kk-muted" if m else ""}>' + "".join(f"<td>{html.escape(v)}</td>" for v in r) + "</tr>"
+        for r, m in zip(shown.itertuples(index=False), muted)
+    )
+    body = f'{CSS}<table class="kk-table"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+    return Block(body, shown.to_string(index=False))
+
+
+def data_quality(data: ClientData) -> Block:
+    """Rows read per file, rows set aside and why, unmapped channels, skipped stages."""
+    q = data.quality
+    read = pd.DataFrame({"file": list(q.rows_read), "rows read": list(q.rows_read.values())})
+    parts = [table(read, {"rows read": "count"})]
+    notes = q.table()
+    if len(notes):
+        parts.append(table(notes, {"rows": "count"}))
+    else:
+        parts.append(note("No rows were set aside and no oddities were found."))
+    return Block("".join(p._repr_html_() for p in parts), "\n\n".join(repr(p) for p in parts))
+
+
+# -- metrics.json fragments ----------------------------------------------------------------
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, pd.Period):
+        return month_label(value) if value.freqstr.startswith("M") else str(value)
+    if isinstance(value, (pd.Timestamp,)):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return None if math.isnan(value) or math.isinf(value) else float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if value is pd.NaT or value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def records(df: pd.DataFrame, columns: dict | None = None) -> list[dict]:
+    """Rows as JSON-ready dicts (Periods as 'YYYY-MM', NaN as None), optionally renamed."""
+    if columns:
+        df = df[list(columns)].rename(columns=columns)
+    return _jsonable(df.to_dict(orient="records"))
+
+
+def save_metrics(notebook: str, *, params, tables: dict | None = None, scalars: dict | None = None,
+                 metrics_dir: str | None = None) -> dict:
+    """Write this notebook's part of ``metrics.json`` to ``<metrics_dir>/<notebook>.json``.
+
+    The batch runner merges the parts into the run's ``metrics.json``. Without
+    ``metrics_dir`` (a notebook opened by hand) nothing is written; the fragment is returned.
+    """
+    fragment = {
+        "client": params.client, "as_of": params.as_of.isoformat(), "currency": params.currency,
+        "kit_version": __version__, "params": params.to_notebook_parameters(),
+        "tables": _jsonable(tables or {}), "scalars": _jsonable(scalars or {}),
+    }
+    if metrics_dir:
+        out = Path(metrics_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / f"{notebook}.json").write_text(json.dumps(fragment, indent=1, ensure_ascii=False) + "\n")
+    return fragment
+
+
+def fmt_list(items) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+
+
+__all__ = ["Block", "KPI", "header", "kpi_strip", "note", "missing", "table", "data_quality",
+           "records", "save_metrics", "fmt_count"]

@@ -1,0 +1,282 @@
+"""Batch runs: execute the notebooks for each client with papermill, export HTML, merge
+``metrics.json`` and write the indexes.
+
+A run writes into a hidden temporary folder and renames it to
+``<out>/<client>/<as_of>/`` only when every notebook succeeded, so an earlier
+report is never destroyed and a half-finished one never appears.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import shutil
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from . import __version__
+from .data import load_client
+from .exceptions import KpiKitError, RunError
+from .params import Params, load_params
+
+# Report order: the overview is read first.
+NOTEBOOK_ORDER = ("overview", "funnel", "channel", "cohort", "unit_economics")
+NOTEBOOK_TITLES = {"overview": "KPI overview", "funnel": "Funnel", "channel": "Channels",
+                   "cohort": "Cohorts", "unit_economics": "Unit economics"}
+KERNEL_NAME = "python3"
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def notebook_dir() -> Path:
+    """The notebooks: the checkout's ``notebooks/`` (editable install) or the packaged copies."""
+    checkout = Path(__file__).resolve().parent.parent / "notebooks"
+    if checkout.is_dir():
+        return checkout
+    return Path(str(resources.files("kpi_kit") / "notebooks"))
+
+
+def available_notebooks(directory: Path | None = None) -> list[str]:
+    directory = directory or notebook_dir()
+    names = {p.stem for p in directory.glob("*.ipynb")}
+    return [n for n in NOTEBOOK_ORDER if n in names] + sorted(names - set(NOTEBOOK_ORDER))
+
+
+def expand_params_paths(paths) -> list[Path]:
+    """Client YAML files; a folder stands for every ``*.yaml`` / ``*.yml`` file in it."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out += sorted([*p.glob("*.yaml"), *p.glob("*.yml")])
+        else:
+            out.append(p)
+    return out
+
+
+@dataclass
+class ClientResult:
+    params_file: str
+    client: str | None = None
+    folder: Path | None = None
+    error: str | None = None
+    failed_notebook: Path | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class BatchResult:
+    results: list[ClientResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[ClientResult]:
+        return [r for r in self.results if not r.ok]
+
+    def summary(self) -> str:
+        lines = [f"{len(self.results) - len(self.failed)} of {len(self.results)} client runs succeeded."]
+        for r in self.results:
+            name = r.client or r.params_file
+            if r.ok:
+                lines.append(f"  ok      {name}: {r.folder} ({r.seconds:.1f} s)")
+            else:
+                lines.append(f"  FAILED  {name}: {r.error}")
+                if r.failed_notebook:
+                    lines.append(f"          executed notebook kept at {r.failed_notebook}")
+        return "\n".join(lines)
+
+
+# -- one notebook ------------------------------------------------------------------------------
+def execute_notebook(name: str, params: Params, out_dir: Path, *, notebooks: Path | None = None) -> Path:
+    """Run one notebook with papermill into ``out_dir/<name>.ipynb``; return its path."""
+    import papermill as pm
+
+    src = (notebooks or notebook_dir()) / f"{name}.ipynb"
+    if not src.exists():
+        raise KpiKitError(f"notebook '{name}' not found in {src.parent}. Fix: choose from "
+                          f"{', '.join(available_notebooks(src.parent))}.")
+    out = out_dir / f"{name}.ipynb"
+    parameters = params.to_notebook_parameters() | {"metrics_dir": str(out_dir / "_metrics")}
+    env_backend = os.environ.pop("MPLBACKEND", None)  # Agg would capture no figures
+    try:
+        pm.execute_notebook(str(src), str(out), parameters=parameters, kernel_name=KERNEL_NAME,
+                            cwd=str(src.parent), progress_bar=False, log_output=False)
+    finally:
+        if env_backend is not None:
+            os.environ["MPLBACKEND"] = env_backend
+    return out
+
+
+def export_html(notebook_path: Path, title: str) -> Path:
+    """Export an executed notebook to a self-contained HTML report without code cells."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(notebook_path, as_version=4)
+    nb.metadata["title"] = title
+    exporter = HTMLExporter(template_name="kpi_report", extra_template_basedirs=[str(TEMPLATES)],
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                            embed_images=True)
+    body, _ = exporter.from_notebook_node(nb)
+    out = notebook_path.with_suffix(".html")
+    out.write_text(body, encoding="utf-8")
+    return out
+
+
+def merge_metrics(fragments_dir: Path, params: Params) -> dict:
+    """One ``metrics.json`` from the notebooks' fragments (tables and scalars merged)."""
+    merged = {"client": params.client, "as_of": params.as_of.isoformat(), "currency": params.currency,
+              "kit_version": __version__, "params": params.to_notebook_parameters(),
+              "tables": {}, "scalars": {}}
+    for name in NOTEBOOK_ORDER + tuple(sorted(p.stem for p in fragments_dir.glob("*.json"))):
+        f = fragments_dir / f"{name}.json"
+        if f.exists() and name not in merged.setdefault("_seen", []):
+            merged["_seen"].append(name)
+            frag = json.loads(f.read_text())
+            merged["tables"].update(frag.get("tables", {}))
+            merged["scalars"].update(frag.get("scalars", {}))
+    merged["notebooks"] = merged.pop("_seen", [])
+    return merged
+
+
+# -- indexes ---------------------------------------------------------------------------------------
+_INDEX_CSS = ("body{font-family:system-ui,sans-serif;max-width:760px;margin:40px auto;color:#111827}"
+              "h1{border-bottom:3px solid #1e3a8a;padding-bottom:6px}li{margin:6px 0}a{color:#1d4ed8}"
+              ".muted{color:#6b7280}")
+
+
+def _page(title: str, body: str) -> str:
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{_INDEX_CSS}</style></head><body><h1>{html.escape(title)}</h1>{body}</body></html>\n")
+
+
+def write_run_index(folder: Path, params: Params, notebooks: list[str]) -> Path:
+    items = "".join(f"<li><a href='{n}.html'>{NOTEBOOK_TITLES.get(n, n)}</a> "
+                    f"<span class='muted'>(<a href='{n}.ipynb'>notebook</a>)</span></li>" for n in notebooks)
+    body = (f"<p class='muted'>as of {params.as_of:%d %b %Y} · {params.currency} · "
+            f"kpi_kit {__version__}</p><ul>{items}<li><a href='metrics.json'>metrics.json</a></li></ul>")
+    out = folder / "index.html"
+    out.write_text(_page(f"{params.client}: KPI reports", body), encoding="utf-8")
+    return out
+
+
+def write_output_index(out_root: Path) -> Path:
+    """``<out>/index.html`` linking every client's runs, newest first."""
+    rows = []
+    for client in sorted(p for p in out_root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        runs = sorted((r for r in client.iterdir() if r.is_dir() and (r / "index.html").exists()), reverse=True)
+        if runs:
+            links = " · ".join(f"<a href='{client.name}/{r.name}/index.html'>{r.name}</a>" for r in runs)
+            rows.append(f"<li><b>{html.escape(client.name)}</b>: {links}</li>")
+    out = out_root / "index.html"
+    out.write_text(_page("KPI reports", f"<ul>{''.join(rows)}</ul>"), encoding="utf-8")
+    return out
+
+
+# -- one client ---------------------------------------------------------------------------------------
+def run_client(params_file, out_root="reports", *, notebooks: list[str] | None = None,
+               notebook_folder: Path | None = None, on_notebook_done=None) -> ClientResult:
+    """Render the notebooks for one client; never raises for a client's own failure."""
+    started = time.perf_counter()
+    result = ClientResult(str(params_file))
+    tmp = None
+    try:
+        params = load_params(params_file)
+        result.client = params.client
+        load_client(params)  # validate up front: bad data stops here with one clear message
+        names = notebooks or available_notebooks(notebook_folder)
+        client_root = Path(out_root) / params.client
+        client_root.mkdir(parents=True, exist_ok=True)
+        final = client_root / params.as_of.isoformat()
+        tmp = client_root / f".{params.as_of.isoformat()}.tmp-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        for name in names:
+            try:
+                path = execute_notebook(name, params, tmp, notebooks=notebook_folder)
+            except Exception as exc:
+                failed = client_root / f"{params.as_of.isoformat()}.failed"
+                shutil.rmtree(failed, ignore_errors=True)
+                tmp.rename(failed)
+                tmp = None
+                result.failed_notebook = failed / f"{name}.ipynb"
+                raise RunError(f"notebook '{name}' failed: {_short_error(exc)}") from exc
+            export_html(path, f"{params.client} · {NOTEBOOK_TITLES.get(name, name)}")
+            if on_notebook_done:
+                on_notebook_done(params.client, name)
+        metrics = merge_metrics(tmp / "_metrics", params)
+        (tmp / "metrics.json").write_text(json.dumps(metrics, indent=1, ensure_ascii=False) + "\n")
+        shutil.rmtree(tmp / "_metrics", ignore_errors=True)
+        write_run_index(tmp, params, names)
+        if final.exists():  # replace an earlier run of the same as_of without a moment of absence
+            old = client_root / f".{final.name}.old-{os.getpid()}"
+            final.rename(old)
+            tmp.rename(final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(final)
+        tmp = None
+        result.folder = final
+        write_output_index(Path(out_root))
+    except KpiKitError as exc:
+        result.error = str(exc)
+    except Exception as exc:  # a bug must not stop the other clients
+        result.error = f"{type(exc).__name__}: {exc}"
+        traceback.print_exc(file=sys.stderr)
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        result.seconds = time.perf_counter() - started
+    return result
+
+
+def _short_error(exc: Exception) -> str:
+    ename = getattr(exc, "ename", None)
+    if ename:  # PapermillExecutionError
+        return f"{ename}: {getattr(exc, 'evalue', '')}".strip()
+    return f"{type(exc).__name__}: {exc}"
+
+
+def run_batch(params_files, out_root="reports", *, notebooks: list[str] | None = None,
+              notebook_folder: Path | None = None, progress: bool = True) -> BatchResult:
+    """Run every client in turn; a failing client does not stop the others.
+
+    Examples
+    --------
+    >>> result = run_batch(["data/clients/demo.yaml"], "reports")  # doctest: +SKIP
+    >>> print(result.summary())  # doctest: +SKIP
+    """
+    files = expand_params_paths(params_files)
+    names = notebooks or available_notebooks(notebook_folder)
+    batch = BatchResult()
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(files) * len(names), unit="report", file=sys.stderr, dynamic_ncols=True)
+    for f in files:
+        done_here = []
+        if bar:
+            bar.set_description(Path(f).stem)
+
+        def advance(client, name):
+            done_here.append(name)
+            if bar:
+                bar.update(1)
+
+        res = run_client(f, out_root, notebooks=names, notebook_folder=notebook_folder,
+                         on_notebook_done=advance)
+        batch.results.append(res)
+        if bar:
+            bar.update(len(names) - len(done_here))  # a failed client's remaining reports
+            bar.set_postfix(done=sum(r.ok for r in batch.results), failed=len(batch.failed),
+                            left=len(files) - len(batch.results))
+    if bar:
+        bar.close()
+    return batch
