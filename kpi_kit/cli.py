@@ -23,7 +23,7 @@ def main():
 
 
 @main.command()
-@click.argument("params", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("params", nargs=-1, required=True, type=click.Path())
 @click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False),
               help="Output folder: <out>/<client>/<as_of>/")
 @click.option("--notebooks", default=None, help="Comma-separated notebooks (default: all), e.g. funnel,channel")

@@ -106,7 +106,8 @@ def execute_notebook(name: str, params: Params, out_dir: Path, *, notebooks: Pat
     env_backend = os.environ.pop("MPLBACKEND", None)  # Agg would capture no figures
     try:
         pm.execute_notebook(str(src), str(out), parameters=parameters, kernel_name=KERNEL_NAME,
-                            cwd=str(src.parent), progress_bar=False, log_output=False)
+                            cwd=str(src.parent), progress_bar=False, log_output=False,
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
     finally:
         if env_backend is not None:
             os.environ["MPLBACKEND"] = env_backend

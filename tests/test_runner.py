@@ -1,0 +1,72 @@
+"""End-to-end batch runs with ``kpi-kit run`` on the tiny fixture client."""
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kpi_kit.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def funnel_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    result = CliRunner().invoke(main, ["run", str(FIXTURES / "tiny.yaml"), "--out", str(out),
+                                       "--notebooks", "funnel", "--no-progress"])
+    return out, result
+
+
+def test_run_writes_report_folder(funnel_run):
+    out, result = funnel_run
+    assert result.exit_code == 0, result.output
+    folder = out / "tiny" / "2026-03-31"
+    assert sorted(p.name for p in folder.iterdir()) == ["funnel.html", "funnel.ipynb", "index.html", "metrics.json"]
+    assert (out / "index.html").read_text().count("tiny/2026-03-31/index.html") == 1
+    assert "funnel.html" in (folder / "index.html").read_text()
+    assert not [p for p in (out / "tiny").iterdir() if p.name.startswith(".")]  # no temporary folder left
+
+
+def test_metrics_json_follows_spec(funnel_run):
+    out, _ = funnel_run
+    m = json.loads((out / "tiny" / "2026-03-31" / "metrics.json").read_text())
+    assert (m["client"], m["as_of"], m["currency"]) == ("tiny", "2026-03-31", "EUR")
+    assert m["params"]["window_months"] == 3 and m["params"]["churn_window_months"] == 6
+    assert m["tables"]["funnel_conversion"][0] == {"from": "created", "to": "lead", "rate": 0.8}
+    assert m["tables"]["funnel_cohorts"][-1]["cohort"] == "2026-03"
+    assert m["scalars"]["win_rate"] == 0.5 and m["scalars"]["weighted_pipeline"] == 1750.0
+    assert m["tables"]["stage_velocity"][1] == {"from": "lead", "to": "mql", "median_days": 3.5}
+
+
+def test_html_is_self_contained_without_code(funnel_run):
+    out, _ = funnel_run
+    page = (out / "tiny" / "2026-03-31" / "funnel.html").read_text()
+    assert "Funnel report" in page and "n/a" in page
+    assert page.count("data:image/png;base64") >= 4  # charts captured inline
+    assert not re.search(r"<script[^>]+src=|<link[^>]+href=['\"]http", page)  # nothing from a CDN
+    assert "report = FunnelReport" not in page  # code cells hidden
+
+
+def test_failing_client_does_not_stop_others_and_keeps_earlier_report(funnel_run, tmp_path):
+    out, _ = funnel_run
+    earlier = (out / "tiny" / "2026-03-31" / "metrics.json").read_text()
+    shutil.copytree(FIXTURES / "tiny", tmp_path / "bad")
+    (tmp_path / "bad.yaml").write_text((FIXTURES / "tiny.yaml").read_text().replace("data_dir: tiny", "data_dir: bad"))
+    contacts = tmp_path / "bad" / "contacts.csv"
+    contacts.write_text(contacts.read_text().replace("C3,2026-02-01", "C3,yesterday"))
+    result = CliRunner().invoke(main, ["run", str(tmp_path / "bad.yaml"), str(tmp_path / "missing.yaml"),
+                                       "--out", str(out), "--notebooks", "funnel", "--no-progress"])
+    assert result.exit_code == 1
+    assert "0 of 2 client runs succeeded" in result.output
+    assert "contacts.csv, column 'created_at': unparsable date (e.g. 'yesterday') (rows 4)" in result.output
+    assert "missing.yaml" in result.output
+    assert (out / "tiny" / "2026-03-31" / "metrics.json").read_text() == earlier
+
+
+def test_validate_command(tmp_path):
+    ok = CliRunner().invoke(main, ["validate", str(FIXTURES / "tiny.yaml")])
+    assert ok.exit_code == 0 and "valid." in ok.output and "skipped mql" in ok.output
