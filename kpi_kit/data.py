@@ -290,7 +290,7 @@ def load_client(params: Params) -> ClientData:
         try:
             raw = read_raw(path)
         except Exception as exc:  # a corrupt file must still name itself
-            raise DataError(label, None, f"cannot be read ({exc})", "export the file again as UTF-8 CSV")
+            raise DataError(label, None, f"cannot be read ({exc})", "export the file again as UTF-8 CSV") from None
         df = parse_frame(raw, spec, label, path.suffix)
         _check_rules(stem, df, label, path.suffix, params)
         quality.rows_read[stem] = len(df)

@@ -68,6 +68,11 @@ def use_style() -> None:
     })
 
 
+def show() -> None:
+    """Display the figures drawn so far and end the cell without an ``Axes`` repr."""
+    plt.show()
+
+
 def money_axis(ax, currency: str = "USD", axis: str = "y"):
     """Format an axis as compact money: $0, $50k, $1.2M."""
     sym = currency_symbol(currency)
@@ -119,7 +124,7 @@ def funnel_chart(counts: pd.Series, *, title: str = "Funnel", ax=None):
     y = np.arange(len(values))[::-1]
     colours = STAGE_COLOURS[: len(values)] if len(values) <= len(STAGE_COLOURS) else None
     ax.barh(y, values, left=(top - values) / 2, color=colours, height=0.72)
-    for yi, v, (i, stage) in zip(y, values, enumerate(counts.index)):
+    for i, (yi, v) in enumerate(zip(y, values)):
         conv = "" if i == 0 or values[i - 1] == 0 else f"   {v / values[i - 1]:.0%} of previous"
         ax.text(top / 2, yi, f"{v:,.0f}", ha="center", va="center", color="white" if v > top * 0.12 else INK,
                 fontweight="bold")

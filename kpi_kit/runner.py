@@ -262,11 +262,11 @@ def run_batch(params_files, out_root="reports", *, notebooks: list[str] | None =
 
         bar = tqdm(total=len(files) * len(names), unit="report", file=sys.stderr, dynamic_ncols=True)
     for f in files:
-        done_here = []
+        done_here: list[str] = []
         if bar:
             bar.set_description(Path(f).stem)
 
-        def advance(client, name):
+        def advance(client, name, done_here=done_here):
             done_here.append(name)
             if bar:
                 bar.update(1)

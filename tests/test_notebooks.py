@@ -35,7 +35,7 @@ def test_parameters_cell_names_every_parameter_with_demo_defaults(path):
             assert (path.parent / values[key]).resolve() == (ROOT / "data" / "clients" / value).resolve()
         else:
             assert values[key] == (value.isoformat() if hasattr(value, "isoformat") else value), key
-    Params.from_mapping(values)  # the defaults are valid
+    Params.from_namespace(values)  # the defaults are valid
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -1,0 +1,27 @@
+"""Docs generated from code stay equal to it (one place for each fact)."""
+
+import re
+from pathlib import Path
+
+from kpi_kit.catalogue import METRICS, catalogue_markdown
+from kpi_kit.contract import contract_markdown
+
+ROOT = Path(__file__).parent.parent
+
+
+def test_metric_catalogue_page_is_generated_from_code():
+    assert (ROOT / "docs" / "metrics.md").read_text() == catalogue_markdown(), "run `make docs`"
+
+
+def test_readme_contract_table_is_generated_from_code():
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"<!-- contract:start -->\n(.*?)\n<!-- contract:end -->", readme, re.S).group(1)
+    assert block == contract_markdown()
+
+
+def test_catalogue_entries_are_complete():
+    names = [m.name for m in METRICS]
+    assert len(names) == len(set(names))
+    for m in METRICS:
+        assert m.kind in ("leading", "lagging") and m.unit in (
+            "money", "percent", "count", "days", "months", "ratio") and m.formula
