@@ -119,7 +119,8 @@ class FunnelReport:
             first, last = q.asfreq("M", "start"), min(q.asfreq("M", "end"), self.window.last)
             w = type(self.window)(first, last)
             o = fn.deal_outcomes(self.deals, w)
-            rows.append({"quarter": str(q), "won": o["won"], "lost": o["lost"], "win_rate": o["win_rate"],
+            partial = q.asfreq("M", "end") > self.window.last
+            rows.append({"quarter": f"{q} (to date)" if partial else str(q), "won": o["won"], "lost": o["lost"], "win_rate": o["win_rate"],
                          "bookings": o["won_amount"], "avg_deal_size": o["avg_deal_size"],
                          "sales_cycle_days": fn.sales_cycle_days(self.deals, self.contacts, w)})
         return pd.DataFrame(rows)
@@ -248,11 +249,11 @@ class FunnelReport:
         fig, axes = plt.subplots(2, 2, figsize=(kp.WIDTH, 6.0), sharex=True)
         v = self.volumes
         v = v[v["month"] >= self.year_ago.first]
-        for ax, stage in zip(axes.flat, stages):
+        for i, (ax, stage) in enumerate(zip(axes.flat, stages)):
             s = v[v["stage"] == stage]
             kp.series_with_target(s["month"], s["actual"], s["target"], title=f"{stage_label(stage)}s per month"
                                   if stage != "customer" else "New customers per month",
-                                  ylabel="Contacts", colour=kp.STAGE_COLOURS[self.chain.index(stage) % 7], ax=ax)
+                                  ylabel="Contacts", colour=kp.STAGE_COLOURS[min(i, 3) + 1 if i else 1], ax=ax)
             kp.month_axis(ax)
             ax.tick_params(axis="x", labelrotation=30)
         for ax in list(axes.flat)[len(stages):]:
@@ -273,17 +274,20 @@ class FunnelReport:
         q["step"] = [f"{stage_label(a)} → {stage_label(b)}" for a, b in zip(q["from"], q["to"])]
         rate = q.pivot(index="step", columns="quarter", values="rate").reindex(q["step"].unique())
         change = q.pivot(index="step", columns="quarter", values="change_pp").reindex(rate.index)
-        last, prev = rate.columns[-1], rate.columns[-2]
-        out = rate.copy()
+        maturing = q.groupby("quarter")["maturing"].any()
+        settled = [c for c in rate.columns if not maturing[c]]
+        last = settled[-1] if settled else rate.columns[-1]
+        label = {c: f"{c} *" if maturing[c] else c for c in rate.columns}
+        out = rate.rename(columns=label)
         out[f"QoQ {last}"] = change[last]
-        out[f"QoQ {prev}"] = change[prev]
         out = out.reset_index()
-        fmt = {c: "percent" for c in rate.columns} | {f"QoQ {last}": "pp", f"QoQ {prev}": "pp"}
+        fmt = {c: "percent" for c in label.values()} | {f"QoQ {last}": "pp"}
         return rp.table(out, fmt)
 
     def quarterly_sentence(self) -> str:
-        q = self.quarterly.dropna(subset=["change_pp"])
-        settled = q[~q["maturing"]]
+        q = self.quarterly
+        maturing = q.groupby("quarter")["maturing"].transform("any")
+        settled = q[~maturing].dropna(subset=["change_pp"])
         if settled.empty:
             return "Not enough settled quarters to compare stage conversion quarter over quarter."
         last_q = settled["quarter"].max()
@@ -296,19 +300,21 @@ class FunnelReport:
                 f"still maturing.")
 
     def deals_table(self):
-        d = self.deals_by_quarter
-        return rp.table(d, {"won": "count", "lost": "count", "win_rate": "percent", "bookings": "money",
-                            "avg_deal_size": "money", "sales_cycle_days": "days"}, currency=self.currency)
+        d = self.deals_by_quarter.rename(columns={
+            "win_rate": "win rate", "avg_deal_size": "avg deal size", "sales_cycle_days": "sales cycle"})
+        return rp.table(d, {"won": "count", "lost": "count", "win rate": "percent", "bookings": "money",
+                            "avg deal size": "money", "sales cycle": "days"}, currency=self.currency)
 
     def deals_chart(self, ax=None):
         d = self.deals_by_quarter
         fig, ax1 = plt.subplots(figsize=(kp.WIDTH, 3.6)) if ax is None else (ax.figure, ax)
-        ax1.bar(d["quarter"], d["bookings"], color="#93c5fd", label="Bookings (left)")
+        labels = d["quarter"].str.replace(" (", "\n(", regex=False)
+        ax1.bar(labels, d["bookings"], color="#93c5fd", label="Bookings (left)")
         kp.money_axis(ax1, self.currency)
         ax1.set_ylabel(f"Bookings ({self.currency})")
         ax1.set_xlabel("Quarter closed")
         ax2 = ax1.twinx()
-        ax2.plot(d["quarter"], d["win_rate"], color=kp.INK, marker="o", lw=2, label="Win rate (right)")
+        ax2.plot(labels, d["win_rate"], color=kp.INK, marker="o", lw=2, label="Win rate (right)")
         kp.percent_axis(ax2)
         ax2.set_ylim(0, max(0.5, float(np.nanmax(d["win_rate"])) * 1.2) if d["win_rate"].notna().any() else 1)
         ax2.set_ylabel("Win rate")

@@ -177,7 +177,7 @@ def series_with_target(months: pd.Series, actual: pd.Series, target: pd.Series |
     x = pd.PeriodIndex(months).to_timestamp()
     ax.plot(x, actual.to_numpy(dtype=float), color=colour, lw=2, marker="o", ms=3, label="Actual")
     if target is not None and target.notna().any():
-        ax.plot(x, target.to_numpy(dtype=float), color=INK, lw=1.4, ls="--", drawstyle="steps-mid",
+        ax.plot(x, target.to_numpy(dtype=float), color=INK, lw=1.2, ls="--", marker="_", ms=10,
                 label="Target")
         ax.legend(loc="upper left")
     ax.set_title(title)

@@ -26,8 +26,9 @@ CSS = """
 .kk-header h1{margin:0 0 4px;font-size:26px;color:#111827}
 .kk-header .kk-sub{color:#4b5563;font-size:14px}
 .kk-header .kk-fresh{color:#6b7280;font-size:12px;margin-top:6px}
-.kk-strip{display:flex;flex-wrap:wrap;gap:10px;margin:6px 0 10px;font-family:system-ui,sans-serif}
-.kk-kpi{flex:1 1 150px;border:1px solid #e5e7eb;border-radius:8px;padding:10px 12px;background:#f9fafb}
+.kk-strip{display:grid;grid-template-columns:repeat(auto-fill,minmax(160px,1fr));gap:10px;margin:6px 0 10px;
+ font-family:system-ui,sans-serif}
+.kk-kpi{border:1px solid #e5e7eb;border-radius:8px;padding:10px 12px;background:#f9fafb}
 .kk-kpi .kk-label{font-size:12px;color:#6b7280;text-transform:uppercase;letter-spacing:.03em}
 .kk-kpi .kk-value{font-size:24px;font-weight:700;color:#111827;margin:2px 0}
 .kk-kpi .kk-delta{font-size:12px;color:#374151}
