@@ -120,7 +120,8 @@ class FunnelReport:
             w = type(self.window)(first, last)
             o = fn.deal_outcomes(self.deals, w)
             partial = q.asfreq("M", "end") > self.window.last
-            rows.append({"quarter": f"{q} (to date)" if partial else str(q), "won": o["won"], "lost": o["lost"], "win_rate": o["win_rate"],
+            rows.append({"quarter": f"{q} (to date)" if partial else str(q), "won": o["won"], "lost": o["lost"],
+                         "win_rate": o["win_rate"],
                          "bookings": o["won_amount"], "avg_deal_size": o["avg_deal_size"],
                          "sales_cycle_days": fn.sales_cycle_days(self.deals, self.contacts, w)})
         return pd.DataFrame(rows)
