@@ -291,8 +291,14 @@ def _touches(rng, contacts) -> pd.DataFrame:
                           "channel": leads["channel"]})
     t = pd.concat([first, extra], ignore_index=True)
     t = t[t["touched_at"] <= EXPORTED]
-    camp = {raw: (s[6][0] if s[6] else "") for raw, s in SOURCES.items()}
-    t["campaign"] = t["channel"].map(camp).replace("", None)
+    t["campaign"] = None
+    pick = rng.random(len(t))
+    for raw, s in SOURCES.items():
+        if s[6]:  # the first campaign of a channel gets the most touches, like its spend
+            shares = np.arange(len(s[6]), 0, -1) / np.arange(len(s[6]), 0, -1).sum()
+            mask = (t["channel"] == raw).to_numpy()
+            t.loc[mask, "campaign"] = np.array(s[6])[np.searchsorted(np.cumsum(shares), pick[mask], side="right")
+                                                     .clip(max=len(s[6]) - 1)]
     return t.sort_values(["touched_at", "contact_id", "channel"], kind="stable").reset_index(drop=True)
 
 

@@ -24,8 +24,9 @@ CHANNEL_COLOURS = {
     "Direct": "#64748b", "Email": "#d97706", "Events": "#db2777", "Referral": "#0891b2",
     "Outbound": "#b91c1c", "Partners": "#0d9488", "Display": "#9333ea", "Other": "#94a3b8",
 }
-_FALLBACK = ["#1d4ed8", "#a21caf", "#047857", "#b45309", "#be123c", "#0e7490", "#4d7c0f",
-             "#6d28d9", "#c2410c", "#0369a1", "#15803d", "#9f1239"]
+# Colours for channels without a fixed one: away from the fixed channels' hues.
+_FALLBACK = ["#a16207", "#4d7c0f", "#9f1239", "#57534e", "#c2410c", "#0f766e", "#86198f", "#1e40af",
+             "#854d0e", "#3f6212"]
 STAGE_COLOURS = ["#1e3a8a", "#1d4ed8", "#2563eb", "#3b82f6", "#60a5fa", "#93c5fd", "#bfdbfe"]
 
 
@@ -156,7 +157,9 @@ def heatmap(table: pd.DataFrame, *, title: str, xlabel: str, ylabel: str, fmt: s
         for i, m in enumerate(np.asarray(mask_rows, dtype=bool)):
             if m:
                 ax.axhspan(i - 0.5, i + 0.5, color="white", alpha=0.55, lw=0)
-    ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns])
+    ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns],
+                  rotation=20 if max((len(str(c)) for c in table.columns), default=0) > 8 else 0, ha="right"
+                  if max((len(str(c)) for c in table.columns), default=0) > 8 else "center")
     step = max(1, len(table) // 18)
     ax.set_yticks(range(0, len(table), step), [str(r) for r in table.index[::step]])
     ax.grid(False)

@@ -1,0 +1,332 @@
+"""The channel notebook's analysis: spend efficiency, traffic value and attribution by channel."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from . import attribution as at
+from . import channels as ch
+from . import plotting as kp
+from . import report as rp
+from ._dates import last_full_month, reporting_window, to_day
+from ._math import safe_div
+from .data import ClientData
+from .formatting import fmt_count, fmt_money, fmt_pct, is_missing
+
+MODEL_LABELS = {"first_touch": "First touch", "last_touch": "Last touch", "linear": "Linear",
+                "position_based": "Position (40/20/40)", "time_decay": "Time decay", "w_shaped": "W-shaped"}
+TABLE_KEYS = ["channel", "group", "sessions", "leads", "mqls", "opportunities", "customers", "spend", "cpl",
+              "cost_per_mql", "cost_per_sqo", "cac", "revenue", "roi"]
+
+
+def _roi(value) -> str:
+    """ROI as a signed whole percentage: (revenue − spend) / spend."""
+    return fmt_pct(value, 0, signed=True)
+
+
+class ChannelReport:
+    """Channel metrics of one client over its reporting window.
+
+    Examples
+    --------
+    >>> r = ChannelReport(load_client(load_params("data/clients/demo.yaml")))  # doctest: +SKIP
+    >>> r.table.loc["Paid Search", "cpl"]  # doctest: +SKIP
+    """
+
+    def __init__(self, data: ClientData):
+        self.data = data
+        self.params = p = data.params
+        self.as_of = to_day(p.as_of)
+        self.stages = list(p.stages)
+        self.window = reporting_window(p.as_of, p.window_months)
+        self.currency = p.currency
+        self.contacts = data["contacts"]
+
+    # -- numbers ---------------------------------------------------------------------------
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        return ch.channel_table(self.contacts, self.stages, self.window, deals=self.data.get("deals"),
+                                spend=self.data.get("spend"), traffic=self.data.get("traffic"))
+
+    @cached_property
+    def groups(self) -> pd.DataFrame:
+        return ch.rollup(self.table, self.stages)
+
+    @cached_property
+    def monthly(self) -> pd.DataFrame:
+        months = pd.period_range(self.window.first - 12, last_full_month(self.as_of), freq="M")
+        return ch.monthly_by_channel(self.contacts, self.stages, months, spend=self.data.get("spend"))
+
+    @cached_property
+    def flags(self) -> pd.DataFrame:
+        if "lead" not in self.stages or "mql" not in self.stages:
+            return pd.DataFrame()
+        return ch.rising_volume_falling_conversion(self.monthly)
+
+    def conversions(self) -> pd.DataFrame:
+        """Customers won in the window, with their lead/opportunity dates and won revenue."""
+        c = self.contacts
+        conv = c[c["customer_at"].notna() & self.window.contains(c["customer_at"])] if "customer_at" in c else c.iloc[:0]
+        conv = conv[["contact_id", "customer_at", "channel"]
+                    + [k for k in ("lead_at", "opportunity_at") if k in conv]].rename(columns={"customer_at": "converted_at"})
+        deals = self.data.get("deals")
+        value = pd.Series(0.0, index=conv.index)
+        if deals is not None and "contact_id" in deals:
+            won = deals[deals["status"] == "won"].groupby("contact_id")["amount"].sum()
+            value = conv["contact_id"].map(won).fillna(0.0)
+        return conv.assign(revenue=value).reset_index(drop=True)
+
+    @cached_property
+    def attribution(self) -> pd.DataFrame | None:
+        """Channel × (measure, model): customers and revenue credited under every model."""
+        touches = self.data.get("touches")
+        if touches is None or touches.empty:
+            return None
+        return at.attribution_by_channel(touches, self.conversions(), as_of=self.as_of,
+                                         half_life_days=self.params.half_life_days, value_col="revenue")
+
+    @cached_property
+    def attributed_roi(self) -> pd.DataFrame | None:
+        if self.attribution is None:
+            return None
+        return at.attributed_roi(self.attribution, self.table["spend"])
+
+    def metrics(self) -> dict:
+        t = self.table.reset_index()
+        return {"channels": rp.records(t, {k: k for k in TABLE_KEYS}),
+                "channel_groups": rp.records(self.groups.reset_index().rename(columns={"group": "group"}),
+                                             {"group": "group", **{k: k for k in TABLE_KEYS[2:]}})}
+
+    # -- report blocks ---------------------------------------------------------------------
+    def header(self):
+        return rp.header("Channel report", self.data, self.window)
+
+    def kpis(self):
+        g = self.groups.loc["total"]
+        prev = ch.rollup(ch.channel_table(self.contacts, self.stages, self.window.shift(-self.params.window_months),
+                                          deals=self.data.get("deals"), spend=self.data.get("spend"),
+                                          traffic=self.data.get("traffic")), self.stages).loc["total"]
+        k = [rp.KPI("Spend", g["spend"], "money", prev["spend"], higher_is_better=False),
+             rp.KPI("Leads", g["leads"], "count", prev["leads"]),
+             rp.KPI("Blended CPL", g["cpl"], "money", prev["cpl"], higher_is_better=False),
+             rp.KPI("Paid CAC (spend only)", g["cac"], "money", prev["cac"], higher_is_better=False),
+             rp.KPI("Marketing ROI", g["roi"], "percent", prev["roi"])]
+        label = "vs prior 12 months" if self.params.window_months == 12 else "vs prev. period"
+        return rp.kpi_strip(k, self.currency, previous_label=label, year_label=None)
+
+    VOLUME_COLUMNS = ["channel", "group", "sessions", "leads", "mqls", "opportunities", "customers", "spend",
+                      "revenue", "roi"]
+    EFFICIENCY_COLUMNS = ["channel", "cpl", "cost_per_mql", "cost_per_sqo", "cac", "visits_per_lead",
+                          "value_per_lead", "value_per_visit"]
+
+    def channel_table_block(self, columns: str = "volume"):
+        """The channel table in two readable halves: ``volume`` (counts, spend, revenue, ROI) and
+        ``efficiency`` (cost per stage, visits and value per lead)."""
+        t = self.table.reset_index()
+        cols = self.VOLUME_COLUMNS if columns == "volume" else self.EFFICIENCY_COLUMNS
+        t = t[[c for c in cols if c in t]].rename(columns=lambda c: c.replace("_", " "))
+        money = {c: "money" for c in ("spend", "cpl", "cost per mql", "cost per sqo", "cac", "value per lead",
+                                      "revenue")}
+        return rp.table(t, money | {"sessions": "count", "leads": "count", "mqls": "count", "opportunities": "count",
+                                    "customers": "count", "visits per lead": lambda v: "n/a" if is_missing(v) else f"{v:.1f}",
+                                    "value per visit": lambda v: fmt_money(v, self.currency, decimals=2),
+                                    "roi": _roi}, currency=self.currency)
+
+    def group_table_block(self):
+        g = self.groups.reset_index()
+        g = g[["group", "sessions", "leads", "customers", "spend", "cpl", "cac", "revenue", "roi"]]
+        return rp.table(g, {"sessions": "count", "leads": "count", "customers": "count", "spend": "money",
+                            "cpl": "money", "cac": "money", "revenue": "money", "roi": _roi}, currency=self.currency)
+
+    def table_sentence(self) -> str:
+        t = self.table[self.table["spend"] > 0]
+        if t.empty:
+            return "No channel has spend in the window, so cost per lead and CAC are not defined."
+        cheap = t["cpl"].idxmin()
+        best = t["roi"].idxmax()
+        g = self.groups.loc["total"]
+        return (f"Blended CPL is {fmt_money(g['cpl'], self.currency)}; among paid channels {cheap} has the lowest "
+                f"CPL ({fmt_money(t.loc[cheap, 'cpl'], self.currency)}) and {best} the best ROI "
+                f"({_roi(t.loc[best, 'roi'])}).")
+
+    def cpl_cac_chart(self):
+        t = self.table[self.table["spend"] > 0]
+        fig, axes = plt.subplots(1, 2, figsize=(kp.WIDTH, 3.8))
+        g = self.groups.loc["total"]
+        for ax, col, label in ((axes[0], "cpl", "Cost per lead"), (axes[1], "cac", "Channel CAC")):
+            s = t[col].dropna().sort_values()
+            ax.barh(s.index, s.to_numpy(), color=[kp.channel_colour(c) for c in s.index])
+            ax.axvline(g[col], color=kp.INK, ls="--", lw=1.2, label=f"Blended {fmt_money(g[col], self.currency)}")
+            kp.money_axis(ax, self.currency, axis="x")
+            ax.set_title(f"{label} by channel")
+            ax.set_xlabel(f"{label} ({self.currency})")
+            ax.legend(loc="lower right")
+        axes[0].set_ylabel("Channel")
+        fig.tight_layout()
+        return axes
+
+    def conversion_heatmap(self):
+        chain = ["created", *self.stages]
+        cols = [f"{a}_to_{b}" for a, b in zip(chain, chain[1:])]
+        m = self.table[cols].copy()
+        m.columns = [f"{a}→{b}" for a, b in zip(chain, chain[1:])]
+        return kp.heatmap(m, title="Stage conversion by channel", xlabel="Step", ylabel="Channel",
+                          cbar_label="conversion", vmax=1.0)
+
+    def conversion_sentence(self) -> str:
+        t = self.table[self.table["leads"] >= 20]
+        if "customer" not in self.stages or t.empty:
+            return "Too few leads per channel to compare conversion."
+        rate = safe_div(t["customers"], t["leads"])
+        best, worst = rate.idxmax(), rate.idxmin()
+        return (f"{best} turns the largest share of its leads into customers ({fmt_pct(rate[best])}), "
+                f"{worst} the smallest ({fmt_pct(rate[worst])}); young leads are still converting.")
+
+    def trend_chart(self):
+        m = self.monthly
+        m = m[m["month"] >= self.window.first]
+        fig, axes = plt.subplots(2, 2, figsize=(kp.WIDTH, 6.4), sharex=True)
+        panels = [("leads", "Leads per month", "Leads", kp.count_axis), ("spend", "Spend per month",
+                  f"Spend ({self.currency})", lambda a: kp.money_axis(a, self.currency)),
+                  ("cpl", "CPL per month", f"CPL ({self.currency})", lambda a: kp.money_axis(a, self.currency)),
+                  ("cac", "CAC per month", f"CAC ({self.currency})", lambda a: kp.money_axis(a, self.currency))]
+        paid = self.table.index[self.table["spend"] > 0]
+        for ax, (col, title, ylabel, fmt) in zip(axes.flat, panels):
+            channels = paid if col in ("spend", "cpl", "cac") else self.table.index
+            wide = m.pivot_table(index="month", columns="channel", values=col, aggfunc="sum" if col in
+                                 ("leads", "spend") else "mean").reindex(columns=[c for c in channels if c in set(m["channel"])])
+            x = wide.index.to_timestamp()
+            for c in wide.columns:
+                ax.plot(x, wide[c].to_numpy(dtype=float), color=kp.channel_colour(c), lw=1.8, label=c)
+            ax.set_title(title)
+            ax.set_ylabel(ylabel)
+            fmt(ax)
+            kp.month_axis(ax)
+            ax.tick_params(axis="x", labelrotation=30)
+            ax.set_ylim(bottom=0)
+        handles, labels = axes[0, 0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=5, bbox_to_anchor=(0.5, -0.06))
+        fig.tight_layout()
+        return axes
+
+    def pipeline_share_chart(self):
+        m = self.monthly
+        m = m[m["month"] >= self.window.first - 12]
+        col = "opportunities" if "opportunities" in m else "leads"
+        wide = m.pivot_table(index="month", columns="channel", values=col, aggfunc="sum").fillna(0)
+        share = wide.div(wide.sum(axis=1).replace(0, np.nan), axis=0).fillna(0)
+        fig, ax = plt.subplots(figsize=(kp.WIDTH, 3.6))
+        ax.stackplot(share.index.to_timestamp(), share.T.to_numpy(), labels=share.columns,
+                     colors=[kp.channel_colour(c) for c in share.columns], alpha=0.9)
+        kp.percent_axis(ax)
+        kp.month_axis(ax)
+        ax.set_ylim(0, 1)
+        ax.set_title(f"Share of new {col} by channel")
+        ax.set_ylabel(f"Share of {col}")
+        ax.set_xlabel("Month")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        return ax
+
+    def flags_block(self):
+        f = self.flags
+        if f.empty:
+            return rp.note("No channel's lead volume rose more than 10 % over the last three months while its "
+                           "lead-to-MQL rate fell more than 10 %.")
+        lines = [f"{r.channel}: leads {fmt_pct(r.volume_change, 0, signed=True)} over the last three months while "
+                 f"lead-to-MQL fell from {fmt_pct(r.rate_before)} to {fmt_pct(r.rate_recent)}" for r in f.itertuples()]
+        return rp.Block(rp.CSS + '<div class="kk-missing">⚠ ' + "<br>⚠ ".join(lines) + "</div>",
+                        "\n".join(lines))
+
+    def campaign_block(self):
+        spend = self.data.get("spend")
+        if spend is None or "campaign" not in spend:
+            return rp.missing("The campaign view", "a `campaign` column in spend")
+        t = ch.campaign_table(spend, self.window, contacts=self.contacts, touches=self.data.get("touches"))
+        return rp.table(t, {"spend": "money", "impressions": "count", "clicks": "count", "ctr": "percent",
+                            "cpc": lambda v: fmt_money(v, self.currency, decimals=2), "leads": "count", "cpl": "money"},
+                        currency=self.currency)
+
+    def attribution_chart(self):
+        a = self.attribution["value"][list(at.MODELS)]
+        a = a.loc[a.sum(axis=1).sort_values(ascending=False).index]
+        fig, ax = plt.subplots(figsize=(kp.WIDTH, 4.2))
+        width = 0.8 / len(at.MODELS)
+        x = np.arange(len(a))
+        shades = ["#1e3a8a", "#2563eb", "#60a5fa", "#0d9488", "#f59e0b", "#b91c1c"]
+        for i, model in enumerate(at.MODELS):
+            ax.bar(x + i * width - 0.4 + width / 2, a[model], width, label=MODEL_LABELS[model], color=shades[i])
+        ax.set_xticks(x, a.index, rotation=20)
+        kp.money_axis(ax, self.currency)
+        ax.set_title("Revenue credited to each channel by attribution model")
+        ax.set_ylabel(f"Attributed revenue ({self.currency})")
+        ax.set_xlabel("Channel")
+        ax.legend(ncol=3, loc="upper right")
+        return ax
+
+    def attribution_table(self, measure: str = "conversions"):
+        a = self.attribution[measure][list(at.MODELS)].rename(columns=MODEL_LABELS).reset_index()
+        fmt = {v: ("money" if measure == "value" else lambda x: "n/a" if is_missing(x) else f"{x:.1f}")
+               for v in MODEL_LABELS.values()}
+        return rp.table(a, fmt, currency=self.currency)
+
+    def roi_table(self):
+        r = self.attributed_roi[list(at.MODELS)].rename(columns=MODEL_LABELS).reset_index()
+        return rp.table(r, {v: _roi for v in MODEL_LABELS.values()})
+
+    def attribution_sentence(self) -> str:
+        a = self.attribution["value"]
+        model = self.params.attribution_model
+        first, last = a["first_touch"], a["last_touch"]
+        shift = (last - first).sort_values()
+        return (f"Under the chosen {MODEL_LABELS[model].lower()} model {a[model].idxmax()} earns the most revenue "
+                f"credit; moving from first to last touch shifts most credit towards {shift.index[-1]} "
+                f"(+{fmt_money(shift.iloc[-1], self.currency)}) and away from {shift.index[0]} "
+                f"({fmt_money(shift.iloc[0], self.currency)}).")
+
+    def spend_revenue_chart(self):
+        t = self.table
+        rev = self.attribution["value"][self.params.attribution_model].reindex(t.index).fillna(0) \
+            if self.attribution is not None else t["revenue"]
+        paid = t["spend"] > 0
+        fig, ax = plt.subplots(figsize=(kp.WIDTH, 4.4))
+        ax.scatter(t.loc[paid, "spend"], rev[paid], s=80, c=[kp.channel_colour(c) for c in t.index[paid]], zorder=3)
+        for c in t.index[paid]:
+            ax.annotate(c, (t.loc[c, "spend"], rev[c]), xytext=(6, 4), textcoords="offset points", fontsize=9)
+        top = max(float(t.loc[paid, "spend"].max() or 1), float(rev[paid].max() or 1)) * 1.1
+        ax.plot([0, top], [0, top], color=kp.MUTED, ls="--", lw=1, label="Break-even (ROI 0)")
+        ax.set_xlim(0, top)
+        ax.set_ylim(0, top)
+        kp.money_axis(ax, self.currency)
+        kp.money_axis(ax, self.currency, axis="x")
+        ax.set_title(f"Spend vs attributed revenue ({MODEL_LABELS[self.params.attribution_model].lower()})")
+        ax.set_xlabel(f"Spend in window ({self.currency})")
+        ax.set_ylabel(f"Attributed revenue ({self.currency})")
+        ax.legend(loc="upper left")
+        return ax
+
+    def self_reported_block(self):
+        c = self.contacts
+        if "self_reported_source" not in c or c["self_reported_source"].isna().all():
+            return rp.missing("The self-reported source comparison", "a `self_reported_source` column in contacts")
+        x = ch.self_reported_vs_tracked(c, self.window)
+        answers = x.pop("answers")
+        x = x.reset_index()
+        x["answers"] = answers.to_numpy()
+        return rp.table(x, {col: "percent" for col in x.columns if col not in ("channel", "answers")}
+                        | {"answers": "count"})
+
+    def self_reported_sentence(self) -> str:
+        x = ch.self_reported_vs_tracked(self.contacts, self.window)
+        dark = [r for r in ("Direct", "Organic Search") if r in x.index]
+        if x.empty or not dark:
+            return "No answers from contacts tracked as Direct or Organic Search."
+        counts = x.loc[dark].drop(columns="answers").mul(x.loc[dark, "answers"], axis=0).sum()
+        total = counts.sum()
+        other = counts.drop([c for c in ("Google", "Other") if c in counts]).sort_values(ascending=False)
+        return (f"Of {fmt_count(total)} contacts tracked as {' or '.join(dark)} who answered, "
+                f"{fmt_pct(other.sum() / total, 0)} name another source ({', '.join(other.index[:3])} lead): "
+                f"traffic that tracking calls direct or organic is often dark social.")
