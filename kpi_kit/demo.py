@@ -346,12 +346,12 @@ def _targets(rng, contacts, deals, subs) -> pd.DataFrame:
     for i, m in enumerate(months):
         sessions = round(95_000 * (1 + 0.02 * i), -3)
         rows.append(("sessions", m.start_time, m.end_time.normalize(), float(sessions)))
-        rows.append(("new_mrr", m.start_time, m.end_time.normalize(), float(round(42_000 * (1 + 0.02 * i), -2))))
+        rows.append(("new_mrr", m.start_time, m.end_time.normalize(), float(round(30_000 * (1 + 0.03 * i), -2))))
     for q in pd.period_range("2026Q1", "2026Q4", freq="Q"):
         bookings = round(1_450_000 * (1 + 0.05 * (q.quarter - 1)), -4)
         rows.append(("bookings", q.start_time, q.end_time.normalize(), float(bookings)))
-    rows.append(("revenue", pd.Timestamp("2026-01-01"), pd.Timestamp("2026-12-31"), 14_500_000.0))
-    rows.append(("mrr", pd.Timestamp("2026-01-01"), pd.Timestamp("2026-12-31"), 1_450_000.0))
+    rows.append(("revenue", pd.Timestamp("2026-01-01"), pd.Timestamp("2026-12-31"), 7_600_000.0))
+    rows.append(("mrr", pd.Timestamp("2026-01-01"), pd.Timestamp("2026-12-31"), 780_000.0))
     return pd.DataFrame(rows, columns=["metric", "period_start", "period_end", "target"])
 
 

@@ -192,6 +192,9 @@ def series_with_target(months: pd.Series, actual: pd.Series, target: pd.Series |
 
 
 def month_axis(ax):
-    ax.xaxis.set_major_locator(mpl.dates.MonthLocator(bymonth=(1, 4, 7, 10)))
+    """Quarterly month ticks, half-yearly when the axis spans more than about 30 months."""
+    lo, hi = ax.get_xlim()
+    months = (hi - lo) / 30.4
+    ax.xaxis.set_major_locator(mpl.dates.MonthLocator(bymonth=(1, 7) if months > 30 else (1, 4, 7, 10)))
     ax.xaxis.set_major_formatter(mpl.dates.DateFormatter("%b %Y"))
     return ax

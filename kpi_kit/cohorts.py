@@ -1,0 +1,182 @@
+"""Retention cohorts (SPEC "Retention cohorts"): logo and revenue retention by first paid month,
+by acquisition channel and segment, and funnel cohorts over time.
+
+Input is the dense customer-month MRR table of :mod:`kpi_kit.mrr` (``customer_id``, ``month``,
+``mrr``). A customer's cohort is its first month with month-end MRR > 0; a customer who churns
+and returns stays in that cohort and counts as active again when it pays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ._dates import month_label, to_day
+from ._math import safe_div
+
+
+def first_paid_month(cmrr: pd.DataFrame, *, customer_col="customer_id") -> pd.Series:
+    """Customer -> first month with MRR > 0."""
+    paid = cmrr[cmrr["mrr"] > 0]
+    return paid.groupby(customer_col)["month"].min()
+
+
+def _with_age(cmrr: pd.DataFrame, grain: str, customer_col: str) -> pd.DataFrame:
+    start = cmrr[customer_col].map(first_paid_month(cmrr, customer_col=customer_col))
+    c = cmrr.assign(start=start).dropna(subset=["start"])
+    if grain == "quarter":
+        last_month = c["month"].max()
+        # a quarter's value is read at its last month; the current partial quarter is left out
+        quarter = c["month"].dt.asfreq("Q")
+        is_q_end = c["month"] == quarter.dt.asfreq("M", "end")
+        complete = quarter.dt.asfreq("M", "end") <= last_month
+        c = c[is_q_end & complete].assign(cohort=c["start"].dt.asfreq("Q"), at=quarter[is_q_end & complete])
+        c["period"] = (c["at"] - c["cohort"]).map(lambda d: d.n)
+    else:
+        c = c.assign(cohort=c["start"])
+        c["period"] = (c["month"] - c["cohort"]).map(lambda d: d.n)
+    return c[c["period"] >= 0]
+
+
+def retention_cohorts(cmrr: pd.DataFrame, grain: str = "month", *, min_cohort_size: int = 0,
+                      customer_col="customer_id") -> pd.DataFrame:
+    """Tidy retention triangle: one row per cohort and period ``k`` the cohort has reached.
+
+    Columns: cohort, period, customers (cohort size), active (paying at the end of period k),
+    logo_rate, cohort_mrr_0, mrr, revenue_rate (= mrr / cohort_mrr_0; above 1 with expansion),
+    small (cohort size < ``min_cohort_size``). With ``grain="quarter"`` cohorts are quarters of
+    the first paid month, k counts quarters and values are read at each quarter's last month.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"customer_id": ["a", "a", "b", "b"], "mrr": [10.0, 0.0, 0.0, 20.0],
+    ...                   "month": pd.PeriodIndex(["2026-01", "2026-02"] * 2, freq="M")})
+    >>> retention_cohorts(c)[["cohort", "period", "logo_rate"]].astype(str).values.tolist()
+    [['2026-01', '0', '1.0'], ['2026-01', '1', '0.0'], ['2026-02', '0', '1.0']]
+    """
+    c = _with_age(cmrr, grain, customer_col)
+    g = c.groupby(["cohort", "period"])
+    out = pd.DataFrame({"active": g["mrr"].apply(lambda s: int((s > 0).sum())), "mrr": g["mrr"].sum()}).reset_index()
+    size = c[c["period"] == 0].groupby("cohort")[customer_col].nunique() if grain == "month" else \
+        c.drop_duplicates(customer_col).groupby("cohort")[customer_col].size()
+    mrr0 = out[out["period"] == 0].set_index("cohort")["mrr"]
+    if grain == "quarter":  # cohort MRR at k=0 is read at the quarter end too
+        mrr0 = out[out["period"] == 0].set_index("cohort")["mrr"]
+    out["customers"] = out["cohort"].map(size).fillna(0).astype("int64")
+    out["cohort_mrr_0"] = out["cohort"].map(mrr0)
+    out["logo_rate"] = safe_div(out["active"], out["customers"])
+    out["revenue_rate"] = safe_div(out["mrr"], out["cohort_mrr_0"])
+    out["small"] = out["customers"] < min_cohort_size
+    cols = ["cohort", "period", "customers", "active", "logo_rate", "cohort_mrr_0", "mrr", "revenue_rate", "small"]
+    return out[cols].sort_values(["cohort", "period"]).reset_index(drop=True)
+
+
+def _label(p: pd.Period) -> str:
+    return month_label(p) if p.freqstr.startswith("M") else str(p)
+
+
+def retention_triangle(cohorts: pd.DataFrame, value: str = "logo_rate") -> pd.DataFrame:
+    """Wide triangle: rows cohorts ('YYYY-MM' or 'YYYYQn'), columns k, NaN where not reached."""
+    t = cohorts.pivot(index="cohort", columns="period", values=value)
+    t.index = [_label(p) for p in t.index]
+    return t
+
+
+def average_curve(cohorts: pd.DataFrame, value: str = "logo_rate", *, weighted: bool = True) -> pd.DataFrame:
+    """Average retention per period over the cohorts that reached it (small cohorts excluded), with
+    the number of cohorts behind each point. Weighted pools customers (or MRR); unweighted averages
+    the cohort rates."""
+    c = cohorts[~cohorts["small"]]
+    num, den = ("active", "customers") if value == "logo_rate" else ("mrr", "cohort_mrr_0")
+    g = c.groupby("period")
+    rate = safe_div(g[num].sum(), g[den].sum()) if weighted else g[value].mean()
+    return pd.DataFrame({"period": rate.index, "rate": np.asarray(rate, dtype=float),
+                         "cohorts": g.size().to_numpy()})
+
+
+def retention_records(cohorts: pd.DataFrame, value: str = "logo_rate") -> list[dict]:
+    """Rows for metrics.json: ``{"cohort": "2026-01", "month": 0, "rate": 1.0}`` (NaN -> None)."""
+    return [{"cohort": _label(r.cohort), "month": int(r.period),
+             "rate": None if pd.isna(getattr(r, value)) else float(getattr(r, value))}
+            for r in cohorts.itertuples()]
+
+
+def _group_of(cmrr: pd.DataFrame, customers: pd.DataFrame, by: str, customer_col: str) -> pd.Series:
+    mapping = customers.drop_duplicates(customer_col).set_index(customer_col)[by]
+    return cmrr[customer_col].map(mapping).fillna("unknown")
+
+
+def retention_curves_by(cmrr: pd.DataFrame, customers: pd.DataFrame, by: str = "channel", *,
+                        customer_col="customer_id", min_cohort_size: int = 0) -> pd.DataFrame:
+    """Pooled logo retention curve per group: group, period, rate, cohorts, customers."""
+    group = _group_of(cmrr, customers, by, customer_col)
+    frames = []
+    for name, part in cmrr.groupby(group):
+        coh = retention_cohorts(part, min_cohort_size=0, customer_col=customer_col)
+        g = coh.groupby("period")
+        frames.append(pd.DataFrame({by: name, "period": g.size().index,
+                                    "rate": np.asarray(safe_div(g["active"].sum(), g["customers"].sum()), float),
+                                    "cohorts": g.size().to_numpy(), "customers": g["customers"].sum().to_numpy()}))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[by, "period", "rate", "cohorts"])
+
+
+def retention_by(cmrr: pd.DataFrame, customers: pd.DataFrame, by: str = "channel", *, months=(6, 12, 24),
+                 gross_margin: float = 1.0, customer_col="customer_id") -> pd.DataFrame:
+    """Per group (acquisition channel, segment, …): customers, logo retention at ``months``
+    (pooled over customers whose first paid month is at least that old), monthly logo churn rate
+    (churn events / paying customer-months), ARPU (average MRR per paying customer-month),
+    realised revenue per customer over its first k months, and LTV = ARPU × margin / churn
+    (NaN without churn). Customers missing from ``customers`` form the group "unknown"."""
+    c = cmrr.assign(group=_group_of(cmrr, customers, by, customer_col))
+    start = c[customer_col].map(first_paid_month(cmrr, customer_col=customer_col))
+    c = c.assign(age=(c["month"] - start).map(lambda d: d.n if not pd.isna(d) else -1))
+    c = c[c["age"] >= 0].sort_values([customer_col, "month"])
+    last = c["month"].max()
+    paying = c["mrr"] > 0
+    prev_paying = paying.groupby(c[customer_col]).shift(fill_value=False)
+    churn_events = (~paying & prev_paying).groupby(c["group"]).sum()
+    paying_months = prev_paying.groupby(c["group"]).sum()  # exposure: paying at the previous month end
+    sizes = c.drop_duplicates(customer_col).groupby("group").size()
+    out = pd.DataFrame({"customers": sizes})
+    tenure_ok = (last - start.loc[c.index]).map(lambda d: d.n)
+    for k in months:
+        at_k = c[c["age"] == k]
+        out[f"logo_retention_{k}m"] = safe_div((at_k["mrr"] > 0).groupby(at_k["group"]).sum(),
+                                              at_k.groupby("group").size()).reindex(out.index)
+        old = c[tenure_ok >= k]
+        realised = old[old["age"] < k].groupby([customer_col, "group"])["mrr"].sum().groupby(level="group").mean()
+        out[f"revenue_per_customer_{k}m"] = realised.reindex(out.index)
+    out["churn_rate"] = safe_div(churn_events.reindex(out.index).fillna(0), paying_months.reindex(out.index).fillna(0))
+    arpu = c[paying].groupby("group")["mrr"].mean()
+    out["arpu"] = arpu.reindex(out.index)
+    out["ltv"] = np.where(out["churn_rate"] > 0, out["arpu"] * gross_margin / out["churn_rate"].where(out["churn_rate"] > 0),
+                          np.nan)
+    out.index.name = by
+    return out.reset_index()
+
+
+def funnel_cohort_curves(contacts: pd.DataFrame, as_of, *, created_col="created_at", converted_col="customer_at",
+                         max_months: int = 24) -> pd.DataFrame:
+    """Cumulative conversion by months since creation, per creation-month cohort.
+
+    Row (cohort, k): contacts created in the cohort month and how many converted by the end of
+    month cohort + k (and by ``as_of``). Ages a cohort has not reached are not emitted; the month
+    of ``as_of`` is emitted and flagged ``partial`` when ``as_of`` is not its last day.
+    """
+    as_of = to_day(as_of)
+    c = contacts[contacts[created_col] <= as_of]
+    cohort = c[created_col].dt.to_period("M")
+    conv = c[converted_col].where(c[converted_col] <= as_of) if converted_col in c else pd.Series(pd.NaT, index=c.index)
+    age = (conv.dt.to_period("M") - cohort).map(lambda d: d.n if not pd.isna(d) else np.nan)
+    now = as_of.to_period("M")
+    rows = []
+    sizes = cohort.value_counts()
+    conv_counts = pd.DataFrame({"cohort": cohort, "age": age}).dropna().groupby(["cohort", "age"]).size()
+    for p, n in sizes.sort_index().items():
+        reach = min((now - p).n, max_months)
+        per_age = conv_counts.loc[p] if p in conv_counts.index.get_level_values(0) else pd.Series(dtype=float)
+        cum = per_age.reindex(range(reach + 1), fill_value=0).cumsum() if reach >= 0 else pd.Series(dtype=float)
+        for k, v in cum.items():
+            rows.append({"cohort": p, "months_since": int(k), "contacts": int(n), "converted": int(v),
+                         "rate": v / n if n else np.nan, "partial": bool(p + k == now and as_of != now.end_time.normalize())})
+    return pd.DataFrame(rows, columns=["cohort", "months_since", "contacts", "converted", "rate", "partial"])

@@ -1,0 +1,265 @@
+"""MRR and unit economics (SPEC "MRR", "MRR movements", churn, ARPU, LTV, CAC, cost to serve,
+quick ratio, magic number). One implementation, used by the unit-economics and cohort notebooks.
+
+Conventions
+-----------
+* ``cmrr`` is the customer-month MRR table: ``customer_id``, ``month`` (``Period[M]``),
+  ``mrr`` (month-end MRR), *dense*: every customer that ever paid × every month from the first
+  month with MRR to the last full month, zeros included.
+* MRR is a month-end snapshot: a subscription that starts and ends within one month never
+  shows (it is active on no month's last day).
+* The first month of the data counts as ``new`` for every customer paying in it: there is
+  nothing earlier to compare with.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ._dates import last_full_month, to_day
+from ._math import mean_defined, safe_div
+
+MOVEMENTS = ("new", "reactivation", "expansion", "contraction", "churn")
+
+
+def _dense(customer: np.ndarray, month_ordinal: np.ndarray, value: np.ndarray, last: pd.Period,
+           customer_col: str) -> pd.DataFrame:
+    """Sum ``value`` per customer-month and fill every month from the first paying one to ``last``."""
+    s = pd.Series(value, index=pd.MultiIndex.from_arrays([customer, month_ordinal])).groupby(level=[0, 1]).sum()
+    s = s[s.round(9) != 0] if len(s) else s
+    if s.empty:
+        return pd.DataFrame({customer_col: pd.Series(dtype=object), "month": pd.Series(dtype="period[M]"),
+                             "mrr": pd.Series(dtype="float64")})
+    first = int(s.index.get_level_values(1).min())
+    months = np.arange(first, last.ordinal + 1)
+    customers = np.sort(s.index.get_level_values(0).unique().to_numpy())
+    full = s.reindex(pd.MultiIndex.from_product([customers, months]), fill_value=0.0)
+    periods = pd.PeriodIndex(pd.period_range(pd.Period(ordinal=first, freq="M"), last, freq="M"))
+    return pd.DataFrame({customer_col: np.repeat(customers, len(months)),
+                         "month": np.tile(periods, len(customers)),
+                         "mrr": full.to_numpy().round(6)})
+
+
+def customer_mrr(subscriptions: pd.DataFrame, as_of, *, customer_col="customer_id", start_col="start_date",
+                 end_col="end_date", amount_col="amount", period_col="billing_period_months",
+                 discount_col="discount") -> pd.DataFrame:
+    """Month-end MRR per customer from subscriptions.
+
+    A subscription is active on day ``d`` when ``start <= d`` and (no end or ``d < end``); it
+    adds ``(amount − discount) / billing_period_months`` to its customer's MRR on the last day
+    of each month it is active. Subscriptions starting after ``as_of`` do not exist; an end
+    after ``as_of`` has not happened (active).
+
+    Examples
+    --------
+    >>> subs = pd.DataFrame({"customer_id": ["a"], "start_date": pd.to_datetime(["2026-01-10"]),
+    ...                      "end_date": [pd.NaT], "amount": [1200.0], "billing_period_months": [12]})
+    >>> customer_mrr(subs, "2026-03-31")["mrr"].tolist()
+    [100.0, 100.0, 100.0]
+    """
+    as_of = to_day(as_of)
+    last = last_full_month(as_of)
+    s = subscriptions[subscriptions[start_col] <= as_of]
+    end = s[end_col] if end_col in s else pd.Series(pd.NaT, index=s.index)
+    end = end.where(end <= as_of)
+    discount = s[discount_col].fillna(0.0) if discount_col in s else 0.0
+    value = ((s[amount_col] - discount) / s[period_col]).to_numpy(dtype="float64")
+    first_m = s[start_col].dt.to_period("M").map(lambda p: p.ordinal).to_numpy(dtype="int64") if len(s) else \
+        np.array([], dtype="int64")
+    # active on the last day of month m  <=>  end_of(m) < end  <=>  m <= month(end) - 1
+    last_m = np.where(end.isna(), last.ordinal,
+                      np.minimum(last.ordinal, end.dt.to_period("M").map(lambda p: p.ordinal if p is not pd.NaT else 0)
+                                 .fillna(0).to_numpy(dtype="int64") - 1))
+    n = np.clip(last_m - first_m + 1, 0, None)
+    idx = np.repeat(np.arange(len(s)), n)
+    offset = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+    return _dense(s[customer_col].to_numpy()[idx], first_m[idx] + offset, value[idx], last, customer_col)
+
+
+def customer_mrr_from_table(mrr: pd.DataFrame, as_of, *, customer_col="customer_id", month_col="month",
+                            mrr_col="mrr") -> pd.DataFrame:
+    """The same table from the contract's ``mrr`` file (month-end MRR per customer); months after
+    the last full month are dropped, missing months are 0, repeated customer-months are summed."""
+    last = last_full_month(as_of)
+    months = mrr[month_col].dt.to_period("M")
+    keep = months <= last
+    return _dense(mrr.loc[keep, customer_col].to_numpy(), months[keep].map(lambda p: p.ordinal).to_numpy("int64"),
+                  mrr.loc[keep, mrr_col].to_numpy(dtype="float64"), last, customer_col)
+
+
+def mrr_movements(cmrr: pd.DataFrame, *, customer_col="customer_id") -> pd.DataFrame:
+    """Classify each customer-month: ``new``, ``reactivation``, ``expansion``, ``contraction``,
+    ``churn`` or ``none``, with ``previous``, ``current`` and the signed ``amount``.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"customer_id": ["a"] * 4, "month": pd.period_range("2026-01", periods=4, freq="M"),
+    ...                   "mrr": [10.0, 0.0, 10.0, 15.0]})
+    >>> mrr_movements(c)["movement"].tolist()
+    ['new', 'churn', 'reactivation', 'expansion']
+    """
+    c = cmrr.sort_values([customer_col, "month"], kind="stable")
+    cur = c["mrr"].to_numpy(dtype="float64")
+    same = c[customer_col].to_numpy()
+    first = np.r_[True, same[1:] != same[:-1]]
+    prev = np.r_[0.0, cur[:-1]]
+    prev[first] = 0.0
+    paid = pd.Series(prev > 0).groupby(np.cumsum(first)).cummax().to_numpy()  # paid in an earlier month
+    movement = np.select(
+        [(cur > 0) & (prev == 0) & ~paid, (cur > 0) & (prev == 0) & paid, (cur > prev) & (prev > 0),
+         (cur < prev) & (cur > 0), (cur == 0) & (prev > 0)],
+        ["new", "reactivation", "expansion", "contraction", "churn"], default="none")
+    return pd.DataFrame({customer_col: same, "month": c["month"].to_numpy(), "previous": prev, "current": cur,
+                         "movement": movement, "amount": cur - prev})
+
+
+def mrr_bridge(cmrr: pd.DataFrame, *, customer_col="customer_id") -> pd.DataFrame:
+    """Monthly MRR bridge: starting + new + reactivation + expansion − contraction − churn = ending.
+
+    Also customers (paying at month end), new / reactivated / churned customers, logo churn rate
+    (churned / paying at the previous month end), ARPU, gross and net revenue churn (over
+    starting MRR), GRR, NRR and quick ratio; NaN where a denominator is 0.
+    """
+    mv = mrr_movements(cmrr, customer_col=customer_col)
+    g = mv.groupby("month")
+    out = pd.DataFrame({"starting_mrr": g["previous"].sum(), "ending_mrr": g["current"].sum()})
+    amount = mv["amount"].abs()
+    for name in MOVEMENTS:
+        out[name] = amount.where(mv["movement"] == name, 0.0).groupby(mv["month"]).sum()
+    out["customers"] = (mv["current"] > 0).groupby(mv["month"]).sum()
+    starting_customers = (mv["previous"] > 0).groupby(mv["month"]).sum()
+    for name, col in (("new", "new_customers"), ("reactivation", "reactivated_customers"),
+                      ("churn", "churned_customers")):
+        out[col] = (mv["movement"] == name).groupby(mv["month"]).sum()
+    out["logo_churn_rate"] = safe_div(out["churned_customers"], starting_customers)
+    out["arpu"] = safe_div(out["ending_mrr"], out["customers"])
+    lost = out["churn"] + out["contraction"]
+    out["gross_revenue_churn"] = safe_div(lost, out["starting_mrr"])
+    out["net_revenue_churn"] = safe_div(lost - out["expansion"] - out["reactivation"], out["starting_mrr"])
+    out["grr"] = 1 - out["gross_revenue_churn"]
+    out["nrr"] = 1 - out["net_revenue_churn"]
+    out["quick_ratio"] = safe_div(out["new"] + out["expansion"] + out["reactivation"], lost)
+    out = out.reset_index()
+    paying = out.index[out["ending_mrr"] > 0]
+    out = out.iloc[paying[0]:] if len(paying) else out.iloc[0:0]
+    cols = ["month", "starting_mrr", "new", "expansion", "contraction", "churn", "reactivation", "ending_mrr",
+            "customers", "new_customers", "reactivated_customers", "churned_customers", "logo_churn_rate", "arpu",
+            "gross_revenue_churn", "net_revenue_churn", "grr", "nrr", "quick_ratio"]
+    return out[cols].reset_index(drop=True).astype({c: "int64" for c in cols if c.endswith("customers")})
+
+
+def trailing_retention(cmrr: pd.DataFrame, months: int = 12, *, customer_col="customer_id") -> pd.DataFrame:
+    """Trailing NRR and GRR per month: of the customers paying ``months`` months earlier, their MRR
+    now over their MRR then (GRR caps each customer's MRR now at its MRR then). NaN until
+    ``months`` months of history exist."""
+    wide = cmrr.pivot(index=customer_col, columns="month", values="mrr").fillna(0.0)
+    cols = wide.columns
+    vals = wide.to_numpy()
+    nrr = np.full(len(cols), np.nan)
+    grr = np.full(len(cols), np.nan)
+    for j in range(months, len(cols)):  # one vectorised step per month, not per customer
+        then, now = vals[:, j - months], vals[:, j]
+        base = then > 0
+        total = then[base].sum()
+        if total > 0:
+            nrr[j] = now[base].sum() / total
+            grr[j] = np.minimum(now[base], then[base]).sum() / total
+    return pd.DataFrame({"month": cols, "nrr": nrr, "grr": grr})
+
+
+def unit_economics(bridge: pd.DataFrame, as_of, *, churn_window_months: int = 6, gross_margin: float = 1.0,
+                   cac: float = np.nan) -> dict:
+    """The SPEC scalars: MRR, customers and ARPU at the last full month; logo churn, NRR, GRR and
+    quick ratio averaged (undefined months skipped) over the last ``churn_window_months`` full
+    months; LTV = ARPU × gross margin / logo churn (NaN with zero churn, never 0 or infinity);
+    LTV:CAC; CAC payback = CAC / (ARPU × gross margin).
+
+    Examples
+    --------
+    >>> b = pd.DataFrame({"month": pd.period_range("2026-01", periods=1, freq="M"), "ending_mrr": [5000.0],
+    ...                   "customers": [100], "arpu": [50.0], "logo_churn_rate": [0.005], "nrr": [1.0],
+    ...                   "grr": [1.0], "quick_ratio": [2.0]})
+    >>> round(unit_economics(b, "2026-01-31")["ltv"], 6)
+    10000.0
+    """
+    last = last_full_month(as_of)
+    row = bridge[bridge["month"] == last]
+    pick = lambda col: float(row[col].iloc[0]) if len(row) else np.nan  # noqa: E731
+    recent = bridge[(bridge["month"] > last - churn_window_months) & (bridge["month"] <= last)]
+    out = {"mrr": pick("ending_mrr"), "customers": pick("customers"), "arpu": pick("arpu")}
+    for col in ("logo_churn_rate", "nrr", "grr", "quick_ratio"):
+        out[col] = mean_defined(recent[col]) if col in recent else np.nan
+    churn = out["logo_churn_rate"]
+    out["ltv"] = out["arpu"] * gross_margin / churn if churn and not np.isnan(churn) and churn > 0 else np.nan
+    out["cac"] = cac
+    out["ltv_to_cac"] = safe_div(out["ltv"], cac)
+    out["cac_payback_months"] = safe_div(cac, out["arpu"] * gross_margin)
+    return out
+
+
+def _monthly(df: pd.DataFrame | None, date_col: str, value_col: str) -> pd.Series:
+    if df is None or df.empty:
+        return pd.Series(dtype="float64")
+    return df.groupby(df[date_col].dt.to_period("M"))[value_col].sum().astype("float64")
+
+
+def _check_groups(costs: pd.DataFrame, cost_groups: dict) -> None:
+    unmapped = sorted(set(costs["category"]) - set(cost_groups))
+    if unmapped:
+        raise ValueError(f"costs categories not in cost_groups: {', '.join(unmapped)}")
+
+
+def acquisition_costs(costs: pd.DataFrame | None, spend: pd.DataFrame | None, cost_groups: dict) -> pd.DataFrame:
+    """Monthly acquisition cost: ``costs`` in the ``acquisition`` group plus ``spend``."""
+    c = pd.Series(dtype="float64")
+    if costs is not None and len(costs):
+        _check_groups(costs, cost_groups)
+        acq = costs[costs["category"].map(cost_groups) == "acquisition"]
+        c = _monthly(acq, "month", "amount")
+    s = _monthly(spend, "date", "spend")
+    out = pd.DataFrame({"costs": c, "spend": s}).fillna(0.0)
+    out["total"] = out["costs"] + out["spend"]
+    out.index.name = "month"
+    return out.reset_index()
+
+
+def service_costs(costs: pd.DataFrame, cost_groups: dict) -> pd.DataFrame:
+    """Monthly ``service`` costs (customer success, infrastructure, retention)."""
+    _check_groups(costs, cost_groups)
+    s = _monthly(costs[costs["category"].map(cost_groups) == "service"], "month", "amount")
+    return s.rename("service").rename_axis("month").reset_index()
+
+
+def cac_by_month(acq: pd.DataFrame, bridge: pd.DataFrame) -> pd.DataFrame:
+    """CAC per month: total acquisition cost (and spend only) / customers with a ``new`` movement."""
+    m = acq.merge(bridge[["month", "new_customers"]], on="month", how="inner")
+    m["cac"] = safe_div(m["total"], m["new_customers"])
+    m["paid_cac"] = safe_div(m["spend"], m["new_customers"])
+    return m
+
+
+def cac_by_quarter(acq: pd.DataFrame, bridge: pd.DataFrame) -> pd.DataFrame:
+    """The same per quarter (sums of costs and new customers, not an average of monthly CACs)."""
+    m = cac_by_month(acq, bridge)
+    q = m.groupby(m["month"].dt.asfreq("Q"))[["costs", "spend", "total", "new_customers"]].sum()
+    q["cac"] = safe_div(q["total"], q["new_customers"])
+    q["paid_cac"] = safe_div(q["spend"], q["new_customers"])
+    return q.rename_axis("quarter").reset_index()
+
+
+def cost_to_serve(service: pd.DataFrame, bridge: pd.DataFrame) -> pd.DataFrame:
+    """Service costs per paying customer (at month end), per month."""
+    m = service.merge(bridge[["month", "customers"]], on="month", how="inner")
+    m["cost_to_serve"] = safe_div(m["service"], m["customers"])
+    return m
+
+
+def magic_number(bridge: pd.DataFrame, acq: pd.DataFrame) -> pd.DataFrame:
+    """Per quarter: (net new MRR in the quarter × 12) / acquisition cost of the previous quarter."""
+    b = bridge.assign(quarter=bridge["month"].dt.asfreq("Q"), net_new=bridge["ending_mrr"] - bridge["starting_mrr"])
+    q = b.groupby("quarter").agg(net_new_mrr=("net_new", "sum"), months=("month", "size"))
+    a = acq.groupby(acq["month"].dt.asfreq("Q"))["total"].sum()
+    q["previous_quarter_acquisition"] = a.reindex(q.index - 1).to_numpy()
+    q["magic_number"] = safe_div(q["net_new_mrr"] * 12, q["previous_quarter_acquisition"])
+    return q.rename_axis("quarter").reset_index()
