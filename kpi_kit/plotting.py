@@ -149,8 +149,9 @@ def heatmap(table: pd.DataFrame, *, title: str, xlabel: str, ylabel: str, fmt: s
     im = ax.imshow(np.ma.masked_invalid(data), aspect="auto", cmap="Blues", vmin=0,
                    vmax=vmax if vmax is not None else np.nanmax(data) if np.isfinite(data).any() else 1)
     small = len(table) > 24
+    annotate = table.shape[1] <= 13 and len(table) <= 36  # wider grids are read by colour alone
     for (i, j), v in np.ndenumerate(data):
-        if np.isfinite(v) and (not small or table.shape[1] <= 8):
+        if annotate and np.isfinite(v):
             ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=7 if small else 8,
                     color="white" if v > (im.norm.vmax or 1) * 0.6 else INK)
     if mask_rows is not None:

@@ -101,14 +101,18 @@ def _delta_html(kpi: KPI, other: float, label: str) -> tuple[str, str]:
     return f'{label}: <span class="{cls}">{text}</span>', f"{label} {text}"
 
 
-def kpi_strip(kpis: list[KPI], currency: str = "USD", *, previous_label: str = "vs prev. period",
+def kpi_strip(kpis: list[KPI], currency: str = "USD", *, previous_label: str | None = "vs prev. period",
               year_label: str | None = "vs year earlier") -> Block:
-    """Cards with value, change vs the previous period and a year earlier, and the target."""
+    """Cards with value, change vs the previous period and a year earlier (a label of None leaves
+    that comparison out), and the target where there is one."""
     cards, lines = [], []
     for k in kpis:
         value = fmt_value(k.value, k.unit, currency)
-        d1h, d1t = _delta_html(k, k.previous, previous_label)
-        deltas_h, deltas_t = [d1h], [d1t]
+        deltas_h, deltas_t = [], []
+        if previous_label:
+            d1h, d1t = _delta_html(k, k.previous, previous_label)
+            deltas_h.append(d1h)
+            deltas_t.append(d1t)
         if year_label:
             d2h, d2t = _delta_html(k, k.year_ago, year_label)
             deltas_h.append(d2h)
@@ -123,7 +127,7 @@ def kpi_strip(kpis: list[KPI], currency: str = "USD", *, previous_label: str = "
         cards.append(f'<div class="kk-kpi"><div class="kk-label">{html.escape(k.label)}</div>'
                      f'<div class="kk-value">{value}</div><div class="kk-delta">'
                      + "<br>".join(deltas_h) + "</div></div>")
-        lines.append(f"{k.label}: {value} ({'; '.join(deltas_t)})")
+        lines.append(f"{k.label}: {value}" + (f" ({'; '.join(deltas_t)})" if deltas_t else ""))
     return Block(CSS + '<div class="kk-strip">' + "".join(cards) + "</div>", "\n".join(lines))
 
 

@@ -1,0 +1,220 @@
+"""The cohort notebook's analysis: logo and revenue retention by first paid month, by channel and
+segment, and funnel cohorts over time. MRR comes from :mod:`kpi_kit.mrr` (shared with unit economics)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from . import cohorts as co
+from . import mrr as mr
+from . import plotting as kp
+from . import report as rp
+from ._dates import reporting_window, to_day
+from .data import ClientData
+from .formatting import fmt_money, fmt_pct, is_missing
+
+
+class CohortReport:
+    """Retention cohorts of one client.
+
+    Examples
+    --------
+    >>> r = CohortReport(load_client(load_params("data/clients/demo.yaml")))  # doctest: +SKIP
+    >>> r.metrics()["logo_retention"][0]  # doctest: +SKIP
+    {'cohort': '2024-01', 'month': 0, 'rate': 1.0}
+    """
+
+    def __init__(self, data: ClientData):
+        self.data = data
+        self.params = p = data.params
+        self.as_of = to_day(p.as_of)
+        self.window = reporting_window(p.as_of, p.window_months)
+        self.currency = p.currency
+        self.grain = p.cohort_grain
+        self.unit = "month" if self.grain == "month" else "quarter"
+
+    @property
+    def has_mrr(self) -> bool:
+        return self.data.has("subscriptions") or self.data.has("mrr")
+
+    @property
+    def has_customers(self) -> bool:
+        return self.has_mrr and self.data.has("customers")
+
+    @cached_property
+    def cmrr(self) -> pd.DataFrame:
+        if self.data.has("subscriptions"):
+            return mr.customer_mrr(self.data["subscriptions"], self.as_of)
+        return mr.customer_mrr_from_table(self.data["mrr"], self.as_of)
+
+    @cached_property
+    def cohorts(self) -> pd.DataFrame:
+        return co.retention_cohorts(self.cmrr, self.grain, min_cohort_size=self.params.min_cohort_size)
+
+    def metrics(self) -> dict:
+        if not self.has_mrr:
+            return {}
+        return {"logo_retention": co.retention_records(self.cohorts, "logo_rate"),
+                "revenue_retention": co.retention_records(self.cohorts, "revenue_rate")}
+
+    def header(self):
+        return rp.header("Cohort report", self.data, self.window)
+
+    def kpis(self):
+        curve = co.average_curve(self.cohorts, "logo_rate")
+        rev = co.average_curve(self.cohorts, "revenue_rate")
+        k12 = 12 if self.grain == "month" else 4
+        at = lambda c, k: float(c.loc[c["period"] == k, "rate"].iloc[0]) if (c["period"] == k).any() else np.nan  # noqa: E731
+        k6 = 6 if self.grain == "month" else 2
+        items = [rp.KPI("Paying customers ever", self.cmrr["customer_id"].nunique(), "count"),
+                 rp.KPI(f"Logo retention at {k6} {self.unit}s", at(curve, k6), "percent"),
+                 rp.KPI(f"Logo retention at {k12} {self.unit}s", at(curve, k12), "percent"),
+                 rp.KPI(f"Revenue retention at {k12} {self.unit}s", at(rev, k12), "percent")]
+        return rp.kpi_strip(items, self.currency, previous_label=None, year_label=None)
+
+    def heatmap(self, value: str = "logo_rate", last: int = 24):
+        t = co.retention_triangle(self.cohorts, value)
+        sizes = self.cohorts.drop_duplicates("cohort").set_index("cohort")["customers"]
+        sizes.index = [co._label(p) for p in sizes.index]
+        t = t.tail(last)
+        labels = [f"{i} (n={sizes[i]})" for i in t.index]
+        small = (sizes.reindex(t.index) < self.params.min_cohort_size).to_numpy()
+        t.index = labels
+        t = t.loc[:, [c for c in t.columns if c <= (24 if self.grain == "month" else 8)]]
+        kind = "Logo" if value == "logo_rate" else "Revenue"
+        return kp.heatmap(t, title=f"{kind} retention by {self.unit} of first payment",
+                          xlabel=f"{self.unit.capitalize()}s since first payment", ylabel="Cohort (customers)",
+                          mask_rows=small, vmax=1.0 if value == "logo_rate" else max(1.0, float(np.nanmax(t.to_numpy()))),
+                          cbar_label="share of cohort" if value == "logo_rate" else "cohort MRR ÷ MRR at start")
+
+    def average_chart(self):
+        fig, ax = plt.subplots(figsize=(kp.WIDTH, 3.8))
+        for value, label, colour in (("logo_rate", "Logo retention", kp.ACCENT),
+                                     ("revenue_rate", "Revenue retention", kp.GOOD)):
+            c = co.average_curve(self.cohorts, value)
+            ax.plot(c["period"], c["rate"], color=colour, lw=2, marker="o", ms=3, label=label)
+        c = co.average_curve(self.cohorts, "logo_rate")
+        ax2 = ax.twinx()
+        ax2.bar(c["period"], c["cohorts"], color=kp.GRID, alpha=0.7, label="Cohorts behind each point (right)")
+        ax2.set_ylabel("Cohorts")
+        ax2.grid(False)
+        ax2.set_zorder(0)
+        ax.set_zorder(1)
+        ax.patch.set_visible(False)
+        kp.percent_axis(ax)
+        ax.axhline(1.0, color=kp.MUTED, lw=0.8, ls=":")
+        ax.set_title(f"Average retention by {self.unit}s since first payment (cohorts pooled)")
+        ax.set_xlabel(f"{self.unit.capitalize()}s since first payment")
+        ax.set_ylabel("Retention")
+        h1, l1 = ax.get_legend_handles_labels()
+        h2, l2 = ax2.get_legend_handles_labels()
+        ax.legend(h1 + h2, l1 + l2, loc="lower left")
+        return ax
+
+    def average_sentence(self) -> str:
+        logo = co.average_curve(self.cohorts, "logo_rate").set_index("period")
+        rev = co.average_curve(self.cohorts, "revenue_rate").set_index("period")
+        k = 12 if self.grain == "month" else 4
+        if k not in logo.index:
+            return "No cohort is old enough yet to read a one-year retention."
+        return (f"After {k} {self.unit}s, {fmt_pct(logo.loc[k, 'rate'], 0)} of customers still pay and cohort MRR is "
+                f"{fmt_pct(rev.loc[k, 'rate'], 0)} of its starting level ({int(logo.loc[k, 'cohorts'])} cohorts behind "
+                f"this point){'; expansion more than offsets lost logos' if rev.loc[k, 'rate'] > 1 else ''}.")
+
+    def sizes_table(self, last: int = 12):
+        s = self.cohorts[self.cohorts["period"] == 0].tail(last)
+        t = pd.DataFrame({"cohort": [co._label(p) for p in s["cohort"]], "customers": s["customers"].to_numpy(),
+                          "starting MRR": s["cohort_mrr_0"].to_numpy(), "small": s["small"].to_numpy()})
+        return rp.table(t.drop(columns="small"), {"customers": "count", "starting MRR": "money"}, muted=t["small"],
+                        currency=self.currency)
+
+    @cached_property
+    def by(self) -> dict[str, pd.DataFrame]:
+        if not self.has_customers:
+            return {}
+        customers = self.data["customers"]
+        return {b: co.retention_by(self.cmrr, customers, by=b, gross_margin=self.params.gross_margin)
+                for b in ("channel", "segment") if b in customers}
+
+    def group_table(self, by: str):
+        if by not in self.by:
+            return rp.missing(f"Retention by {by}", f"a customers file with a `{by}` column (linked by customer_id)")
+        r = self.by[by]
+        cols = [by, "customers", "logo_retention_6m", "logo_retention_12m", "logo_retention_24m", "churn_rate",
+                "revenue_per_customer_6m", "revenue_per_customer_12m", "revenue_per_customer_24m", "ltv"]
+        t = r[cols].rename(columns=lambda c: c.replace("logo_retention_", "retained at ").replace(
+            "revenue_per_customer_", "revenue per customer ").replace("_", " "))
+        fmt = {c: "percent" for c in t.columns if c.startswith("retained") or c == "churn rate"}
+        fmt |= {c: "money" for c in t.columns if c.startswith("revenue") or c == "ltv"} | {"customers": "count"}
+        return rp.table(t, fmt, muted=r["customers"] < self.params.min_cohort_size, currency=self.currency)
+
+    def curves_chart(self, by: str):
+        if by not in self.by:
+            return None
+        curves = co.retention_curves_by(self.cmrr, self.data["customers"], by=by)
+        sizes = self.by[by].set_index(by)["customers"]
+        fig, ax = plt.subplots(figsize=(kp.WIDTH, 4.0))
+        for name, part in curves.groupby(by):
+            if sizes.get(name, 0) < self.params.min_cohort_size:
+                continue
+            part = part[(part["period"] <= 24) & (part["customers"] >= self.params.min_cohort_size)]
+            colour = kp.channel_colour(name) if by == "channel" else None
+            ax.plot(part["period"], part["rate"], lw=2, color=colour, label=f"{name} (n={sizes[name]})")
+        kp.percent_axis(ax)
+        ax.set_ylim(0, 1.05)
+        ax.set_title(f"Logo retention by {by}")
+        ax.set_xlabel("Months since first payment")
+        ax.set_ylabel("Share still paying")
+        ax.legend(loc="lower left", ncol=2)
+        return ax
+
+    def group_sentence(self, by: str) -> str:
+        if by not in self.by:
+            return f"Retention by {by} needs customers linked to a {by}."
+        r = self.by[by]
+        r = r[(r["customers"] >= self.params.min_cohort_size) & r["logo_retention_12m"].notna()]
+        if r.empty:
+            return f"No {by} has enough customers a year old to compare."
+        best = r.loc[r["logo_retention_12m"].idxmax()]
+        worst = r.loc[r["logo_retention_12m"].idxmin()]
+        return (f"{best[by]} customers stay longest ({fmt_pct(best['logo_retention_12m'], 0)} still pay after 12 "
+                f"months, LTV {fmt_money(best['ltv'], self.currency) if not is_missing(best['ltv']) else 'n/a'}); "
+                f"{worst[by]} customers churn fastest ({fmt_pct(worst['logo_retention_12m'], 0)} after 12 months).")
+
+    @cached_property
+    def funnel_curves(self) -> pd.DataFrame:
+        return co.funnel_cohort_curves(self.data["contacts"], self.as_of)
+
+    def funnel_chart(self, cohorts: int = 8):
+        f = self.funnel_curves
+        if f.empty or f["converted"].sum() == 0:
+            return None
+        keep = sorted(f["cohort"].unique())[-(cohorts * 3)::3]  # every third month for readability
+        fig, ax = plt.subplots(figsize=(kp.WIDTH, 4.0))
+        cmap = plt.get_cmap("Blues")
+        for i, c in enumerate(keep):
+            part = f[f["cohort"] == c]
+            ax.plot(part["months_since"], part["rate"], lw=2, color=cmap(0.35 + 0.65 * i / max(1, len(keep) - 1)),
+                    label=str(c))
+        kp.percent_axis(ax, decimals=1)
+        ax.set_title("Cumulative conversion to customer by months since contact creation")
+        ax.set_xlabel("Months since the contact was created")
+        ax.set_ylabel("Share of cohort that became customers")
+        ax.legend(title="Creation month", ncol=2, loc="upper left")
+        return ax
+
+    def funnel_sentence(self) -> str:
+        f = self.funnel_curves
+        young = f["cohort"].max() - 3
+        at3 = f[(f["months_since"] == 3) & ~f["partial"]]
+        if at3.empty:
+            return "No contact cohort is three months old yet."
+        latest = at3.iloc[-1]
+        median = at3["rate"].median()
+        return (f"At three months old, the {latest['cohort']} cohort has converted {fmt_pct(latest['rate'], 2)} of its "
+                f"contacts to customers, against a median {fmt_pct(median, 2)} for all cohorts at the same age"
+                f" (cohorts from {young + 1} on are younger than three months).")
