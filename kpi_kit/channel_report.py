@@ -80,6 +80,10 @@ class ChannelReport:
             value = conv["contact_id"].map(won).fillna(0.0)
         return conv.assign(revenue=value).reset_index(drop=True)
 
+    @property
+    def has_touches(self) -> bool:
+        return self.data.has("touches")
+
     @cached_property
     def attribution(self) -> pd.DataFrame | None:
         """Channel × (measure, model): customers and revenue credited under every model."""
@@ -155,10 +159,15 @@ class ChannelReport:
 
     def cpl_cac_chart(self):
         t = self.table[self.table["spend"] > 0]
+        if t.empty or t[["cpl", "cac"]].isna().all().all():
+            return rp.show_missing("Cost per lead and CAC", "spend dated in the window on channels with leads")
         fig, axes = plt.subplots(1, 2, figsize=(kp.WIDTH, 3.8))
         g = self.groups.loc["total"]
         for ax, col, label in ((axes[0], "cpl", "Cost per lead"), (axes[1], "cac", "Channel CAC")):
             s = t[col].dropna().sort_values()
+            if s.empty:
+                ax.set_visible(False)
+                continue
             ax.barh(s.index, s.to_numpy(), color=[kp.channel_colour(c) for c in s.index])
             ax.axvline(g[col], color=kp.INK, ls="--", lw=1.2, label=f"Blended {fmt_money(g[col], self.currency)}")
             kp.money_axis(ax, self.currency, axis="x")
@@ -170,6 +179,8 @@ class ChannelReport:
         return axes
 
     def conversion_heatmap(self):
+        if self.table.empty:
+            return rp.show_missing("Conversion by channel", "contacts created in the window")
         chain = ["created", *self.stages]
         cols = [f"{a}_to_{b}" for a, b in zip(chain, chain[1:])]
         m = self.table[cols].copy()
@@ -189,6 +200,8 @@ class ChannelReport:
     def trend_chart(self):
         m = self.monthly
         m = m[m["month"] >= self.window.first]
+        if m.empty:
+            return rp.show_missing("Channel trends", "contacts or spend in the reporting window")
         fig, axes = plt.subplots(2, 2, figsize=(kp.WIDTH, 6.4), sharex=True)
         panels = [("leads", "Leads per month", "Leads", kp.count_axis), ("spend", "Spend per month",
                   f"Spend ({self.currency})", lambda a: kp.money_axis(a, self.currency)),
@@ -217,6 +230,8 @@ class ChannelReport:
         m = self.monthly
         m = m[m["month"] >= self.window.first - 12]
         col = "opportunities" if "opportunities" in m else "leads"
+        if m.empty or col not in m or m[col].sum() == 0:
+            return rp.show_missing("The share of pipeline by channel", "opportunities or leads by month")
         wide = m.pivot_table(index="month", columns="channel", values=col, aggfunc="sum").fillna(0)
         share = wide.div(wide.sum(axis=1).replace(0, np.nan), axis=0).fillna(0)
         fig, ax = plt.subplots(figsize=(kp.WIDTH, 3.6))
@@ -246,11 +261,18 @@ class ChannelReport:
         if spend is None or "campaign" not in spend:
             return rp.missing("The campaign view", "a `campaign` column in spend")
         t = ch.campaign_table(spend, self.window, contacts=self.contacts, touches=self.data.get("touches"))
+        if t.empty:
+            return rp.missing("The campaign view", "spend with campaigns dated in the window")
         return rp.table(t, {"spend": "money", "impressions": "count", "clicks": "count", "ctr": "percent",
                             "cpc": lambda v: fmt_money(v, self.currency, decimals=2), "leads": "count", "cpl": "money"},
                         currency=self.currency)
 
+    @rp.needs("has_touches", "Attribution", "a touches file")
     def attribution_chart(self):
+        """The takeaway sentence, then revenue credit per channel under every model."""
+        from IPython.display import display
+
+        display(rp.note(self.attribution_sentence()))
         a = self.attribution["value"][list(at.MODELS)]
         a = a.loc[a.sum(axis=1).sort_values(ascending=False).index]
         fig, ax = plt.subplots(figsize=(kp.WIDTH, 4.2))
@@ -267,12 +289,14 @@ class ChannelReport:
         ax.legend(ncol=3, loc="upper right")
         return ax
 
+    @rp.needs("has_touches", "Attribution", "a touches file")
     def attribution_table(self, measure: str = "conversions"):
         a = self.attribution[measure][list(at.MODELS)].rename(columns=MODEL_LABELS).reset_index()
         fmt = {v: ("money" if measure == "value" else lambda x: "n/a" if is_missing(x) else f"{x:.1f}")
                for v in MODEL_LABELS.values()}
         return rp.table(a, fmt, currency=self.currency)
 
+    @rp.needs("has_touches", "Attribution", "a touches file")
     def roi_table(self):
         r = self.attributed_roi[list(at.MODELS)].rename(columns=MODEL_LABELS).reset_index()
         return rp.table(r, {v: _roi for v in MODEL_LABELS.values()})
@@ -289,6 +313,8 @@ class ChannelReport:
 
     def spend_revenue_chart(self):
         t = self.table
+        if not (t["spend"] > 0).any():
+            return rp.show_missing("Spend against revenue", "spend dated in the window")
         rev = self.attribution["value"][self.params.attribution_model].reindex(t.index).fillna(0) \
             if self.attribution is not None else t["revenue"]
         paid = t["spend"] > 0
@@ -313,6 +339,8 @@ class ChannelReport:
         if "self_reported_source" not in c or c["self_reported_source"].isna().all():
             return rp.missing("The self-reported source comparison", "a `self_reported_source` column in contacts")
         x = ch.self_reported_vs_tracked(c, self.window)
+        if x.empty:
+            return rp.missing("The self-reported source comparison", "answers from contacts created in the window")
         answers = x.pop("answers")
         x = x.reset_index()
         x["answers"] = answers.to_numpy()
@@ -320,6 +348,8 @@ class ChannelReport:
                         | {"answers": "count"})
 
     def self_reported_sentence(self) -> str:
+        if "self_reported_source" not in self.contacts:
+            return "The contacts file has no self_reported_source column."
         x = ch.self_reported_vs_tracked(self.contacts, self.window)
         dark = [r for r in ("Direct", "Organic Search") if r in x.index]
         if x.empty or not dark:

@@ -73,6 +73,9 @@ def channel_table(contacts: pd.DataFrame, stages: list[str], window: Window, *, 
     t["spend"] = spend_s.reindex(index).fillna(0.0)
     t["revenue"] = revenue.reindex(index).fillna(0.0)
     t["cohort_revenue"] = cohort_rev.reindex(index).fillna(0.0)
+    for stage, col in STAGE_COLUMNS.items():  # a stage the client does not use is undefined, not 0
+        if stage not in stages:
+            t[col] = np.nan
     _add_ratios(t, stages)
     t.index.name = "channel"
     return t.sort_values(["group", "spend", "contacts"], ascending=[True, False, False])
@@ -99,6 +102,9 @@ def rollup(table: pd.DataFrame, stages: list[str], by: str = "group") -> pd.Data
     volumes = ["contacts", "sessions", *[STAGE_COLUMNS[s] for s in stages], "spend", "revenue", "cohort_revenue"]
     g = table.groupby(by)[volumes].sum()
     g.loc["total"] = table[volumes].sum()
+    for stage, col in STAGE_COLUMNS.items():
+        if stage not in stages:
+            g[col] = np.nan
     _add_ratios(g, stages)
     return g
 

@@ -56,14 +56,15 @@ class CohortReport:
         return co.retention_cohorts(self.cmrr, self.grain, min_cohort_size=self.params.min_cohort_size)
 
     def metrics(self) -> dict:
-        if not self.has_mrr:
-            return {}
+        if not self.has_mrr:  # the SPEC's keys stay present, empty
+            return {"logo_retention": [], "revenue_retention": []}
         return {"logo_retention": co.retention_records(self.cohorts, "logo_rate"),
                 "revenue_retention": co.retention_records(self.cohorts, "revenue_rate")}
 
     def header(self):
         return rp.header("Cohort report", self.data, self.window)
 
+    @rp.needs("has_mrr", "Retention cohorts", "a subscriptions or mrr file")
     def kpis(self):
         curve = co.average_curve(self.cohorts, "logo_rate")
         rev = co.average_curve(self.cohorts, "revenue_rate")
@@ -76,6 +77,7 @@ class CohortReport:
                  rp.KPI(f"Revenue retention at {k12} {self.unit}s", at(rev, k12), "percent")]
         return rp.kpi_strip(items, self.currency, previous_label=None, year_label=None)
 
+    @rp.needs("has_mrr", "Retention heatmaps", "a subscriptions or mrr file")
     def heatmap(self, value: str = "logo_rate", last: int = 24):
         t = co.retention_triangle(self.cohorts, value)
         sizes = self.cohorts.drop_duplicates("cohort").set_index("cohort")["customers"]
@@ -91,6 +93,7 @@ class CohortReport:
                           mask_rows=small, vmax=1.0 if value == "logo_rate" else max(1.0, float(np.nanmax(t.to_numpy()))),
                           cbar_label="share of cohort" if value == "logo_rate" else "cohort MRR ÷ MRR at start")
 
+    @rp.needs("has_mrr", "Average retention curves", "a subscriptions or mrr file")
     def average_chart(self):
         fig, ax = plt.subplots(figsize=(kp.WIDTH, 3.8))
         for value, label, colour in (("logo_rate", "Logo retention", kp.ACCENT),
@@ -116,6 +119,8 @@ class CohortReport:
         return ax
 
     def average_sentence(self) -> str:
+        if not self.has_mrr:
+            return "Retention needs subscriptions or MRR."
         logo = co.average_curve(self.cohorts, "logo_rate").set_index("period")
         rev = co.average_curve(self.cohorts, "revenue_rate").set_index("period")
         k = 12 if self.grain == "month" else 4
@@ -125,6 +130,7 @@ class CohortReport:
                 f"{fmt_pct(rev.loc[k, 'rate'], 0)} of its starting level ({int(logo.loc[k, 'cohorts'])} cohorts behind "
                 f"this point){'; expansion more than offsets lost logos' if rev.loc[k, 'rate'] > 1 else ''}.")
 
+    @rp.needs("has_mrr", "Cohort sizes", "a subscriptions or mrr file")
     def sizes_table(self, last: int = 12):
         s = self.cohorts[self.cohorts["period"] == 0].tail(last)
         t = pd.DataFrame({"cohort": [co._label(p) for p in s["cohort"]], "customers": s["customers"].to_numpy(),
@@ -154,7 +160,7 @@ class CohortReport:
 
     def curves_chart(self, by: str):
         if by not in self.by:
-            return None
+            return rp.show_missing(f"Retention curves by {by}", f"a customers file with a `{by}` column")
         curves = co.retention_curves_by(self.cmrr, self.data["customers"], by=by)
         sizes = self.by[by].set_index(by)["customers"]
         fig, ax = plt.subplots(figsize=(kp.WIDTH, 4.0))
@@ -192,7 +198,7 @@ class CohortReport:
     def funnel_chart(self, cohorts: int = 8):
         f = self.funnel_curves
         if f.empty or f["converted"].sum() == 0:
-            return None
+            return rp.show_missing("Funnel cohorts over time", "contacts with a customer_at date")
         keep = sorted(f["cohort"].unique())[-(cohorts * 3)::3]  # every third month for readability
         fig, ax = plt.subplots(figsize=(kp.WIDTH, 4.0))
         cmap = plt.get_cmap("Blues")

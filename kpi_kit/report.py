@@ -143,6 +143,30 @@ def missing(section: str, needs: str) -> Block:
     return Block(CSS + f'<div class="kk-missing">{html.escape(text)}</div>', text)
 
 
+def show_missing(section: str, needs: str) -> None:
+    """Display the "not shown" sentence in place of a chart (for chart methods that return Axes)."""
+    from IPython.display import display
+
+    display(missing(section, needs))
+
+
+def needs(flag: str, section: str, what: str):
+    """Decorate a report method: when ``self.<flag>`` is false, show the one "not shown" sentence
+    for ``section`` instead of failing or drawing an empty chart, and return None."""
+    from functools import wraps
+
+    def decorate(method):
+        @wraps(method)
+        def wrapper(self, *args, **kwargs):
+            if not getattr(self, flag):
+                return show_missing(section, what)
+            return method(self, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
 # -- tables ---------------------------------------------------------------------------------
 def table(df: pd.DataFrame, formats: dict | None = None, *, muted=None, index: bool = False,
           currency: str = "USD") -> Block:

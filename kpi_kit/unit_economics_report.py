@@ -114,15 +114,15 @@ class UnitEconomicsReport:
 
     @cached_property
     def magic(self) -> pd.DataFrame | None:
-        return None if self.acquisition is None else mr.magic_number(self.bridge, self.acquisition)
+        return None if self.acquisition is None or not self.has_mrr else mr.magic_number(self.bridge, self.acquisition)
 
     @cached_property
     def cost_to_serve(self) -> pd.DataFrame | None:
-        return None if self.service is None else mr.cost_to_serve(self.service, self.bridge)
+        return None if self.service is None or not self.has_mrr else mr.cost_to_serve(self.service, self.bridge)
 
     def metrics(self) -> dict:
-        if not self.has_mrr:
-            return {}
+        if not self.has_mrr:  # the SPEC's keys stay present, empty
+            return {"mrr_bridge": []}
         b = self.bridge[[k for k in BRIDGE_KEYS if k in self.bridge]]
         b = b[b["month"] <= self.last]
         out = {"mrr_bridge": rp.records(b)}
@@ -136,6 +136,7 @@ class UnitEconomicsReport:
     def header(self):
         return rp.header("Unit economics report", self.data, self.window)
 
+    @rp.needs("has_mrr", "Unit economics", "a subscriptions or mrr file")
     def kpis(self):
         s = self.scalars()
         b = self.bridge.set_index("month")
@@ -152,6 +153,7 @@ class UnitEconomicsReport:
              rp.KPI("CAC payback", s["cac_payback_months"], "months", higher_is_better=False)]
         return rp.kpi_strip(k, self.currency, previous_label="vs prev. month", year_label="vs year earlier")
 
+    @rp.needs("has_mrr", "The MRR bridge table", "a subscriptions or mrr file")
     def bridge_table(self, months: int = 13):
         b = self.bridge[self.bridge["month"] <= self.last].tail(months)
         cols = ["month", "starting_mrr", "new", "expansion", "reactivation", "contraction", "churn", "ending_mrr",
@@ -163,6 +165,7 @@ class UnitEconomicsReport:
                                     "grr": "percent", "nrr": "percent", "quick ratio": "ratio",
                                     "month": lambda m: m.strftime("%Y-%m")}, currency=self.currency)
 
+    @rp.needs("has_mrr", "The MRR bridge", "a subscriptions or mrr file")
     def waterfall_chart(self, months: int = 24):
         b = self.bridge[self.bridge["month"] <= self.last].tail(months)
         x = b["month"].dt.to_timestamp()
@@ -187,6 +190,7 @@ class UnitEconomicsReport:
         ax.legend(ncol=3, loc="upper left")
         return ax
 
+    @rp.needs("has_mrr", "MRR over time", "a subscriptions or mrr file")
     def mrr_chart(self):
         b = self.bridge[self.bridge["month"] <= self.last]
         x = b["month"].dt.to_timestamp()
@@ -211,6 +215,7 @@ class UnitEconomicsReport:
         ax.legend(h1 + h2, l1 + l2, loc="upper left")
         return ax
 
+    @rp.needs("has_mrr", "Churn", "a subscriptions or mrr file")
     def churn_chart(self):
         b = self.bridge[self.bridge["month"] <= self.last].tail(24)
         x = b["month"].dt.to_timestamp()
@@ -251,6 +256,10 @@ class UnitEconomicsReport:
                      f"while holding {fmt_pct(top['share_of_mrr'], 0)} of MRR.")
         return text
 
+    @rp.needs("has_mrr", "The reading", "a subscriptions or mrr file")
+    def reading_note(self):
+        return rp.note(self.reading())
+
     def churn_drivers(self, by: str = "segment") -> pd.DataFrame | None:
         """Churned MRR in the window by customer ``segment`` (or channel) against its share of MRR."""
         customers = self.data.get("customers")
@@ -269,10 +278,11 @@ class UnitEconomicsReport:
         out.index.name = by
         return out.sort_values("churned_mrr", ascending=False)
 
+    @rp.needs("has_mrr", "CAC by quarter", "a subscriptions or mrr file")
     def cac_table(self):
         """CAC by quarter: fully loaded and paid only, new customers, LTV:CAC and payback."""
         if self.acquisition is None:
-            return rp.missing("CAC", "costs or spend")
+            return rp.missing("CAC by quarter", "costs or spend")
         acq = self.acquisition.copy()
         acq["quarter"] = acq["month"].dt.asfreq("Q")
         b = self.bridge.copy()
@@ -332,8 +342,8 @@ class UnitEconomicsReport:
 
     def ltv_cac_chart(self, by: str = "channel"):
         r = self.by_group.get(by)
-        if r is None or r.empty:
-            return None
+        if r is None or r.empty or not (r["new_in_window"] > 0).any():
+            return rp.show_missing(f"LTV:CAC by {by}", f"customers with a `{by}` and subscriptions")
         r = r[r["new_in_window"] > 0]
         fig, axes = plt.subplots(1, 2, figsize=(kp.WIDTH, 3.8), sharey=True)
         colours = [kp.channel_colour(c) for c in r.index] if by == "channel" else kp.STAGE_COLOURS[1:len(r) + 1]
@@ -364,8 +374,11 @@ class UnitEconomicsReport:
                             "ltv": "money", "cac": "money", "ltv to cac": "ratio", "payback months": "months"},
                         currency=self.currency)
 
+    @rp.needs("has_mrr", "Cost to serve", "a subscriptions or mrr file")
     def cost_to_serve_chart(self):
         c = self.cost_to_serve
+        if c is None:
+            return rp.show_missing("Cost to serve", "costs with a service category")
         c = c[c["month"] <= self.last].tail(24)
         arpu = self.bridge.set_index("month")["arpu"].reindex(c["month"])
         x = c["month"].dt.to_timestamp()
@@ -381,6 +394,7 @@ class UnitEconomicsReport:
         ax.legend(loc="upper left")
         return ax
 
+    @rp.needs("has_mrr", "Profitability", "a subscriptions or mrr file")
     def profitability_table(self):
         s = self.scalars()
         cts = self.cost_to_serve

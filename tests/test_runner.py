@@ -16,8 +16,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 @pytest.fixture(scope="module")
 def funnel_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("reports")
-    result = CliRunner().invoke(main, ["run", str(FIXTURES / "tiny.yaml"), "--out", str(out),
-                                       "--notebooks", "funnel", "--no-progress"])
+    result = CliRunner().invoke(main, ["run", str(FIXTURES / "tiny.yaml"), "--out", str(out), "--no-progress"])
     return out, result
 
 
@@ -25,7 +24,9 @@ def test_run_writes_report_folder(funnel_run):
     out, result = funnel_run
     assert result.exit_code == 0, result.output
     folder = out / "tiny" / "2026-03-31"
-    assert sorted(p.name for p in folder.iterdir()) == ["funnel.html", "funnel.ipynb", "index.html", "metrics.json"]
+    names = ["channel", "cohort", "funnel", "unit_economics"]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [f"{n}.html" for n in names] + [f"{n}.ipynb" for n in names] + ["index.html", "metrics.json"])
     assert (out / "index.html").read_text().count("tiny/2026-03-31/index.html") == 1
     assert "funnel.html" in (folder / "index.html").read_text()
     assert not [p for p in (out / "tiny").iterdir() if p.name.startswith(".")]  # no temporary folder left
@@ -40,10 +41,24 @@ def test_metrics_json_follows_spec(funnel_run):
     assert m["tables"]["funnel_cohorts"][-1]["cohort"] == "2026-03"
     assert m["scalars"]["win_rate"] == 0.5 and m["scalars"]["weighted_pipeline"] == 1750.0
     assert m["tables"]["stage_velocity"][1] == {"from": "lead", "to": "mql", "median_days": 3.5}
+    spec_tables = {"funnel_cohorts", "funnel_conversion", "stage_velocity", "channels", "mrr_bridge", "logo_retention",
+                   "revenue_retention"}
+    assert spec_tables <= set(m["tables"])
+    spec_scalars = {"mrr", "arpu", "logo_churn_rate", "ltv", "cac", "ltv_to_cac", "cac_payback_months", "nrr", "grr",
+                    "quick_ratio", "win_rate", "avg_deal_size", "avg_sales_cycle_days", "weighted_pipeline"}
+    assert spec_scalars <= set(m["scalars"])
+    # tiny has no subscriptions: MRR metrics are undefined (null), tables empty; CAC falls back to contacts
+    assert m["scalars"]["mrr"] is None and m["scalars"]["ltv"] is None and m["tables"]["mrr_bridge"] == []
+    assert m["scalars"]["cac"] == 500.0  # acquisition costs 1000 / 2 contacts with customer_at in the window
+    channels = {r["channel"]: r for r in m["tables"]["channels"]}
+    assert channels["Paid Search"]["leads"] == 2 and channels["Paid Search"]["opportunities"] is None
+    assert channels["Paid Search"]["cpl"] == 0.0  # leads but no spend: 0, not n/a
 
 
 def test_html_is_self_contained_without_code(funnel_run):
     out, _ = funnel_run
+    ue = (out / "tiny" / "2026-03-31" / "unit_economics.html").read_text()
+    assert "it needs a subscriptions or mrr file" in ue  # a section without its data says so
     page = (out / "tiny" / "2026-03-31" / "funnel.html").read_text()
     assert "Funnel report" in page and "n/a" in page
     assert page.count("data:image/png;base64") >= 4  # charts captured inline
