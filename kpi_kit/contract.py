@@ -77,6 +77,7 @@ CONTRACT: dict[str, FileSpec] = {
                 _c("channel", "text"),
                 _c("probability", "probability", description="0..1, for open deals"),
                 _c("stage", "text"),
+                _c("expected_close_at", "date", description="expected close of an open deal (kit addition)"),
             ),
             "one row per deal (opportunity)",
             channel_columns=("channel",),

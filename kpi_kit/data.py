@@ -294,7 +294,8 @@ def load_client(params: Params) -> ClientData:
         df = parse_frame(raw, spec, label, path.suffix)
         _check_rules(stem, df, label, path.suffix, params)
         quality.rows_read[stem] = len(df)
-        dates = [c.name for c in spec.columns if c.kind == "date" and c.name in df]
+        # freshness: the latest date seen, leaving out forward-looking dates (expected closes)
+        dates = [c.name for c in spec.columns if c.kind == "date" and c.name in df and not c.name.startswith("expected")]
         latest = df[dates].max().max() if dates and len(df) else None
         quality.latest_date[stem] = None if pd.isna(latest) else latest
         df = _as_of_view(stem, df, as_of, params, quality)

@@ -166,9 +166,12 @@ def _deals(rng, contacts) -> pd.DataFrame:
     prob = np.where(status == "open", probs[k], np.nan)
     prob[(status == "open") & (rng.random(n) < 0.05)] = np.nan
     stage = np.where(status == "won", "Closed Won", np.where(status == "lost", "Closed Lost", stages[k]))
+    # the rep's expected close for open deals: later stages close sooner; some are already overdue
+    expected = opp["opportunity_at"] + pd.to_timedelta(rng.integers(45, 160, n) - 20 * k, unit="D")
     d = pd.DataFrame({"created_at": opp["opportunity_at"], "status": status, "amount": amount,
                       "closed_at": closed, "contact_id": opp["contact_id"], "channel": opp["channel"],
-                      "probability": prob, "stage": stage})
+                      "probability": prob, "stage": stage,
+                      "expected_close_at": np.where(status == "open", expected.to_numpy("datetime64[ns]"), nat)})
     # sales-sourced deals without a contact
     m = 100
     created = START + pd.to_timedelta(rng.integers(60, (AS_OF - START).days, m), unit="D")
@@ -180,7 +183,8 @@ def _deals(rng, contacts) -> pd.DataFrame:
                           "closed_at": np.where(st == "open", nat, close.to_numpy("datetime64[ns]")),
                           "contact_id": None, "channel": "outbound sdr",
                           "probability": np.where(st == "open", 0.25, np.nan),
-                          "stage": np.where(st == "open", "Demo", np.where(st == "won", "Closed Won", "Closed Lost"))})
+                          "stage": np.where(st == "open", "Demo", np.where(st == "won", "Closed Won", "Closed Lost")),
+                          "expected_close_at": np.where(st == "open", (created + pd.Timedelta(days=90)).to_numpy(), nat)})
     d = pd.concat([d, extra], ignore_index=True).sort_values(["created_at", "contact_id"], kind="stable")
     d.insert(0, "deal_id", [f"D{i:06d}" for i in range(1, len(d) + 1)])
     return d.reset_index(drop=True)
@@ -344,7 +348,7 @@ def _targets(rng, contacts, deals, subs) -> pd.DataFrame:
         rows += [(metric, m.start_time, m.end_time.normalize(), float(v)) for m, v in zip(months, target)]
     sessions = 0  # sessions target: a round figure growing through the year
     for i, m in enumerate(months):
-        sessions = round(95_000 * (1 + 0.02 * i), -3)
+        sessions = round(42_000 * (1 + 0.02 * i), -3)
         rows.append(("sessions", m.start_time, m.end_time.normalize(), float(sessions)))
         rows.append(("new_mrr", m.start_time, m.end_time.normalize(), float(round(30_000 * (1 + 0.03 * i), -2))))
     for q in pd.period_range("2026Q1", "2026Q4", freq="Q"):

@@ -47,6 +47,7 @@ class Params(BaseModel):
     cohort_grain: Literal["month", "quarter"] = Field(default="month", description="retention cohort grain")
     min_cohort_size: int = Field(default=10, ge=0, description="cohorts smaller than this are greyed out")
     revenue_uplift: float = Field(default=0.05, description="uplift added to growth in the revenue target")
+    alert_threshold: float = Field(default=0.10, gt=0, description="relative MoM change that raises an alert")
 
     @field_validator("stages")
     @classmethod

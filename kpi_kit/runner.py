@@ -93,7 +93,8 @@ class BatchResult:
 
 
 # -- one notebook ------------------------------------------------------------------------------
-def execute_notebook(name: str, params: Params, out_dir: Path, *, notebooks: Path | None = None) -> Path:
+def execute_notebook(name: str, params: Params, out_dir: Path, *, notebooks: Path | None = None,
+                     previous_metrics: str | None = None) -> Path:
     """Run one notebook with papermill into ``out_dir/<name>.ipynb``; return its path."""
     import papermill as pm
 
@@ -102,7 +103,8 @@ def execute_notebook(name: str, params: Params, out_dir: Path, *, notebooks: Pat
         raise KpiKitError(f"notebook '{name}' not found in {src.parent}. Fix: choose from "
                           f"{', '.join(available_notebooks(src.parent))}.")
     out = out_dir / f"{name}.ipynb"
-    parameters = params.to_notebook_parameters() | {"metrics_dir": str(out_dir / "_metrics")}
+    parameters = params.to_notebook_parameters() | {"metrics_dir": str(out_dir / "_metrics"),
+                                                    "previous_metrics": previous_metrics}
     env_backend = os.environ.pop("MPLBACKEND", None)  # Agg would capture no figures
     try:
         pm.execute_notebook(str(src), str(out), parameters=parameters, kernel_name=KERNEL_NAME,
@@ -180,6 +182,12 @@ def write_output_index(out_root: Path) -> Path:
     return out
 
 
+def previous_run_metrics(client_root: Path, as_of: str) -> str | None:
+    """``metrics.json`` of the latest finished run of this client dated before ``as_of``."""
+    runs = sorted(p for p in client_root.glob("????-??-??") if p.name < as_of and (p / "metrics.json").exists())
+    return str(runs[-1] / "metrics.json") if runs else None
+
+
 # -- one client ---------------------------------------------------------------------------------------
 def run_client(params_file, out_root="reports", *, notebooks: list[str] | None = None,
                notebook_folder: Path | None = None, on_notebook_done=None) -> ClientResult:
@@ -195,12 +203,13 @@ def run_client(params_file, out_root="reports", *, notebooks: list[str] | None =
         client_root = Path(out_root) / params.client
         client_root.mkdir(parents=True, exist_ok=True)
         final = client_root / params.as_of.isoformat()
+        previous = previous_run_metrics(client_root, params.as_of.isoformat())
         tmp = client_root / f".{params.as_of.isoformat()}.tmp-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         for name in names:
             try:
-                path = execute_notebook(name, params, tmp, notebooks=notebook_folder)
+                path = execute_notebook(name, params, tmp, notebooks=notebook_folder, previous_metrics=previous)
             except Exception as exc:
                 failed = client_root / f"{params.as_of.isoformat()}.failed"
                 shutil.rmtree(failed, ignore_errors=True)

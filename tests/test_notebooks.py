@@ -27,8 +27,8 @@ def parameters(nb) -> dict:
 def test_parameters_cell_names_every_parameter_with_demo_defaults(path):
     nb = nbformat.read(path, as_version=4)
     values = parameters(nb)
-    assert set(values) == set(Params.model_fields) | {"metrics_dir"}
-    assert values["metrics_dir"] is None
+    assert set(values) == set(Params.model_fields) | {"metrics_dir", "previous_metrics"}
+    assert values["metrics_dir"] is None and values["previous_metrics"] is None
     demo = yaml.safe_load((ROOT / "data" / "clients" / "demo.yaml").read_text())
     for key, value in demo.items():
         if key == "data_dir":

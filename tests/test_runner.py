@@ -85,3 +85,21 @@ def test_failing_client_does_not_stop_others_and_keeps_earlier_report(funnel_run
 def test_validate_command(tmp_path):
     ok = CliRunner().invoke(main, ["validate", str(FIXTURES / "tiny.yaml")])
     assert ok.exit_code == 0 and "valid." in ok.output and "skipped mql" in ok.output
+
+
+def test_second_run_at_later_as_of_shows_snapshot_changes(tmp_path):
+    text = (FIXTURES / "tiny.yaml").read_text().replace("data_dir: tiny", f"data_dir: {FIXTURES / 'tiny'}")
+    first, second = tmp_path / "feb.yaml", tmp_path / "mar.yaml"
+    first.write_text(text.replace("as_of: 2026-03-31", "as_of: 2026-02-28"))
+    second.write_text(text)
+    out = tmp_path / "reports"
+    for params in (first, second):
+        r = CliRunner().invoke(main, ["run", str(params), "--out", str(out), "--notebooks", "overview", "--no-progress"])
+        assert r.exit_code == 0, r.output
+    page = (out / "tiny" / "2026-03-31" / "overview.html").read_text()
+    assert "Since the run of 2026-02-28" in page
+    # Jan cohort: C1 became a customer on Feb 15 (in both runs); C2 reached sql on Feb 1 — the Feb cohort's C3/C4
+    # have no later stage, so the Jan cohort did not move; the table still lists it
+    assert "2026-01" in page
+    index = (out / "index.html").read_text()
+    assert "tiny/2026-03-31/index.html" in index and "tiny/2026-02-28/index.html" in index
