@@ -46,6 +46,70 @@ METRICS: tuple[Metric, ...] = (
     Metric("weighted_pipeline", "Weighted pipeline", "Σ amount × probability over open deals", "money",
            "leading", "funnel"),
     Metric("bookings", "Bookings", "amount of deals won in the period", "money", "lagging", "funnel"),
+    # channel
+    Metric("sessions", "Sessions", "website sessions in the period (traffic)", "count", "leading", "channel"),
+    Metric("time_on_site", "Avg time on site (s)", "Σ avg_session_seconds × sessions / Σ sessions", "number",
+           "leading", "overview"),
+    Metric("social_engagement", "Social engagement", "Σ engagement value of metric social_engagement", "count",
+           "leading", "overview"),
+    Metric("event_attendees", "Event attendance", "Σ engagement value of metric event_attendees", "count",
+           "leading", "overview"),
+    Metric("webinar_attendees", "Webinar attendance", "Σ engagement value of metric webinar_attendees", "count",
+           "leading", "overview"),
+    Metric("spend", "Spend", "Σ spend in the period", "money", "leading", "channel", higher_is_better=False),
+    Metric("cpl", "Cost per lead (CPL)", "spend / leads", "money", "leading", "channel", higher_is_better=False),
+    Metric("cost_per_mql", "Cost per MQL", "spend / MQLs", "money", "leading", "channel", higher_is_better=False),
+    Metric("cost_per_sqo", "Cost per SQO", "spend / opportunities", "money", "leading", "channel",
+           higher_is_better=False),
+    Metric("channel_cac", "Channel CAC", "spend / new customers of the channel", "money", "lagging", "channel",
+           higher_is_better=False),
+    Metric("ctr", "Click-through rate", "clicks / impressions", "percent", "leading", "channel"),
+    Metric("cpc", "Cost per click", "spend / clicks", "money", "leading", "channel", higher_is_better=False),
+    Metric("visits_per_lead", "Visits per lead", "sessions / leads", "number", "leading", "channel",
+           higher_is_better=False),
+    Metric("value_per_lead", "Value per lead", "won revenue of the period's leads / leads", "money", "lagging",
+           "channel"),
+    Metric("value_per_visit", "Value per visit", "won revenue of the period's leads / sessions", "money", "lagging",
+           "channel"),
+    Metric("roi", "Marketing ROI", "(attributed revenue − spend) / spend", "percent", "lagging", "channel"),
+    Metric("pipeline", "Pipeline created", "amount of deals created in the period", "money", "leading", "overview"),
+    Metric("open_pipeline", "Open pipeline (month end)", "amount of deals open at the month end", "money",
+           "leading", "overview"),
+    # unit economics
+    Metric("mrr", "MRR", "Σ (amount − discount) / billing_period_months over subscriptions active on the "
+           "month's last day", "money", "lagging", "unit_economics"),
+    Metric("new_mrr", "New MRR", "MRR of customers' first paying month", "money", "lagging", "unit_economics"),
+    Metric("logo_churn_rate", "Logo churn rate", "customers churned in the month / paying customers at the end "
+           "of the previous month", "percent", "lagging", "unit_economics", higher_is_better=False),
+    Metric("gross_revenue_churn", "Gross revenue churn", "(churn + contraction) / starting MRR", "percent",
+           "lagging", "unit_economics", higher_is_better=False),
+    Metric("net_revenue_churn", "Net revenue churn", "(churn + contraction − expansion − reactivation) / "
+           "starting MRR", "percent", "lagging", "unit_economics", higher_is_better=False),
+    Metric("grr", "GRR", "1 − gross revenue churn (monthly; trailing-12-month: MRR now of customers paying 12 "
+           "months ago, capped at their MRR then, / their MRR then)", "percent", "lagging", "unit_economics"),
+    Metric("nrr", "NRR", "1 − net revenue churn (monthly; trailing-12-month: MRR now of customers paying 12 "
+           "months ago / their MRR then)", "percent", "lagging", "unit_economics"),
+    Metric("arpu", "ARPU", "MRR / paying customers", "money", "lagging", "unit_economics"),
+    Metric("ltv", "LTV", "ARPU × gross margin / logo churn rate (churn averaged over churn_window_months)",
+           "money", "lagging", "unit_economics"),
+    Metric("cac", "CAC (blended, fully loaded)", "(acquisition costs + spend) / new customers", "money",
+           "lagging", "unit_economics", higher_is_better=False),
+    Metric("ltv_to_cac", "LTV:CAC", "LTV / CAC", "ratio", "lagging", "unit_economics"),
+    Metric("cac_payback_months", "CAC payback", "CAC / (ARPU × gross margin)", "months", "lagging",
+           "unit_economics", higher_is_better=False),
+    Metric("quick_ratio", "Quick ratio", "(new + expansion + reactivation) / (churn + contraction)", "ratio",
+           "lagging", "unit_economics"),
+    Metric("magic_number", "Magic number", "net new MRR in the quarter × 12 / acquisition costs of the previous "
+           "quarter", "ratio", "lagging", "unit_economics"),
+    Metric("cost_to_serve", "Cost to serve", "service costs / paying customers, per month", "money", "lagging",
+           "unit_economics", higher_is_better=False),
+    # cohorts and goals
+    Metric("logo_retention", "Logo retention", "cohort customers paying at month k / cohort size (cohort = first "
+           "paid month)", "percent", "lagging", "cohort"),
+    Metric("revenue_retention", "Revenue retention", "cohort MRR at month k / cohort MRR at month 0", "percent",
+           "lagging", "cohort"),
+    Metric("revenue_target", "Revenue target", "last year's revenue × (1 + mean YoY growth over up to 3 years + "
+           "uplift)", "money", "lagging", "overview"),
 )
 
 BY_NAME = {m.name: m for m in METRICS}

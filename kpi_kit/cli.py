@@ -72,13 +72,17 @@ def demo(out_dir, seed):
 
 @main.command()
 @click.option("--out", default="docs/metrics.md", show_default=True, type=click.Path(dir_okay=False))
-def docs(out):
-    """Write the metric catalogue page generated from kpi_kit.catalogue."""
+@click.option("--readme", default="README.md", show_default=True, type=click.Path(dir_okay=False))
+def docs(out, readme):
+    """Regenerate the metric catalogue page and the README's data-contract table from the code."""
     from .catalogue import catalogue_markdown
+    from .contract import update_readme
 
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(catalogue_markdown(), encoding="utf-8")
-    click.echo(f"wrote {out}")
+    if Path(readme).exists():
+        update_readme(Path(readme))
+    click.echo(f"wrote {out} and the contract table of {readme}")
 
 
 if __name__ == "__main__":  # pragma: no cover

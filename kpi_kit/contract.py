@@ -192,3 +192,14 @@ def contract_markdown() -> str:
         opt = ", ".join(f"`{c.name}`" for c in spec.columns if not c.required)
         lines.append(f"| `{spec.stem}`{' (required)' if spec.required else ''} | {req} | {opt} |")
     return "\n".join(lines)
+
+
+def update_readme(path) -> None:
+    """Replace the table between ``<!-- contract:start -->`` and ``<!-- contract:end -->`` in ``path``."""
+    from pathlib import Path
+
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    start, end = "<!-- contract:start -->", "<!-- contract:end -->"
+    a, b = text.index(start) + len(start), text.index(end)
+    path.write_text(text[:a] + "\n" + contract_markdown() + "\n" + text[b:], encoding="utf-8")

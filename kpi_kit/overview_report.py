@@ -17,33 +17,18 @@ from . import plotting as kp
 from . import report as rp
 from ._dates import last_full_month, reporting_window, to_day
 from ._math import safe_div
+from .catalogue import BY_NAME
 from .channel_report import ChannelReport
 from .data import ClientData
 from .formatting import fmt_money, fmt_pct, fmt_value, is_missing
 from .funnel_report import FunnelReport
 from .unit_economics_report import UnitEconomicsReport
 
-# metric -> (label, unit, kind, higher is better)
-SERIES = {
-    "sessions": ("Sessions", "count", "leading", True),
-    "time_on_site": ("Avg time on site (s)", "number", "leading", True),
-    "social_engagement": ("Social engagement", "count", "leading", True),
-    "event_attendees": ("Event attendance", "count", "leading", True),
-    "webinar_attendees": ("Webinar attendance", "count", "leading", True),
-    "leads": ("Leads", "count", "leading", True),
-    "mqls": ("MQLs", "count", "leading", True),
-    "pipeline": ("Pipeline created", "money", "leading", True),
-    "open_pipeline": ("Open pipeline (month end)", "money", "leading", True),
-    "customers": ("New customers", "count", "lagging", True),
-    "bookings": ("Bookings", "money", "lagging", True),
-    "new_mrr": ("New MRR", "money", "lagging", True),
-    "mrr": ("MRR (revenue run-rate)", "money", "lagging", True),
-    "logo_churn_rate": ("Logo churn", "percent", "lagging", False),
-    "roi": ("Marketing ROI", "percent", "lagging", True),
-    "ltv": ("LTV", "money", "lagging", True),
-    "ltv_to_cac": ("LTV:CAC", "ratio", "lagging", True),
-    "cac_payback_months": ("CAC payback", "months", "lagging", False),
-}
+# The overview's indicators, top of the funnel to revenue; labels, units and kinds from the catalogue.
+INDICATORS = ("sessions", "time_on_site", "social_engagement", "event_attendees", "webinar_attendees", "leads",
+              "mqls", "pipeline", "open_pipeline", "customers", "bookings", "new_mrr", "mrr", "logo_churn_rate",
+              "roi", "ltv", "ltv_to_cac", "cac_payback_months")
+SERIES = {k: (BY_NAME[k].label, BY_NAME[k].unit, BY_NAME[k].kind, BY_NAME[k].higher_is_better) for k in INDICATORS}
 LEVEL_METRICS = {"mrr", "open_pipeline", "logo_churn_rate", "ltv", "ltv_to_cac", "cac_payback_months",
                  "time_on_site", "roi"}
 

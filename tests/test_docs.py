@@ -24,4 +24,13 @@ def test_catalogue_entries_are_complete():
     assert len(names) == len(set(names))
     for m in METRICS:
         assert m.kind in ("leading", "lagging") and m.unit in (
-            "money", "percent", "count", "days", "months", "ratio") and m.formula
+            "money", "percent", "count", "days", "months", "ratio", "number") and m.formula
+
+
+def test_overview_indicators_come_from_the_catalogue():
+    from kpi_kit.catalogue import BY_NAME
+    from kpi_kit.overview_report import SERIES
+
+    for key, (label, unit, kind, better) in SERIES.items():
+        m = BY_NAME[key]
+        assert (label, unit, kind, better) == (m.label, m.unit, m.kind, m.higher_is_better)

@@ -46,7 +46,7 @@ def test_committed_with_outputs_and_without_errors(path):
     assert not [o for c in code for o in c.outputs if o.output_type == "error"]
     assert not [o for c in code for o in c.outputs if o.get("name") == "stderr"], "stderr in stored outputs"
     assert nb.metadata["kernelspec"]["name"] == "python3"
-    assert sum(1 for c in code for o in c.outputs if "image/png" in o.get("data", {})) >= 3
+    assert sum(1 for c in code for o in c.outputs if "image/png" in o.get("data", {})) >= 2
 
 
 def test_runner_finds_the_notebooks_in_report_order():

@@ -24,11 +24,12 @@ def test_run_writes_report_folder(funnel_run):
     out, result = funnel_run
     assert result.exit_code == 0, result.output
     folder = out / "tiny" / "2026-03-31"
-    names = ["channel", "cohort", "funnel", "unit_economics"]
+    names = ["channel", "cohort", "funnel", "overview", "unit_economics"]
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         [f"{n}.html" for n in names] + [f"{n}.ipynb" for n in names] + ["index.html", "metrics.json"])
     assert (out / "index.html").read_text().count("tiny/2026-03-31/index.html") == 1
-    assert "funnel.html" in (folder / "index.html").read_text()
+    index = (folder / "index.html").read_text()
+    assert "funnel.html" in index and index.index("overview.html") < index.index("funnel.html")  # overview first
     assert not [p for p in (out / "tiny").iterdir() if p.name.startswith(".")]  # no temporary folder left
 
 
