@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 
@@ -74,6 +75,24 @@ def reporting_window(as_of, window_months: int = 12) -> Window:
     """
     last = last_full_month(as_of)
     return Window(last - (window_months - 1), last)
+
+
+NO_PERIOD = np.iinfo("int64").min  # the ordinal pandas stores for NaT
+
+
+def ordinals(values) -> np.ndarray:
+    """Period ordinals (int64) of a Period series, or of the months of a datetime series, without a
+    Python loop; missing values are :data:`NO_PERIOD`.
+
+    Examples
+    --------
+    >>> ordinals(pd.Series(pd.to_datetime(["1970-03-15", None]))).tolist() == [2, NO_PERIOD]
+    True
+    """
+    s = pd.Series(values)
+    if not isinstance(s.dtype, pd.PeriodDtype):
+        s = s.dt.to_period("M")
+    return s.array.asi8.copy()
 
 
 def month_label(period: pd.Period) -> str:

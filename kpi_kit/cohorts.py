@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._dates import month_label, to_day
+from ._dates import NO_PERIOD, month_label, ordinals, to_day
 from ._math import safe_div
 
 
@@ -31,10 +31,10 @@ def _with_age(cmrr: pd.DataFrame, grain: str, customer_col: str) -> pd.DataFrame
         is_q_end = c["month"] == quarter.dt.asfreq("M", "end")
         complete = quarter.dt.asfreq("M", "end") <= last_month
         c = c[is_q_end & complete].assign(cohort=c["start"].dt.asfreq("Q"), at=quarter[is_q_end & complete])
-        c["period"] = (c["at"] - c["cohort"]).map(lambda d: d.n)
+        c["period"] = ordinals(c["at"]) - ordinals(c["cohort"])
     else:
         c = c.assign(cohort=c["start"])
-        c["period"] = (c["month"] - c["cohort"]).map(lambda d: d.n)
+        c["period"] = ordinals(c["month"]) - ordinals(c["cohort"])
     return c[c["period"] >= 0]
 
 
@@ -129,7 +129,8 @@ def retention_by(cmrr: pd.DataFrame, customers: pd.DataFrame, by: str = "channel
     (NaN without churn). Customers missing from ``customers`` form the group "unknown"."""
     c = cmrr.assign(group=_group_of(cmrr, customers, by, customer_col))
     start = c[customer_col].map(first_paid_month(cmrr, customer_col=customer_col))
-    c = c.assign(age=(c["month"] - start).map(lambda d: d.n if not pd.isna(d) else -1))
+    start_o = ordinals(start)
+    c = c.assign(age=np.where(start_o == NO_PERIOD, -1, ordinals(c["month"]) - start_o))
     c = c[c["age"] >= 0].sort_values([customer_col, "month"])
     last = c["month"].max()
     paying = c["mrr"] > 0
@@ -138,7 +139,7 @@ def retention_by(cmrr: pd.DataFrame, customers: pd.DataFrame, by: str = "channel
     paying_months = prev_paying.groupby(c["group"]).sum()  # exposure: paying at the previous month end
     sizes = c.drop_duplicates(customer_col).groupby("group").size()
     out = pd.DataFrame({"customers": sizes})
-    tenure_ok = (last - start.loc[c.index]).map(lambda d: d.n)
+    tenure_ok = last.ordinal - ordinals(start.loc[c.index])
     for k in months:
         at_k = c[c["age"] == k]
         out[f"logo_retention_{k}m"] = safe_div((at_k["mrr"] > 0).groupby(at_k["group"]).sum(),
@@ -167,7 +168,8 @@ def funnel_cohort_curves(contacts: pd.DataFrame, as_of, *, created_col="created_
     c = contacts[contacts[created_col] <= as_of]
     cohort = c[created_col].dt.to_period("M")
     conv = c[converted_col].where(c[converted_col] <= as_of) if converted_col in c else pd.Series(pd.NaT, index=c.index)
-    age = (conv.dt.to_period("M") - cohort).map(lambda d: d.n if not pd.isna(d) else np.nan)
+    conv_o = ordinals(conv)
+    age = pd.Series(np.where(conv_o == NO_PERIOD, np.nan, conv_o - ordinals(cohort)), index=c.index)
     now = as_of.to_period("M")
     rows = []
     sizes = cohort.value_counts()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._dates import last_full_month, to_day
+from ._dates import NO_PERIOD, last_full_month, ordinals, to_day
 from ._math import mean_defined, safe_div
 
 MOVEMENTS = ("new", "reactivation", "expansion", "contraction", "churn")
@@ -65,12 +65,10 @@ def customer_mrr(subscriptions: pd.DataFrame, as_of, *, customer_col="customer_i
     end = end.where(end <= as_of)
     discount = s[discount_col].fillna(0.0) if discount_col in s else 0.0
     value = ((s[amount_col] - discount) / s[period_col]).to_numpy(dtype="float64")
-    first_m = s[start_col].dt.to_period("M").map(lambda p: p.ordinal).to_numpy(dtype="int64") if len(s) else \
-        np.array([], dtype="int64")
+    first_m = ordinals(s[start_col])
     # active on the last day of month m  <=>  end_of(m) < end  <=>  m <= month(end) - 1
-    last_m = np.where(end.isna(), last.ordinal,
-                      np.minimum(last.ordinal, end.dt.to_period("M").map(lambda p: p.ordinal if p is not pd.NaT else 0)
-                                 .fillna(0).to_numpy(dtype="int64") - 1))
+    end_m = ordinals(end)
+    last_m = np.where(end_m == NO_PERIOD, last.ordinal, np.minimum(last.ordinal, end_m - 1))
     n = np.clip(last_m - first_m + 1, 0, None)
     idx = np.repeat(np.arange(len(s)), n)
     offset = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
@@ -84,7 +82,7 @@ def customer_mrr_from_table(mrr: pd.DataFrame, as_of, *, customer_col="customer_
     last = last_full_month(as_of)
     months = mrr[month_col].dt.to_period("M")
     keep = months <= last
-    return _dense(mrr.loc[keep, customer_col].to_numpy(), months[keep].map(lambda p: p.ordinal).to_numpy("int64"),
+    return _dense(mrr.loc[keep, customer_col].to_numpy(), ordinals(months[keep]),
                   mrr.loc[keep, mrr_col].to_numpy(dtype="float64"), last, customer_col)
 
 
