@@ -28,12 +28,19 @@ def main():
               help="Output folder: <out>/<client>/<as_of>/")
 @click.option("--notebooks", default=None, help="Comma-separated notebooks (default: all), e.g. funnel,channel")
 @click.option("--no-progress", is_flag=True, help="Do not show the progress bar.")
-def run(params, out, notebooks, no_progress):
+@click.option("--jobs", "-j", default=1, show_default=True, type=click.IntRange(1),
+              help="Clients rendered side by side (a good value: the number of cores).")
+@click.option("--engine", default="fast", show_default=True, type=click.Choice(["fast", "kernel"]),
+              help="fast: in-process kernel in a forked, warm child per notebook; kernel: a Jupyter kernel per notebook.")
+def run(params, out, notebooks, no_progress, jobs, engine):
     """Render every notebook for each client YAML in PARAMS (a folder = every YAML in it)."""
     from .runner import run_batch
 
     names = [n.strip() for n in notebooks.split(",") if n.strip()] if notebooks else None
-    result = run_batch(params, out, notebooks=names, progress=not no_progress)
+    try:
+        result = run_batch(params, out, notebooks=names, progress=not no_progress, jobs=jobs, engine=engine)
+    except KpiKitError as exc:
+        _fail(exc)
     click.echo(result.summary())
     if result.failed:
         sys.exit(1)

@@ -261,6 +261,17 @@ def _stage_quality(df: pd.DataFrame, params: Params, q: DataQuality) -> None:
                "pair left out of stage velocity")
 
 
+_PRELOADED: dict[str, ClientData] = {}
+
+
+def preload(params: Params) -> ClientData:
+    """Load a client once for a batch: every notebook run forked afterwards from this process
+    gets it from memory instead of reading and validating the files again."""
+    data = load_client(params)
+    _PRELOADED[params.model_dump_json()] = data
+    return data
+
+
 def load_client(params: Params) -> ClientData:
     """Read, validate and prepare every contract file found in ``params.data_dir``.
 
@@ -271,6 +282,8 @@ def load_client(params: Params) -> ClientData:
     >>> data["contacts"].columns[:3].tolist()  # doctest: +SKIP
     ['contact_id', 'created_at', 'channel']
     """
+    if (cached := _PRELOADED.get(params.model_dump_json())) is not None:
+        return cached
     data_dir = Path(params.data_dir)
     if not data_dir.is_dir():
         raise DataError(str(data_dir), None, "data folder not found",

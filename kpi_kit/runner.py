@@ -93,9 +93,15 @@ class BatchResult:
 
 
 # -- one notebook ------------------------------------------------------------------------------
+ENGINES = ("fast", "kernel")
+
+
 def execute_notebook(name: str, params: Params, out_dir: Path, *, notebooks: Path | None = None,
-                     previous_metrics: str | None = None) -> Path:
-    """Run one notebook with papermill into ``out_dir/<name>.ipynb``; return its path."""
+                     previous_metrics: str | None = None, engine: str = "kernel") -> Path:
+    """Run one notebook with papermill into ``out_dir/<name>.ipynb``; return its path.
+
+    ``engine="kernel"`` starts a Jupyter kernel (papermill's default engine); ``"fast"`` uses the
+    kit's in-process kernel engine (see :mod:`kpi_kit.engine`)."""
     import papermill as pm
 
     src = (notebooks or notebook_dir()) / f"{name}.ipynb"
@@ -107,9 +113,15 @@ def execute_notebook(name: str, params: Params, out_dir: Path, *, notebooks: Pat
                                                     "previous_metrics": previous_metrics}
     env_backend = os.environ.pop("MPLBACKEND", None)  # Agg would capture no figures
     try:
-        pm.execute_notebook(str(src), str(out), parameters=parameters, kernel_name=KERNEL_NAME,
-                            cwd=str(src.parent), progress_bar=False, log_output=False,
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
+        if engine == "fast":
+            from . import engine as _engine  # noqa: F401 - registers the "kpi_kit" papermill engine
+
+            pm.execute_notebook(str(src), str(out), parameters=parameters, kernel_name=KERNEL_NAME,
+                                engine_name="kpi_kit", cwd=str(src.parent), progress_bar=False)
+        else:
+            pm.execute_notebook(str(src), str(out), parameters=parameters, kernel_name=KERNEL_NAME,
+                                cwd=str(src.parent), progress_bar=False, log_output=False,
+                                extra_arguments=["--IPKernelApp.log_level=ERROR"])
     finally:
         if env_backend is not None:
             os.environ["MPLBACKEND"] = env_backend
@@ -189,16 +201,30 @@ def previous_run_metrics(client_root: Path, as_of: str) -> str | None:
 
 
 # -- one client ---------------------------------------------------------------------------------------
+def _render(name: str, params: Params, tmp: Path, notebook_folder, previous, engine: str) -> Path:
+    path = execute_notebook(name, params, tmp, notebooks=notebook_folder, previous_metrics=previous, engine=engine)
+    export_html(path, f"{params.client} · {NOTEBOOK_TITLES.get(name, name)}")
+    return path
+
+
 def run_client(params_file, out_root="reports", *, notebooks: list[str] | None = None,
-               notebook_folder: Path | None = None, on_notebook_done=None) -> ClientResult:
-    """Render the notebooks for one client; never raises for a client's own failure."""
+               notebook_folder: Path | None = None, on_notebook_done=None, engine: str = "kernel") -> ClientResult:
+    """Render the notebooks for one client; never raises for a client's own failure.
+
+    With ``engine="fast"`` the client's data is loaded once and every notebook runs in its own
+    forked child of this process through the in-process kernel engine."""
     started = time.perf_counter()
     result = ClientResult(str(params_file))
     tmp = None
     try:
         params = load_params(params_file)
         result.client = params.client
-        load_client(params)  # validate up front: bad data stops here with one clear message
+        if engine == "fast":
+            from .data import preload
+
+            preload(params)  # validate up front, and keep the data for the forked notebook runs
+        else:
+            load_client(params)  # validate up front: bad data stops here with one clear message
         names = notebooks or available_notebooks(notebook_folder)
         client_root = Path(out_root) / params.client
         client_root.mkdir(parents=True, exist_ok=True)
@@ -209,7 +235,12 @@ def run_client(params_file, out_root="reports", *, notebooks: list[str] | None =
         tmp.mkdir()
         for name in names:
             try:
-                path = execute_notebook(name, params, tmp, notebooks=notebook_folder, previous_metrics=previous)
+                if engine == "fast":
+                    from .engine import run_isolated
+
+                    run_isolated(_render, name, params, tmp, notebook_folder, previous, engine)
+                else:
+                    _render(name, params, tmp, notebook_folder, previous, engine)
             except Exception as exc:
                 failed = client_root / f"{params.as_of.isoformat()}.failed"
                 shutil.rmtree(failed, ignore_errors=True)
@@ -217,7 +248,6 @@ def run_client(params_file, out_root="reports", *, notebooks: list[str] | None =
                 tmp = None
                 result.failed_notebook = failed / f"{name}.ipynb"
                 raise RunError(f"notebook '{name}' failed: {_short_error(exc)}") from exc
-            export_html(path, f"{params.client} · {NOTEBOOK_TITLES.get(name, name)}")
             if on_notebook_done:
                 on_notebook_done(params.client, name)
         metrics = merge_metrics(tmp / "_metrics", params)
@@ -248,20 +278,34 @@ def run_client(params_file, out_root="reports", *, notebooks: list[str] | None =
 
 def _short_error(exc: Exception) -> str:
     ename = getattr(exc, "ename", None)
+    if ename == "PapermillExecutionError":  # re-raised from a forked run: the message holds the cell's error
+        return exc.evalue.strip().splitlines()[-1] if exc.evalue.strip() else ename
     if ename:  # PapermillExecutionError
         return f"{ename}: {getattr(exc, 'evalue', '')}".strip()
     return f"{type(exc).__name__}: {exc}"
 
 
+def _client_task(args) -> ClientResult:
+    params_file, out_root, names, notebook_folder, engine = args
+    return run_client(params_file, out_root, notebooks=names, notebook_folder=notebook_folder, engine=engine)
+
+
 def run_batch(params_files, out_root="reports", *, notebooks: list[str] | None = None,
-              notebook_folder: Path | None = None, progress: bool = True) -> BatchResult:
-    """Run every client in turn; a failing client does not stop the others.
+              notebook_folder: Path | None = None, progress: bool = True, jobs: int = 1,
+              engine: str = "fast") -> BatchResult:
+    """Render every notebook for every client; a failing client does not stop the others.
+
+    ``jobs`` clients run side by side (each in a fresh process forked from this warm one, so
+    nothing of one client reaches another); ``engine`` is ``"fast"`` (in-process kernel in a
+    forked child per notebook) or ``"kernel"`` (papermill's Jupyter kernel per notebook).
 
     Examples
     --------
-    >>> result = run_batch(["data/clients/demo.yaml"], "reports")  # doctest: +SKIP
+    >>> result = run_batch(["data/clients/demo.yaml"], "reports", jobs=2)  # doctest: +SKIP
     >>> print(result.summary())  # doctest: +SKIP
     """
+    if engine not in ENGINES:
+        raise KpiKitError(f"unknown engine '{engine}'. Fix: use one of {', '.join(ENGINES)}.")
     files = expand_params_paths(params_files)
     names = notebooks or available_notebooks(notebook_folder)
     batch = BatchResult()
@@ -269,24 +313,32 @@ def run_batch(params_files, out_root="reports", *, notebooks: list[str] | None =
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(files) * len(names), unit="report", file=sys.stderr, dynamic_ncols=True)
-    for f in files:
-        done_here: list[str] = []
-        if bar:
-            bar.set_description(Path(f).stem)
+        bar = tqdm(total=len(files), unit="client", file=sys.stderr, dynamic_ncols=True)
 
-        def advance(client, name, done_here=done_here):
-            done_here.append(name)
-            if bar:
-                bar.update(1)
-
-        res = run_client(f, out_root, notebooks=names, notebook_folder=notebook_folder,
-                         on_notebook_done=advance)
+    def record(res: ClientResult) -> None:
         batch.results.append(res)
         if bar:
-            bar.update(len(names) - len(done_here))  # a failed client's remaining reports
+            bar.update(1)
             bar.set_postfix(done=sum(r.ok for r in batch.results), failed=len(batch.failed),
                             left=len(files) - len(batch.results))
+
+    if engine == "fast":
+        from .engine import warm_up
+
+        warm_up()  # import once here; every forked run starts warm
+    tasks = [(str(f), str(out_root), names, notebook_folder, engine) for f in files]
+    if jobs > 1 and len(files) > 1:
+        import multiprocessing as mp
+
+        # a fresh forked worker per client (maxtasksperchild=1): warm, and clean for each client
+        with mp.get_context("fork").Pool(processes=jobs, maxtasksperchild=1) as pool:
+            for res in pool.imap(_client_task, tasks):
+                record(res)
+    else:
+        for task in tasks:
+            record(_client_task(task))
     if bar:
         bar.close()
+    if Path(out_root).is_dir():
+        write_output_index(Path(out_root))
     return batch

@@ -1,0 +1,147 @@
+"""Fast, isolated notebook execution for batches.
+
+:class:`InProcessEngine` is a papermill engine (``engine_name="kpi_kit"``) that runs a notebook
+through an in-process IPython kernel instead of starting a kernel process: papermill still
+parameterises the notebook and records cell states, outputs come from the kernel's own messages
+(so they are the same as a normal kernel's).
+
+:func:`run_isolated` runs a function in a forked child of an already-warm interpreter (pandas,
+matplotlib, the kit, papermill and nbconvert imported once): every (client, notebook) run starts
+from a clean namespace and clean matplotlib state, and nothing of one run can leak into the next.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+import traceback
+
+import nbformat
+from papermill.engines import Engine, papermill_engines
+
+# ipykernel imports debugpy, which warns about frozen modules on stderr at every kernel start
+os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+
+
+def _run_cell(kc, source: str) -> tuple[list, int | None, dict | None]:
+    """Execute ``source`` and collect its outputs from the iopub messages."""
+    msg_id = kc.execute(source, store_history=True)
+    outputs, count, error = [], None, None
+    for msg in kc.iopub_channel.get_msgs():
+        # One cell runs at a time in process, so everything drained belongs to it. (Streams can
+        # carry a stale parent header in the in-process kernel, so they are not filtered by it.)
+        if msg["msg_type"] != "stream" and msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        kind = msg["msg_type"]
+        content = msg["content"]
+        if kind == "execute_input":
+            count = content.get("execution_count")
+        elif kind == "clear_output":
+            outputs = []
+        elif kind in ("stream", "display_data", "execute_result", "error"):
+            out = nbformat.v4.output_from_msg(msg)
+            if kind == "stream" and outputs and outputs[-1].get("output_type") == "stream" \
+                    and outputs[-1].get("name") == out["name"]:
+                outputs[-1]["text"] += out["text"]  # one output per stream, as nbclient writes it
+                continue
+            if kind == "error":
+                error = content
+            outputs.append(out)
+    reply = kc.get_shell_msg(timeout=0) if hasattr(kc, "get_shell_msg") else None
+    if reply and reply["content"].get("status") == "error" and error is None:
+        error = reply["content"]
+    return outputs, count, error
+
+
+class InProcessEngine(Engine):
+    """Papermill engine executing cells in an in-process ipykernel (no kernel process, no ZMQ)."""
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
+                                 start_timeout=60, execution_timeout=None, **kwargs):
+        from ipykernel.inprocess.manager import InProcessKernelManager
+
+        km = InProcessKernelManager()
+        km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        cwd = kwargs.get("cwd")
+        old_cwd = os.getcwd()
+        try:
+            if cwd:
+                os.chdir(cwd)
+            for index, cell in enumerate(nb_man.nb.cells):
+                nb_man.cell_start(cell, index)
+                if cell.cell_type == "code":
+                    outputs, count, error = _run_cell(kc, cell.source)
+                    cell.outputs = outputs
+                    cell.execution_count = count
+                    if error:
+                        nb_man.cell_exception(cell, cell_index=index,
+                                              exception=RuntimeError(f"{error.get('ename')}: {error.get('evalue')}"))
+                        break
+                nb_man.cell_complete(cell, cell_index=index)
+        finally:
+            os.chdir(old_cwd)
+            kc.stop_channels()
+            km.shutdown_kernel()
+        return nb_man.nb
+
+
+papermill_engines.register("kpi_kit", InProcessEngine)
+
+
+def warm_up() -> None:
+    """Import what every notebook run needs, once, in the parent of the forked runs."""
+    import ipykernel.inprocess.manager  # noqa: F401
+    import matplotlib.pyplot  # noqa: F401
+    import matplotlib_inline.backend_inline  # noqa: F401
+    import nbconvert  # noqa: F401
+    import pandas  # noqa: F401
+    import papermill  # noqa: F401
+    import seaborn  # noqa: F401
+
+    from . import channel_report, cohort_report, funnel_report, overview_report, unit_economics_report  # noqa: F401
+
+
+def run_isolated(func, *args, **kwargs):
+    """Run ``func(*args, **kwargs)`` in a forked child and return its result (or re-raise its error).
+
+    The child starts as a copy of this warm process and exits when done, so module state
+    (matplotlib figures and rcParams, caches, globals) never outlives one run.
+    """
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        os.close(read)
+        try:
+            payload = ("ok", func(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - everything must reach the parent
+            payload = ("error", (type(exc).__name__, str(exc), traceback.format_exc()))
+        try:
+            data = pickle.dumps(payload)
+        except Exception as exc:  # an unpicklable result
+            data = pickle.dumps(("error", (type(exc).__name__, str(exc), "")))
+        with os.fdopen(write, "wb") as w:
+            w.write(data)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as r:
+        data = r.read()
+    os.waitpid(pid, 0)
+    if not data:
+        raise RuntimeError("the isolated run died without a result")
+    status, value = pickle.loads(data)
+    if status == "error":
+        name, message, tb = value
+        raise IsolatedRunError(name, message, tb)
+    return value
+
+
+class IsolatedRunError(RuntimeError):
+    def __init__(self, name: str, message: str, tb: str):
+        super().__init__(f"{name}: {message}")
+        self.ename, self.evalue, self.traceback_text = name, message, tb

@@ -1,0 +1,78 @@
+"""The fast batch path: same reports as papermill's kernel path, and full isolation between runs."""
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from kpi_kit.runner import run_batch
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def _text(html: str) -> str:
+    html = re.sub(r"<style.*?</style>|<script.*?</script>|data:image/png;base64,[A-Za-z0-9+/=]+", "", html, flags=re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+@pytest.fixture(scope="module")
+def both_engines(tmp_path_factory):
+    out = {}
+    for engine in ("kernel", "fast"):
+        folder = tmp_path_factory.mktemp(engine)
+        batch = run_batch([FIXTURES / "tiny.yaml"], folder, notebooks=["funnel", "channel"], progress=False,
+                          engine=engine)
+        assert not batch.failed, batch.summary()
+        out[engine] = folder / "tiny" / "2026-03-31"
+    return out
+
+
+def test_fast_engine_writes_the_same_metrics(both_engines):
+    kernel = json.loads((both_engines["kernel"] / "metrics.json").read_text())
+    fast = json.loads((both_engines["fast"] / "metrics.json").read_text())
+    assert fast == kernel
+
+
+@pytest.mark.parametrize("name", ["funnel", "channel"])
+def test_fast_engine_writes_the_same_report_text(both_engines, name):
+    kernel = _text((both_engines["kernel"] / f"{name}.html").read_text())
+    fast = _text((both_engines["fast"] / f"{name}.html").read_text())
+    assert fast == kernel and "Funnel report" in _text((both_engines["fast"] / "funnel.html").read_text())
+    assert (both_engines["fast"] / f"{name}.html").read_text().count("data:image/png") == \
+        (both_engines["kernel"] / f"{name}.html").read_text().count("data:image/png")
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_runs_are_isolated(tmp_path, jobs):
+    clients = []
+    for name in ("northwind", "contoso"):
+        shutil.copy(FIXTURES / "tiny.yaml", tmp_path / f"{name}.yaml")
+        text = (tmp_path / f"{name}.yaml").read_text().replace("client: tiny", f"client: {name}")
+        (tmp_path / f"{name}.yaml").write_text(text.replace("data_dir: tiny", f"data_dir: {FIXTURES / 'tiny'}"))
+        clients.append(tmp_path / f"{name}.yaml")
+    batch = run_batch(clients, tmp_path / "out", notebooks=["leak_a", "leak_b"], notebook_folder=FIXTURES / "notebooks",
+                      progress=False, jobs=jobs, engine="fast")
+    assert not batch.failed, batch.summary()
+    for name in ("northwind", "contoso"):
+        nb = nbformat.read(tmp_path / "out" / name / "2026-03-31" / "leak_b.ipynb", as_version=4)
+        printed = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+        # leak_a set a kit attribute, a matplotlib rcParam and a global: none survives into leak_b
+        assert printed.strip() == "leak None 1.5 False"
+    beta = (tmp_path / "out" / "contoso" / "2026-03-31" / "leak_a.html").read_text()
+    assert "northwind" not in beta and "set contoso" in beta
+
+
+def test_failing_notebook_in_fast_engine_is_reported(tmp_path):
+    bad = tmp_path / "nbs"
+    bad.mkdir()
+    nb = nbformat.read(FIXTURES / "notebooks" / "leak_b.ipynb", as_version=4)
+    nb.cells[1].source = "raise ValueError('boom in cell')"
+    nbformat.write(nb, bad / "broken.ipynb")
+    batch = run_batch([FIXTURES / "tiny.yaml"], tmp_path / "out", notebooks=["broken"], notebook_folder=bad,
+                      progress=False, engine="fast")
+    assert batch.failed and "boom in cell" in batch.failed[0].error
+    kept = tmp_path / "out" / "tiny" / "2026-03-31.failed" / "broken.ipynb"
+    assert kept.exists() and not (tmp_path / "out" / "tiny" / "2026-03-31").exists()
