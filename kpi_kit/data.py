@@ -283,7 +283,7 @@ def load_client(params: Params) -> ClientData:
     ['contact_id', 'created_at', 'channel']
     """
     if (cached := _PRELOADED.get(params.model_dump_json())) is not None:
-        return cached
+        return ClientData(cached.params, dict(cached.frames), cached.quality)  # callers may drop frames
     data_dir = Path(params.data_dir)
     if not data_dir.is_dir():
         raise DataError(str(data_dir), None, "data folder not found",

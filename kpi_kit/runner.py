@@ -334,6 +334,11 @@ def run_batch(params_files, out_root="reports", *, notebooks: list[str] | None =
         with mp.get_context("fork").Pool(processes=jobs, maxtasksperchild=1) as pool:
             for res in pool.imap(_client_task, tasks):
                 record(res)
+    elif engine == "fast":
+        from .engine import run_isolated
+
+        for task in tasks:  # each client in its own forked child: its preloaded data dies with it
+            record(run_isolated(_client_task, task))
     else:
         for task in tasks:
             record(_client_task(task))
