@@ -140,7 +140,7 @@ def rising_volume_falling_conversion(monthly: pd.DataFrame, *, volume: str = "le
     recent = monthly[monthly["month"] > last - months].groupby("channel")[[volume, next_volume]].sum()
     before = monthly[(monthly["month"] <= last - months) & (monthly["month"] > last - 2 * months)] \
         .groupby("channel")[[volume, next_volume]].sum()
-    both = recent.join(before, lsuffix="_recent", rsuffix="_before", how="inner")
+    both = recent.add_suffix("_recent").join(before.add_suffix("_before"), how="inner")
     both["volume_change"] = safe_div(both[f"{volume}_recent"], both[f"{volume}_before"]) - 1
     rate_recent = safe_div(both[f"{next_volume}_recent"], both[f"{volume}_recent"])
     rate_before = safe_div(both[f"{next_volume}_before"], both[f"{volume}_before"])

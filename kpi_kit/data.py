@@ -239,13 +239,15 @@ def map_channels(df: pd.DataFrame, params: Params, q: DataQuality, stem: str) ->
     """Raw ``channel`` -> reporting ``channel`` and ``group``; keep the raw value in ``channel_raw``."""
     if "channel" not in df:
         return df
-    raw = df["channel"].fillna("(none)")
+    required = CONTRACT[stem].column("channel").required if stem in CONTRACT else True
+    # an empty optional channel (a deal without one) stays empty, so callers can fall back to the contact's
+    raw = df["channel"].fillna("(none)") if required else df["channel"]
     mapped = raw.map(params.channel_map)
-    unmapped = mapped.isna()
+    unmapped = mapped.isna() & raw.notna()
     for value, n in raw[unmapped].value_counts().items():
         q.unmapped_channels[value] = q.unmapped_channels.get(value, 0) + int(n)
     df = df.assign(channel_raw=raw, channel=mapped.fillna(raw))
-    df["group"] = df["channel"].map(params.channel_groups).fillna("other")
+    df["group"] = df["channel"].map(params.channel_groups).fillna("other").where(df["channel"].notna())
     return df
 
 
