@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 CLIENT ?= data/clients/demo.yaml
 OUT    ?= reports
+JOBS   ?= 2
 
 .DEFAULT_GOAL := help
 
@@ -29,8 +30,11 @@ install-test: $(VENV)/.installed-test ## Create .venv and install the kit with i
 report: install ## Render every notebook for the demo client (CLIENT=path/to/client.yaml for another)
 	$(BIN)/kpi-kit run $(CLIENT) --out $(OUT)
 
-reports-all: install ## Render every client in data/clients/
-	$(BIN)/kpi-kit run data/clients --out $(OUT)
+reports-all: install ## Render every client in data/clients/ (JOBS clients side by side)
+	$(BIN)/kpi-kit run data/clients --out $(OUT) --jobs $(JOBS)
+
+bench: install ## Batch speed: naive papermill+nbconvert CLI loop vs kpi-kit run (CLIENTS=100)
+	$(BIN)/python benchmarks/batch_speed.py --clients $${CLIENTS:-100} --naive-sample 2 --jobs $(JOBS)
 
 test: install-test ## Run the unit tests, then nbval on the committed notebooks
 	$(BIN)/python -m pytest tests
@@ -52,4 +56,4 @@ docs: install ## Regenerate docs/metrics.md from the metric catalogue
 clean: ## Remove reports and caches (keeps .venv)
 	rm -rf $(OUT) .pytest_cache .ruff_cache
 
-.PHONY: help install install-test report reports-all test lab demo-data notebooks docs clean
+.PHONY: help install install-test report reports-all bench test lab demo-data notebooks docs clean

@@ -86,6 +86,17 @@ def customer_mrr_from_table(mrr: pd.DataFrame, as_of, *, customer_col="customer_
                   mrr.loc[keep, mrr_col].to_numpy(dtype="float64"), last, customer_col)
 
 
+def client_customer_mrr(data) -> pd.DataFrame | None:
+    """The customer-month MRR of a loaded client: from ``subscriptions``, else from the ``mrr`` file,
+    else None (the client has no revenue data)."""
+    as_of = data.params.as_of
+    if data.has("subscriptions"):
+        return customer_mrr(data["subscriptions"], as_of)
+    if data.has("mrr"):
+        return customer_mrr_from_table(data["mrr"], as_of)
+    return None
+
+
 def mrr_movements(cmrr: pd.DataFrame, *, customer_col="customer_id") -> pd.DataFrame:
     """Classify each customer-month: ``new``, ``reactivation``, ``expansion``, ``contraction``,
     ``churn`` or ``none``, with ``previous``, ``current`` and the signed ``amount``.

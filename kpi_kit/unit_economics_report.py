@@ -50,10 +50,8 @@ class UnitEconomicsReport:
         return self.data.has("subscriptions") or self.data.has("mrr")
 
     @cached_property
-    def cmrr(self) -> pd.DataFrame:
-        if self.data.has("subscriptions"):
-            return mr.customer_mrr(self.data["subscriptions"], self.as_of)
-        return mr.customer_mrr_from_table(self.data["mrr"], self.as_of)
+    def cmrr(self) -> pd.DataFrame | None:
+        return mr.client_customer_mrr(self.data)
 
     @cached_property
     def bridge(self) -> pd.DataFrame:

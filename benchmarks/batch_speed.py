@@ -1,0 +1,84 @@
+"""Batch throughput: the naive CLI loop (papermill CLI, then jupyter nbconvert CLI, per notebook)
+against `kpi-kit run --jobs N`, measured side by side in one run.
+
+    .venv/bin/python benchmarks/batch_speed.py --clients 100 --naive-sample 2 --jobs 2
+
+Every client is the demo client under another slug. The naive loop is timed on a sample of
+clients and scaled; the kit renders all of them. Prints seconds per report and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def make_clients(folder: Path, n: int) -> list[Path]:
+    from kpi_kit import load_params
+
+    base = load_params(ROOT / "data" / "clients" / "demo.yaml").to_notebook_parameters()
+    paths = []
+    for i in range(n):
+        p = folder / f"client-{i:03d}.yaml"
+        p.write_text(yaml.safe_dump(base | {"client": f"client-{i:03d}"}, sort_keys=False))
+        paths.append(p)
+    return paths
+
+
+def naive(params: Path, notebooks: list[str], out: Path) -> float:
+    """papermill CLI then nbconvert CLI for each notebook; returns seconds."""
+    start = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    for name in notebooks:
+        executed = out / f"{name}.ipynb"
+        subprocess.run([BIN / "papermill", ROOT / "notebooks" / f"{name}.ipynb", executed, "-f", params,
+                        "--cwd", ROOT / "notebooks", "--no-progress-bar", "-k", "python3"],
+                       check=True, capture_output=True)
+        subprocess.run([BIN / "jupyter", "nbconvert", "--to", "html", "--no-input", executed],
+                       check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--clients", type=int, default=100)
+    ap.add_argument("--naive-sample", type=int, default=2, help="clients timed with the naive loop (then scaled)")
+    ap.add_argument("--jobs", type=int, default=2)
+    args = ap.parse_args()
+    from kpi_kit.runner import available_notebooks
+
+    notebooks = available_notebooks()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        (tmp / "clients").mkdir()
+        clients = make_clients(tmp / "clients", args.clients)
+        naive_times = [naive(c, notebooks, tmp / "naive" / c.stem) / len(notebooks)
+                       for c in clients[: args.naive_sample]]
+        start = time.perf_counter()
+        subprocess.run([BIN / "kpi-kit", "run", tmp / "clients", "--out", tmp / "kit", "--jobs", str(args.jobs),
+                        "--no-progress"], check=True, capture_output=True)
+        kit_total = time.perf_counter() - start
+    reports = args.clients * len(notebooks)
+    naive_per = statistics.median(naive_times)
+    kit_per = kit_total / reports
+    print(f"notebooks per client       {len(notebooks)} ({', '.join(notebooks)})")
+    print(f"clients                    {args.clients} (naive loop timed on {args.naive_sample}, median per report)")
+    print(f"naive loop s/report        {naive_per:.2f}")
+    print(f"naive loop, whole batch    {naive_per * reports:.0f} s (scaled)")
+    print(f"kpi-kit run s/report       {kit_per:.2f} (--jobs {args.jobs})")
+    print(f"kpi-kit run, whole batch   {kit_total:.0f} s")
+    print(f"speed-up                   {naive_per / kit_per:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
