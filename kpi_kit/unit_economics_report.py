@@ -294,14 +294,42 @@ class UnitEconomicsReport:
         margin_arpu = s["arpu"] * self.params.gross_margin
         q["ltv_to_cac"] = safe_div(s["ltv"], q["cac"])
         q["payback_months"] = safe_div(q["cac"], margin_arpu)
+        if self.magic is not None:
+            q = q.join(self.magic.set_index("quarter")["magic_number"])
         t = q.reset_index().rename(columns={"total": "acquisition cost", "new_customers": "new customers",
                                             "cac": "CAC (fully loaded)", "paid_cac": "CAC (paid only)",
-                                            "ltv_to_cac": "LTV:CAC", "payback_months": "payback"})
-        t["quarter"] = t["quarter"].astype(str)
-        return rp.table(t[["quarter", "acquisition cost", "new customers", "CAC (fully loaded)", "CAC (paid only)",
-                           "LTV:CAC", "payback"]],
+                                            "ltv_to_cac": "LTV:CAC", "payback_months": "payback",
+                                            "magic_number": "magic number"})
+        partial = t["quarter"].map(lambda q: q.asfreq("M", "end") > self.last)  # one row a quarter
+        t["quarter"] = t["quarter"].astype(str) + np.where(partial, " (to date)", "")
+        cols = ["quarter", "acquisition cost", "new customers", "CAC (fully loaded)", "CAC (paid only)", "LTV:CAC",
+                "payback", "magic number"]
+        return rp.table(t[[c for c in cols if c in t]],
                         {"acquisition cost": "money", "new customers": "count", "CAC (fully loaded)": "money",
-                         "CAC (paid only)": "money", "LTV:CAC": "ratio", "payback": "months"}, currency=self.currency)
+                         "CAC (paid only)": "money", "LTV:CAC": "ratio", "payback": "months",
+                         "magic number": lambda v: "n/a" if is_missing(v) else f"{v:.2f}"}, currency=self.currency)
+
+    @rp.needs("has_mrr", "CAC by month", "a subscriptions or mrr file")
+    def cac_chart(self, months: int = 24):
+        """Monthly CAC, fully loaded and paid only, with its trailing three-month figure."""
+        if self.cac_monthly is None:
+            return rp.show_missing("CAC by month", "costs or spend")
+        m = self.cac_monthly[self.cac_monthly["month"] <= self.last].tail(months)
+        x = m["month"].dt.to_timestamp()
+        fig, ax = plt.subplots(figsize=(kp.WIDTH, 3.6))
+        for col, paid_col, label, colour in (("total", "cac", "Fully loaded", kp.ACCENT),
+                                             ("spend", "paid_cac", "Paid only", "#f59e0b")):
+            ax.plot(x, m[paid_col], color=colour, lw=1, alpha=0.45, marker="o", ms=2)
+            trailing = safe_div(m[col].rolling(3, min_periods=1).sum(), m["new_customers"].rolling(3, min_periods=1).sum())
+            ax.plot(x, trailing, color=colour, lw=2.2, label=f"{label} (trailing 3 months)")
+        kp.money_axis(ax, self.currency)
+        kp.month_axis(ax)
+        ax.set_ylim(bottom=0)
+        ax.set_title("CAC by month: acquisition cost per new customer")
+        ax.set_ylabel(f"CAC ({self.currency})")
+        ax.set_xlabel("Month")
+        ax.legend(loc="upper left")
+        return ax
 
     @cached_property
     def by_group(self) -> dict[str, pd.DataFrame]:
@@ -347,8 +375,11 @@ class UnitEconomicsReport:
         colours = [kp.channel_colour(c) for c in r.index] if by == "channel" else kp.STAGE_COLOURS[1:len(r) + 1]
         axes[0].barh(r.index, r["ltv_to_cac"].fillna(0), color=colours)
         axes[0].axvline(3, color=kp.INK, ls="--", lw=1.2, label="3:1 guide")
+        if r["ltv_to_cac"].max() > 30:  # one cheap channel would flatten the rest on a linear axis
+            axes[0].set_xscale("log")
+            axes[0].xaxis.set_major_formatter(plt.matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}×"))
         axes[0].set_title("LTV:CAC")
-        axes[0].set_xlabel("LTV ÷ CAC")
+        axes[0].set_xlabel("LTV ÷ CAC (log scale)" if axes[0].get_xscale() == "log" else "LTV ÷ CAC")
         axes[0].legend(loc="lower right")
         axes[1].barh(r.index, r["payback_months"].fillna(0), color=colours)
         axes[1].axvline(12, color=kp.INK, ls="--", lw=1.2, label="12-month guide")
