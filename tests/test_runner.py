@@ -104,3 +104,15 @@ def test_second_run_at_later_as_of_shows_snapshot_changes(tmp_path):
     assert "2026-01" in page
     index = (out / "index.html").read_text()
     assert "tiny/2026-03-31/index.html" in index and "tiny/2026-02-28/index.html" in index
+
+
+def test_validate_bad_input_exits_non_zero_with_one_message(tmp_path):
+    shutil.copytree(FIXTURES / "tiny", tmp_path / "tiny")
+    shutil.copy(FIXTURES / "tiny.yaml", tmp_path / "tiny.yaml")
+    deals = tmp_path / "tiny" / "deals.csv"
+    deals.write_text(deals.read_text().replace(",,0.5", ",,1.5"))
+    result = CliRunner().invoke(main, ["validate", str(tmp_path / "tiny.yaml")])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        "error: deals.csv, column 'probability': probability outside 0..1 (rows 4). "
+        "Fix: write probabilities as fractions (60 % -> 0.6)"]
