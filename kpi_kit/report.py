@@ -39,7 +39,8 @@ CSS = """
 table.kk-table{border-collapse:collapse;font-family:system-ui,sans-serif;font-size:13px;margin:4px 0 8px}
 table.kk-table th{background:#f3f4f6;color:#111827;text-align:right;padding:4px 10px;border-bottom:1px solid #d1d5db}
 table.kk-table th:first-child,table.kk-table td:first-child{text-align:left}
-table.kk-table td{padding:3px 10px;text-align:right;white-space:nowrap;border-bottom:1px solid #f3f4f6;font-variant-numeric:tabular-nums}
+table.kk-table td{padding:3px 10px;text-align:right;white-space:nowrap;border-bottom:1px solid #f3f4f6;
+ font-variant-numeric:tabular-nums}
 table.kk-table tr.kk-muted td{color:#9ca3af}
 </style>
 """
