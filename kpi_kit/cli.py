@@ -65,6 +65,33 @@ def validate(params):
     click.echo("\nvalid.")
 
 
+def _source_help() -> str:
+    from .importers import SOURCES
+
+    lines = [f"  {name}: {s.description}" for name, s in SOURCES.items()]
+    lines.append("  mapping: any CSV or Excel sheet, described by a column-mapping YAML (--mapping)")
+    return "\n".join(lines)
+
+
+@main.command("import", epilog="\b\nSources:\n" + _source_help())
+@click.argument("source")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="The client's data folder.")
+@click.option("--period", default=None, help="START..END covered by an export without dates (spread evenly).")
+@click.option("--mapping", default=None, type=click.Path(exists=True, dir_okay=False), help="Mapping YAML (mapping source).")
+def import_command(source, files, out_dir, period, mapping):
+    """Import FILES exported from SOURCE into the data folder --out (merged; re-importing changes nothing).
+
+    SOURCE is one of the sources listed below."""
+    from .importers import import_files
+
+    try:
+        report = import_files(source, files, out_dir, period=period, mapping=mapping)
+    except KpiKitError as exc:
+        _fail(exc)
+    click.echo(str(report))
+
+
 @main.command()
 @click.argument("out_dir", default="data/demo", type=click.Path(file_okay=False))
 @click.option("--seed", default=None, type=int, help="Random seed (default: the committed demo's).")

@@ -1,0 +1,55 @@
+"""A generic column-mapping YAML for any CSV or Excel sheet, so a spreadsheet imports without code.
+
+Example (``maven-deals.yaml``)::
+
+    target: deals
+    sheet: 0                  # Excel only
+    decimal: "."              # "," for 1.234,50
+    date_format: "%m/%d/%Y"   # optional; ISO, YYYYMMDD, US m/d/Y and Excel serials are detected
+    columns:
+      deal_id: opportunity_id
+      created_at: {column: engage_date, kind: date}
+      closed_at: {column: close_date, kind: date}
+      amount: {column: close_value, kind: money}
+      status: {column: deal_stage, values: {Won: won, Lost: lost, Engaging: open, Prospecting: open}}
+      channel: {value: "outbound sdr"}   # a constant
+
+Each contract column takes an export column name, or a mapping with ``column`` (or a list of
+alternatives), ``kind`` (text, date, money, number, percent), ``values``, ``value`` (a constant)
+and ``default`` (fills empty cells; every fill is reported).
+"""
+
+from __future__ import annotations
+
+import yaml
+
+from ..exceptions import DataError
+from ._base import Field, Source
+
+KINDS = {"date": "date", "money": "money", "number": "number", "count": "number", "percent": "percent"}
+
+
+def load_mapping(path) -> tuple[Source, dict]:
+    try:
+        spec = yaml.safe_load(open(path, encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise DataError(str(path), None, f"cannot read the mapping ({exc})", "give a readable YAML file") from None
+    from ..contract import CONTRACT
+
+    target = spec.get("target")
+    if target not in CONTRACT:
+        raise DataError(str(path), "target", f"unknown target '{target}'", f"use one of {', '.join(CONTRACT)}")
+    fields = []
+    for name, rule in (spec.get("columns") or {}).items():
+        col = CONTRACT[target].column(name)
+        if col is None:
+            raise DataError(str(path), name, "not a column of " + target,
+                            f"use {', '.join(c.name for c in CONTRACT[target].columns)}")
+        rule = {"column": rule} if isinstance(rule, str | list) else dict(rule)
+        kind = rule.get("kind") or KINDS.get(col.kind, "text")
+        source = rule.get("column")
+        fields.append(Field(name, tuple(source) if isinstance(source, list) else source, kind,
+                            value=rule.get("value"), values=rule.get("values"),
+                            default=rule.get("default")))
+    options = {k: spec[k] for k in ("decimal", "date_format", "sheet") if k in spec}
+    return Source("mapping", target, f"mapping {path}", tuple(fields)), options
