@@ -17,10 +17,12 @@ from pathlib import Path
 import pandas as pd
 
 from ..exceptions import KpiKitError
-from . import ads, ga4
+from . import ads, ga4, hubspot, salesforce, stripe
 from ._base import ImportReport, Source, map_fields, merge_into, read_export, validate, write_atomically
 
-SOURCES: dict[str, Source] = {s.name: s for s in (ads.GOOGLE, ads.LINKEDIN, ads.FACEBOOK, ga4.GA4)}
+SOURCES: dict[str, Source] = {s.name: s for s in (
+    hubspot.CONTACTS, hubspot.DEALS, salesforce.LEADS, salesforce.OPPORTUNITIES, stripe.SUBSCRIPTIONS,
+    ga4.GA4, ads.GOOGLE, ads.LINKEDIN, ads.FACEBOOK)}
 SOURCE_NAMES = [*SOURCES, "mapping"]
 
 
