@@ -39,7 +39,7 @@ bench: install ## Batch speed: naive papermill+nbconvert CLI loop vs kpi-kit run
 test: install-test ## Run the unit tests, then nbval on the committed notebooks
 	$(BIN)/python -m pytest tests
 	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg notebooks
-	$(BIN)/ruff check kpi_kit tests notebooks
+	$(BIN)/ruff check kpi_kit tests notebooks data benchmarks
 
 lab: install ## Open the notebooks in JupyterLab
 	$(BIN)/jupyter lab notebooks

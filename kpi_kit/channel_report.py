@@ -263,9 +263,12 @@ class ChannelReport:
         t = ch.campaign_table(spend, self.window, contacts=self.contacts, touches=self.data.get("touches"))
         if t.empty:
             return rp.missing("The campaign view", "spend with campaigns dated in the window")
+        if t["leads"].isna().all():  # no touches with campaigns: leads per campaign are not known
+            t = t.drop(columns=["leads", "cpl"])
+        cents = lambda v: fmt_money(v, self.currency, decimals=2)  # noqa: E731
         return rp.table(t, {"spend": "money", "impressions": "count", "clicks": "count", "ctr": "percent",
-                            "cpc": lambda v: fmt_money(v, self.currency, decimals=2), "leads": "count", "cpl": "money"},
-                        currency=self.currency)
+                            "cpc": cents, "conversions": "count", "cost_per_conversion": cents,
+                            "leads": "count", "cpl": "money"}, currency=self.currency)
 
     @rp.needs("has_touches", "Attribution", "a touches file")
     def attribution_chart(self):

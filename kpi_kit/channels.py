@@ -151,20 +151,23 @@ def rising_volume_falling_conversion(monthly: pd.DataFrame, *, volume: str = "le
 
 
 def campaign_table(spend: pd.DataFrame, window: Window, *, contacts=None, touches=None) -> pd.DataFrame:
-    """Per channel and campaign over ``window``: impressions, clicks, CTR, CPC, spend, and — where touches
-    carry campaigns — leads (contacts created in the window whose first touch was the campaign) and CPL."""
+    """Per channel and campaign over ``window``: impressions, clicks, CTR, CPC, spend; the platform's
+    conversions and cost per conversion where spend has ``conversions``; and — where touches carry
+    campaigns — leads (contacts created in the window whose first touch was the campaign) and CPL."""
     s = spend[window.contains(spend["date"])].copy()
     if "campaign" not in s:
         return pd.DataFrame()
     s["campaign"] = s["campaign"].fillna("(no campaign)")
     total = lambda x: x.sum(min_count=1)  # noqa: E731 (no impressions recorded stays n/a, not 0)
-    cols = {"spend": "sum"} | {c: total for c in ("impressions", "clicks") if c in s}
+    cols = {"spend": "sum"} | {c: total for c in ("impressions", "clicks", "conversions") if c in s}
     t = s.groupby(["channel", "campaign"]).agg(cols)
     for c in ("impressions", "clicks"):
         if c not in t:
             t[c] = np.nan
     t["ctr"] = safe_div(t["clicks"], t["impressions"])
     t["cpc"] = safe_div(t["spend"], t["clicks"])
+    if "conversions" in t:
+        t["cost_per_conversion"] = safe_div(t["spend"], t["conversions"])
     t["leads"] = np.nan
     if touches is not None and contacts is not None and "campaign" in touches:
         c = contacts[window.contains(contacts["created_at"]) & contacts["lead_at"].notna()]

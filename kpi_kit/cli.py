@@ -79,14 +79,16 @@ def _source_help() -> str:
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="The client's data folder.")
 @click.option("--period", default=None, help="START..END covered by an export without dates (spread evenly).")
 @click.option("--mapping", default=None, type=click.Path(exists=True, dir_okay=False), help="Mapping YAML (mapping source).")
-def import_command(source, files, out_dir, period, mapping):
+@click.option("--bad-rows", type=click.Choice(["stop", "drop"]), default="stop", show_default=True,
+              help="A row that breaks a rule across columns (a stage dated before creation): stop, or leave it out and list it.")
+def import_command(source, files, out_dir, period, mapping, bad_rows):
     """Import FILES exported from SOURCE into the data folder --out (merged; re-importing changes nothing).
 
     SOURCE is one of the sources listed below."""
     from .importers import import_files
 
     try:
-        report = import_files(source, files, out_dir, period=period, mapping=mapping)
+        report = import_files(source, files, out_dir, period=period, mapping=mapping, bad_rows=bad_rows)
     except KpiKitError as exc:
         _fail(exc)
     click.echo(str(report))

@@ -124,6 +124,7 @@ CONTRACT: dict[str, FileSpec] = {
                 _c("campaign", "text"),
                 _c("impressions", "count"),
                 _c("clicks", "count"),
+                _c("conversions", "count", description="conversions the ad platform reports (kit addition)"),
             ),
             "media and programme spend by day (or any date) and channel",
             channel_columns=("channel",),

@@ -160,49 +160,59 @@ def _parse_dates(s: pd.Series) -> pd.Series:
 
 
 # -- cross-column rules -------------------------------------------------------------------
-def _check_rules(stem: str, df: pd.DataFrame, label: str, suffix: str, params: Params) -> None:
-    rows = lambda mask: _row_numbers(mask, suffix)  # noqa: E731
+@dataclass(frozen=True)
+class Violation:
+    """Rows of a contract file that break a rule across columns."""
+
+    column: str
+    problem: str
+    fix: str
+    mask: np.ndarray
+
+
+def rule_violations(stem: str, df: pd.DataFrame, params: Params | None = None):
+    """Yield every cross-column rule ``df`` breaks. Without ``params`` (an import, before a client
+    exists) every stage is checked and the client-specific cost categories are not."""
+    stages = params.stages if params is not None else ["lead", "mql", "sal", "sql", "opportunity", "customer"]
     if stem == "contacts":
-        for stage in params.stages:
+        for stage in stages:
             col = f"{stage}_at"
-            if col in df and (early := df[col] < df["created_at"]).any():
-                raise DataError(label, col, "stage date before created_at",
-                                "correct the date, or created_at, so no stage precedes creation",
-                                rows(early))
+            if col in df and (early := (df[col] < df["created_at"]).to_numpy()).any():
+                yield Violation(col, "stage date before created_at",
+                                "correct the date, or created_at, so no stage precedes creation", early)
     elif stem == "deals":
         status = df["status"].str.lower()
-        bad = ~status.isin(["open", "won", "lost"])
-        if bad.any():
-            raise DataError(label, "status", f"unknown status '{df['status'][bad].iloc[0]}'",
-                            "use open, won or lost", rows(bad))
-        df["status"] = status
-        closed = status.isin(["won", "lost"])
-        no_close = closed & (df["closed_at"].isna() if "closed_at" in df else True)
+        if (bad := ~status.isin(["open", "won", "lost"]).to_numpy()).any():
+            yield Violation("status", f"unknown status '{df['status'][bad].iloc[0]}'", "use open, won or lost", bad)
+        closed = status.isin(["won", "lost"]).to_numpy()
+        no_close = closed & (df["closed_at"].isna().to_numpy() if "closed_at" in df else True)
         if np.any(no_close):
-            raise DataError(label, "closed_at", "won or lost deal without a close date",
-                            "add closed_at for every won or lost deal", rows(no_close))
-        if "closed_at" in df and (early := df["closed_at"] < df["created_at"]).any():
-            raise DataError(label, "closed_at", "close date before created_at",
-                            "correct the dates", rows(early))
+            yield Violation("closed_at", "won or lost deal without a close date",
+                            "add closed_at for every won or lost deal", no_close)
+        if "closed_at" in df and (early := (df["closed_at"] < df["created_at"]).to_numpy()).any():
+            yield Violation("closed_at", "close date before created_at", "correct the dates", early)
     elif stem == "subscriptions":
-        if "end_date" in df and (early := df["end_date"] < df["start_date"]).any():
-            raise DataError(label, "end_date", "end_date before start_date", "correct the dates",
-                            rows(early))
-        if "discount" in df and (big := df["discount"].fillna(0) > df["amount"]).any():
-            raise DataError(label, "discount", "discount larger than amount",
-                            "give the discount per billing period, in money, not above the amount",
-                            rows(big))
-    elif stem == "costs":
-        unmapped = ~df["category"].isin(list(params.cost_groups))
-        if unmapped.any():
+        if "end_date" in df and (early := (df["end_date"] < df["start_date"]).to_numpy()).any():
+            yield Violation("end_date", "end_date before start_date", "correct the dates", early)
+        if "discount" in df and (big := (df["discount"].fillna(0) > df["amount"]).to_numpy()).any():
+            yield Violation("discount", "discount larger than amount",
+                            "give the discount per billing period, in money, not above the amount", big)
+    elif stem == "costs" and params is not None:
+        if (unmapped := ~df["category"].isin(list(params.cost_groups)).to_numpy()).any():
             cats = sorted(df.loc[unmapped, "category"].unique())
-            raise DataError(label, "category", f"categories not in cost_groups: {', '.join(cats)}",
+            yield Violation("category", f"categories not in cost_groups: {', '.join(cats)}",
                             "map each category to acquisition or service under cost_groups in the "
-                            "client's YAML (a cost left out of CAC would be a wrong report)", rows(unmapped))
+                            "client's YAML (a cost left out of CAC would be a wrong report)", unmapped)
     elif stem == "targets":
-        if (early := df["period_end"] < df["period_start"]).any():
-            raise DataError(label, "period_end", "period_end before period_start", "correct the dates",
-                            rows(early))
+        if (early := (df["period_end"] < df["period_start"]).to_numpy()).any():
+            yield Violation("period_end", "period_end before period_start", "correct the dates", early)
+
+
+def _check_rules(stem: str, df: pd.DataFrame, label: str, suffix: str, params: Params) -> None:
+    for v in rule_violations(stem, df, params):
+        raise DataError(label, v.column, v.problem, v.fix, _row_numbers(v.mask, suffix))
+    if stem == "deals":
+        df["status"] = df["status"].str.lower()
 
 
 # -- as-of view and channel mapping --------------------------------------------------------

@@ -118,3 +118,15 @@ def test_report_renders_its_sections_on_the_fixture(report):
     assert "Paid Search" in repr(report.channel_table_block("volume"))
     assert "n/a" in repr(report.channel_table_block("efficiency"))
     assert report.table_sentence().startswith("Blended CPL is $250")
+
+
+def test_campaign_table_with_platform_conversions():
+    from kpi_kit._dates import reporting_window
+
+    spend = pd.DataFrame({"date": pd.to_datetime(["2026-01-05", "2026-01-06", "2026-01-06", "2025-12-31"]),
+                          "channel": ["Paid Social"] * 4, "campaign": ["A", "A", "B", "A"],
+                          "spend": [30.0, 70.0, 50.0, 999.0], "impressions": [1000, 1000, 500, 1],
+                          "clicks": [10, 10, 0, 1], "conversions": [2, 2, 0, 1]})
+    t = ch.campaign_table(spend, reporting_window("2026-01-31", 1)).set_index("campaign")
+    assert t.loc["A", ["spend", "conversions", "cost_per_conversion", "cpc"]].tolist() == [100.0, 4, 25.0, 5.0]
+    assert math.isnan(t.loc["B", "cost_per_conversion"]) and math.isnan(t.loc["B", "cpc"])  # n/a, not 0 or inf

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..contract import CONTRACT
 from ..exceptions import KpiKitError
 from . import ads, ga4, hubspot, salesforce, stripe
-from ._base import ImportReport, Source, map_fields, merge_into, read_export, validate, write_atomically
+from ._base import ImportReport, Source, join_export, map_fields, merge_into, read_export, validate, write_atomically
 
 SOURCES: dict[str, Source] = {s.name: s for s in (
     hubspot.CONTACTS, hubspot.DEALS, salesforce.LEADS, salesforce.OPPORTUNITIES, stripe.SUBSCRIPTIONS,
@@ -26,9 +27,15 @@ SOURCES: dict[str, Source] = {s.name: s for s in (
 SOURCE_NAMES = [*SOURCES, "mapping"]
 
 
-def import_files(source: str, files, out_dir, *, period: str | None = None, mapping=None) -> ImportReport:
-    """Import ``files`` of ``source`` (one of :data:`SOURCE_NAMES`) into the data folder ``out_dir``."""
-    options: dict = {"period": period}
+def import_files(source: str, files, out_dir, *, period: str | None = None, mapping=None,
+                 bad_rows: str = "stop", report: ImportReport | None = None) -> ImportReport:
+    """Import ``files`` of ``source`` (one of :data:`SOURCE_NAMES`) into the data folder ``out_dir``;
+    returns the report of what was mapped, changed or left out (``report`` to add to an existing one).
+
+    ``bad_rows="drop"`` leaves out (and lists) rows that break a rule across columns, such as a stage
+    dated before creation, instead of stopping; a mapping YAML can say the same with ``bad_rows: drop``.
+    """
+    options: dict = {"period": period, "bad_rows": bad_rows}
     if source == "mapping":
         if not mapping:
             raise KpiKitError("the mapping source needs a mapping YAML. Fix: pass --mapping FILE.")
@@ -42,22 +49,48 @@ def import_files(source: str, files, out_dir, *, period: str | None = None, mapp
         raise KpiKitError(f"unknown source '{source}'. Fix: use one of {', '.join(SOURCE_NAMES)}.")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    report = ImportReport()
+    report = report if report is not None else ImportReport()
     frames = []
     for f in map(Path, files):
         label = f.name
         raw = read_export(f, report, sheet=options.get("sheet"))
         report.say(f"{label}: {len(raw)} row(s), columns {', '.join(raw.columns)}")
+        for join in options.get("join", ()):
+            left, right = join["by"] if isinstance(join["by"], list) else (join["by"], join["by"])
+            raw = join_export(raw, f.parent / join["file"], left, right, report, label)
         frame, origin = map_fields(raw, spec.fields, report, label, decimal=options.get("decimal", "."),
                                    date_format=options.get("date_format"))
         report.say(f"{label}: mapped " + ", ".join(f"{src} -> {dst}" for dst, src in origin.items()))
         if spec.convert:
             frame = spec.convert(frame, report, options | {"label": label})
-        frames.append(validate(frame, spec.target, label, origin))
+        frames.append(validate(frame, spec.target, label, origin, report, drop_bad_rows=options["bad_rows"] == "drop",
+                               id_column=CONTRACT[spec.target].columns[0].name))
     new = pd.concat(frames, ignore_index=True)
     text = merge_into(out, spec.target, new, report)  # everything validated before anything is written
     write_atomically({out / f"{spec.target}.csv": text})
     return report
 
 
-__all__ = ["SOURCES", "SOURCE_NAMES", "ImportReport", "import_files"]
+def import_frame(frame: pd.DataFrame, target: str, out_dir, *, label: str, report: ImportReport | None = None,
+                 bad_rows: str = "stop") -> ImportReport:
+    """Validate a frame already in the contract's shape for ``target`` and merge it into ``out_dir``,
+    like :func:`import_files` does: for recipes that reshape an export in a few lines of pandas.
+
+    Examples
+    --------
+    >>> weekly = pd.DataFrame({"date": ["2019-01-07"], "channel": ["tv"], "spend": [1000.0]})
+    >>> print(import_frame(weekly, "spend", "data/acme", label="media.csv"))  # doctest: +SKIP
+    spend: 1 row(s) written to a new file
+    """
+    if target not in CONTRACT:
+        raise KpiKitError(f"unknown contract file '{target}'. Fix: use one of {', '.join(CONTRACT)}.")
+    report = report if report is not None else ImportReport()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    parsed = validate(frame.copy(), target, label, {}, report, drop_bad_rows=bad_rows == "drop",
+                      id_column=CONTRACT[target].columns[0].name)
+    write_atomically({out / f"{target}.csv": merge_into(out, target, parsed, report)})
+    return report
+
+
+__all__ = ["SOURCES", "SOURCE_NAMES", "ImportReport", "import_files", "import_frame"]

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..contract import CONTRACT
-from ..data import parse_frame
+from ..data import parse_frame, rule_violations
 from ..exceptions import DataError
 
 EMPTY = {"", "--", "-", "n/a", "N/A", "NA", "null", "None", "(not set)"}
@@ -48,6 +48,7 @@ class Field:
     values: dict | None = None
     required: bool = True
     default: object = None  # fills blank cells (each fill is reported)
+    drop_if_empty: bool = False  # a row without this value is left out (each drop is reported)
 
 
 @dataclass
@@ -103,7 +104,34 @@ def read_export(path: Path, report: ImportReport, *, sheet=None) -> pd.DataFrame
         report.say(f"{path.name}: dropped {len(df) - last} footer line(s) after the last data row "
                    f"(e.g. '{next((v for v in df.iloc[last:, 0] if str(v).strip()), '')}')")
         df = df.iloc[:last]
+    df.attrs["comment_lines"] = len(comments)
     return df
+
+
+def join_export(df: pd.DataFrame, path: Path, on: str, key: str, report: ImportReport, label: str) -> pd.DataFrame:
+    """Left-join the columns of a second export (say, won deals onto leads) by ``on`` = ``key``."""
+    if not path.exists():
+        raise DataError(path.name, None, "file to join not found", f"put it next to {label}")
+    other = read_export(path, report)
+    for frame, col, name in ((df, on, label), (other, key, path.name)):
+        if col not in frame:
+            raise DataError(name, col, "join column not found", f"join on a column of both files (found: "
+                            f"{', '.join(frame.columns)})")
+    dup = other[key].duplicated(keep=False) & ~_blank(other[key])
+    if dup.any():
+        raise DataError(path.name, key, "repeated key: a join would duplicate rows", "keep one row per key",
+                        (np.flatnonzero(dup) + 2).tolist())
+    extra = [c for c in other.columns if c not in df.columns]
+    merged = df.merge(other[[key, *extra]], how="left", left_on=on,
+                      right_on=key, suffixes=("", "_joined"), validate="many_to_one")
+    if key != on:
+        merged = merged.drop(columns=key)
+    matched = df[on].isin(set(other[key]))
+    report.say(f"{label}: joined {path.name} on {on}: {int(matched.sum())} of {len(df)} row(s) matched, "
+               f"{len(other) - int(other[key].isin(set(df[on])).sum())} row(s) of {path.name} matched none")
+    merged.index = df.index
+    merged.attrs = df.attrs
+    return merged.fillna("")
 
 
 # -- cleaning ------------------------------------------------------------------------------------
@@ -165,6 +193,7 @@ def map_fields(df: pd.DataFrame, fields, report: ImportReport, label: str, *, de
                date_format: str | None = None) -> tuple[pd.DataFrame, dict]:
     """Build the contract columns; returns the frame and {contract column: export column}."""
     out, origin = pd.DataFrame(index=df.index), {}
+    out["_row"] = df.index + 2 + df.attrs.get("comment_lines", 0)  # the export's own line numbers
     by_name = {_norm(c): c for c in df.columns}  # exports differ in case and spacing between versions
     for f in fields:
         sources = (f.source,) if isinstance(f.source, str) else (f.source or ())
@@ -188,7 +217,7 @@ def map_fields(df: pd.DataFrame, fields, report: ImportReport, label: str, *, de
             if unknown.any():
                 raise DataError(label, col, f"unknown value '{s[unknown].iloc[0]}'",
                                 f"map it under values: ({', '.join(map(str, f.values))})",
-                                (np.flatnonzero(unknown) + 2).tolist())
+                                out.loc[unknown, "_row"].tolist())
             s = mapped
         if f.kind in ("money", "number", "count", "percent"):
             cleaned = clean_number(s, decimal=decimal, percent=f.kind == "percent")
@@ -200,7 +229,7 @@ def map_fields(df: pd.DataFrame, fields, report: ImportReport, label: str, *, de
             cleaned, bad = s.astype(str).str.strip().where(~_blank(s)), pd.Series(False, index=s.index)
         if bad.any():
             raise DataError(label, col, f"unparsable {f.kind} (e.g. '{s[bad].iloc[0]}')",
-                            "fix the cell or the export's number/date format", (np.flatnonzero(bad) + 2).tolist())
+                            "fix the cell or the export's number/date format", out.loc[bad, "_row"].tolist())
         decorated = s.astype(str).str.strip().str.contains(r"[^\d.\-]", regex=True)
         changed = (~_blank(s)) & decorated if f.kind in ("money", "number", "percent") \
             else pd.Series(False, index=s.index)
@@ -210,6 +239,10 @@ def map_fields(df: pd.DataFrame, fields, report: ImportReport, label: str, *, de
         blanks = _blank(s) & s.notna() & (s.astype(str).str.strip() != "")
         if blanks.any():
             report.say(f"{label}: {col}: read {int(blanks.sum())} placeholder(s) such as '--' as empty")
+        if f.drop_if_empty and cleaned.isna().any():
+            report.say(f"{label}: {col}: left out {int(cleaned.isna().sum())} row(s) without a value")
+            keep = cleaned.notna()  # later fields are read from the remaining rows only
+            out, df, cleaned = out.loc[keep], df.loc[keep], cleaned.loc[keep]
         if f.default is not None and cleaned.isna().any():
             report.say(f"{label}: {col}: filled {int(cleaned.isna().sum())} empty value(s) with {f.default!r}")
             cleaned = cleaned.fillna(f.default)
@@ -217,13 +250,32 @@ def map_fields(df: pd.DataFrame, fields, report: ImportReport, label: str, *, de
     return out, origin
 
 
-def validate(frame: pd.DataFrame, stem: str, label: str, origin: dict) -> pd.DataFrame:
-    """The kit's contract checks; an error names the export's own column."""
+def validate(frame: pd.DataFrame, stem: str, label: str, origin: dict, report: ImportReport | None = None, *,
+             drop_bad_rows: bool = False, id_column: str | None = None) -> pd.DataFrame:
+    """The kit's own contract checks (:func:`~kpi_kit.data.parse_frame` and
+    :func:`~kpi_kit.data.rule_violations`); an error names the export's own column and its rows.
+
+    With ``drop_bad_rows`` a row that breaks a rule across columns (a stage dated before creation,
+    say) is left out and listed in the report instead of stopping the import."""
+    rows = frame.pop("_row") if "_row" in frame else pd.Series(np.arange(len(frame)) + 2, index=frame.index)
     try:
-        return parse_frame(frame, CONTRACT[stem], label, ".csv")
-    except DataError as err:
+        parsed = parse_frame(frame, CONTRACT[stem], label, ".csv")
+    except DataError as err:  # parse_frame numbers rows by position; give the export's own line numbers
         col = origin.get(err.column, err.column)
-        raise DataError(label, col, err.problem, err.fix, err.rows) from None
+        lines = [int(rows.iloc[r - 2]) for r in err.rows] if err.rows else err.rows
+        raise DataError(label, col, err.problem, err.fix, lines) from None
+    violations = list(rule_violations(stem, parsed))
+    keep = np.ones(len(parsed), dtype=bool)
+    for v in violations:
+        col = origin.get(v.column, v.column)
+        if not drop_bad_rows:
+            raise DataError(label, col, v.problem, v.fix + " (or set bad_rows: drop to leave such rows out)",
+                            rows[v.mask].astype(int).tolist())
+        ids = parsed.loc[v.mask, id_column].astype(str).tolist() if id_column in parsed else []
+        report.say(f"{label}: {col}: {v.problem}: left out {int(v.mask.sum())} row(s)"
+                   + (f" ({', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''})" if ids else ""))
+        keep &= ~v.mask
+    return parsed.loc[keep]
 
 
 def _format(df: pd.DataFrame) -> pd.DataFrame:

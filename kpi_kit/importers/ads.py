@@ -14,18 +14,21 @@ CAMPAIGN = ("Campaign", "Campaign name", "Campaign Name", "xyz_campaign_id")
 COST = ("Cost", "Amount spent (USD)", "Amount spent", "Total spent", "Spent", "Spend")
 IMPRESSIONS = ("Impressions", "Impr.")
 CLICKS = ("Clicks", "Link clicks", "Clicks (all)")
+CONVERSIONS = ("Conversions", "Total_Conversion", "Results", "Leads", "Conversions (all)")
 
 
 def _fields(channel: str) -> tuple[Field, ...]:
     return (Field("date", DATE, "date", required=False), Field("channel", value=channel),
             Field("campaign", CAMPAIGN, "text"), Field("spend", COST, "money"),
             Field("impressions", IMPRESSIONS, "number", required=False),
-            Field("clicks", CLICKS, "number", required=False))
+            Field("clicks", CLICKS, "number", required=False),
+            Field("conversions", CONVERSIONS, "number", required=False))
 
 
 def spread_over_period(frame: pd.DataFrame, report, options: dict) -> pd.DataFrame:
     """Aggregate per date and campaign; without dates, spread each campaign over ``options['period']``."""
     label = options["label"]
+    frame = frame.drop(columns="_row")  # rows are summed: line numbers no longer apply
     if "date" not in frame or frame["date"].isna().all():
         from ..exceptions import DataError
 
@@ -35,14 +38,15 @@ def spread_over_period(frame: pd.DataFrame, report, options: dict) -> pd.DataFra
                             "reporting period the export covers)")
         start, end = (pd.Timestamp(p) for p in period.split(".."))
         days = pd.date_range(start, end, freq="D")
-        totals = frame.groupby(["channel", "campaign"], as_index=False)[["spend", "impressions", "clicks"]].sum(min_count=1)
+        counted = [c for c in ("spend", "impressions", "clicks", "conversions") if c in frame]
+        totals = frame.groupby(["channel", "campaign"], as_index=False)[counted].sum(min_count=1)
         rows = []
         for r in totals.itertuples():  # one row per campaign (tens), not per ad
             spend_cents = int(round(r.spend * 100))
             per_day = np.full(len(days), spend_cents // len(days))
             per_day[-1] += spend_cents - per_day.sum()  # totals preserved exactly
             part = pd.DataFrame({"date": days, "channel": r.channel, "campaign": r.campaign, "spend": per_day / 100})
-            for col in ("impressions", "clicks"):
+            for col in counted[1:]:
                 total = getattr(r, col)
                 if pd.isna(total):
                     part[col] = np.nan

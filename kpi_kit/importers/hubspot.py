@@ -37,7 +37,7 @@ def _contacts(frame: pd.DataFrame, report, options) -> pd.DataFrame:
         if other.any():
             report.say(f"{label}: {int(other.sum())} contact(s) are Subscriber, Evangelist or Other, which are not "
                        "contract stages: kept, with the stage dates they have")
-    return frame.drop(columns=[c for c in frame if c.startswith("_")])
+    return frame.drop(columns=["_lifecycle"], errors="ignore")
 
 
 CONTACTS = Source(

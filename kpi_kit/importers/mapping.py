@@ -15,8 +15,12 @@ Example (``maven-deals.yaml``)::
       channel: {value: "outbound sdr"}   # a constant
 
 Each contract column takes an export column name, or a mapping with ``column`` (or a list of
-alternatives), ``kind`` (text, date, money, number, percent), ``values``, ``value`` (a constant)
-and ``default`` (fills empty cells; every fill is reported).
+alternatives), ``kind`` (text, date, money, number, percent), ``values``, ``value`` (a constant),
+``default`` (fills empty cells) and ``drop_if_empty`` (leaves out rows without a value); every
+fill and drop is reported. Top-level keys: ``join`` (``{file, by}``, ``by`` one column or
+``[here, there]``: left-join a second export from the same folder, e.g. won deals onto leads) and
+``bad_rows: drop`` (leave out and list rows that break a rule across columns, such as a stage dated
+before creation, instead of stopping).
 """
 
 from __future__ import annotations
@@ -50,6 +54,12 @@ def load_mapping(path) -> tuple[Source, dict]:
         source = rule.get("column")
         fields.append(Field(name, tuple(source) if isinstance(source, list) else source, kind,
                             value=rule.get("value"), values=rule.get("values"),
-                            default=rule.get("default")))
-    options = {k: spec[k] for k in ("decimal", "date_format", "sheet") if k in spec}
+                            default=rule.get("default"), drop_if_empty=bool(rule.get("drop_if_empty"))))
+    options = {k: spec[k] for k in ("decimal", "date_format", "sheet", "bad_rows") if k in spec}
+    joins = spec.get("join") or []
+    options["join"] = [joins] if isinstance(joins, dict) else joins
+    for j in options["join"]:
+        if not isinstance(j, dict) or "file" not in j or "by" not in j:
+            raise DataError(str(path), "join", "a join needs file and by",
+                            "write join: {file: other.csv, by: id_column} (or by: [column_here, column_there])")
     return Source("mapping", target, f"mapping {path}", tuple(fields)), options

@@ -33,7 +33,7 @@ def _subscriptions(frame: pd.DataFrame, report, options) -> pd.DataFrame:
         bad = months.isna()
         raise DataError(label, "Interval", f"billing interval '{interval[bad].iloc[0]}' is not monthly or longer",
                         "the kit reports monthly recurring revenue: export month or year prices, or convert them",
-                        (np.flatnonzero(bad) + 2).tolist())
+                        frame.loc[bad, "_row"].tolist())
     count = _take(frame, "_interval_count", 1.0)
     frame["billing_period_months"] = months * count.fillna(1.0)
     quantity = _take(frame, "_quantity", 1.0)
