@@ -45,12 +45,17 @@ class ChannelReport:
         self.window = reporting_window(p.as_of, p.window_months)
         self.currency = p.currency
         self.contacts = data["contacts"]
+        self.has_contacts = data.has("contacts")
+        self.has_spend = data.has("spend")
+        # the top of this client's funnel: leads, or the first stage it tracks (Olist starts at MQL)
+        self.volume = ch.STAGE_COLUMNS[self.stages[0]]
 
     # -- numbers ---------------------------------------------------------------------------
     @cached_property
     def table(self) -> pd.DataFrame:
-        return ch.channel_table(self.contacts, self.stages, self.window, deals=self.data.get("deals"),
-                                spend=self.data.get("spend"), traffic=self.data.get("traffic"))
+        return ch.channel_table(self.contacts if self.has_contacts else None, self.stages, self.window,
+                                deals=self.data.get("deals"), spend=self.data.get("spend"),
+                                traffic=self.data.get("traffic"))
 
     @cached_property
     def groups(self) -> pd.DataFrame:
@@ -111,14 +116,20 @@ class ChannelReport:
 
     def kpis(self):
         g = self.groups.loc["total"]
-        prev = ch.rollup(ch.channel_table(self.contacts, self.stages, self.window.shift(-self.params.window_months),
+        prev = ch.rollup(ch.channel_table(self.contacts if self.has_contacts else None, self.stages,
+                                          self.window.shift(-self.params.window_months),
                                           deals=self.data.get("deals"), spend=self.data.get("spend"),
                                           traffic=self.data.get("traffic")), self.stages).loc["total"]
-        k = [rp.KPI("Spend", g["spend"], "money", prev["spend"], higher_is_better=False),
-             rp.KPI("Leads", g["leads"], "count", prev["leads"]),
-             rp.KPI("Blended CPL", g["cpl"], "money", prev["cpl"], higher_is_better=False),
-             rp.KPI("Paid CAC (spend only)", g["cac"], "money", prev["cac"], higher_is_better=False),
-             rp.KPI("Marketing ROI", g["roi"], "percent", prev["roi"])]
+        k = [rp.KPI("Spend", g["spend"], "money", prev["spend"], higher_is_better=False)]
+        if self.has_contacts:
+            k += [rp.KPI(self.volume.capitalize() if self.volume != "mqls" else "MQLs", g[self.volume], "count",
+                         prev[self.volume])]
+            k += [rp.KPI("Blended CPL", g["cpl"], "money", prev["cpl"], higher_is_better=False)] \
+                if "lead" in self.stages else []
+            k += [rp.KPI("Paid CAC (spend only)", g["cac"], "money", prev["cac"], higher_is_better=False)]
+        if self.data.has("deals"):
+            k += [rp.KPI("Revenue won", g["revenue"], "money", prev["revenue"])]
+        k += [rp.KPI("Marketing ROI", g["roi"], "percent", prev["roi"])]
         label = "vs prior 12 months" if self.params.window_months == 12 else "vs prev. period"
         return rp.kpi_strip(k, self.currency, previous_label=label, year_label=None)
 
@@ -148,14 +159,27 @@ class ChannelReport:
 
     def table_sentence(self) -> str:
         t = self.table[self.table["spend"] > 0]
+        g = self.groups.loc["total"]
         if t.empty:
             return "No channel has spend in the window, so cost per lead and CAC are not defined."
+        if t["cpl"].isna().all():
+            why = "there is no contacts file" if not self.has_contacts else "this client's funnel has no lead stage"
+            text = (f"{fmt_money(g['spend'], self.currency)} was spent on {len(t)} channel(s) in the window; "
+                    f"cost per lead is not defined because {why}")
+            if t["roi"].notna().any() and g["revenue"] > 0 and (t["revenue"] > 0).any():
+                best = t["roi"].idxmax()
+                text += f"; {best} has the best ROI ({_roi(t.loc[best, 'roi'])})"
+            elif not is_missing(g["roi"]) and g["revenue"] > 0:
+                text += (f". Revenue is not tied to channels, so only the blended ROI is known: "
+                         f"{_roi(g['roi'])}")
+            return text + "."
         cheap = t["cpl"].idxmin()
-        best = t["roi"].idxmax()
-        g = self.groups.loc["total"]
-        return (f"Blended CPL is {fmt_money(g['cpl'], self.currency)}; among paid channels {cheap} has the lowest "
-                f"CPL ({fmt_money(t.loc[cheap, 'cpl'], self.currency)}) and {best} the best ROI "
-                f"({_roi(t.loc[best, 'roi'])}).")
+        text = (f"Blended CPL is {fmt_money(g['cpl'], self.currency)}; among paid channels {cheap} has the lowest "
+                f"CPL ({fmt_money(t.loc[cheap, 'cpl'], self.currency)})")
+        if t["roi"].notna().any():
+            best = t["roi"].idxmax()
+            text += f" and {best} the best ROI ({_roi(t.loc[best, 'roi'])})"
+        return text + "."
 
     def cpl_cac_chart(self):
         t = self.table[self.table["spend"] > 0]
@@ -178,6 +202,7 @@ class ChannelReport:
         fig.tight_layout()
         return axes
 
+    @rp.needs("has_contacts", mode="quiet")
     def conversion_heatmap(self):
         if self.table.empty:
             return rp.show_missing("Conversion by channel", "contacts created in the window")
@@ -188,6 +213,7 @@ class ChannelReport:
         return kp.heatmap(m, title="Stage conversion by channel", xlabel="Step", ylabel="Channel",
                           cbar_label="conversion", vmax=1.0)
 
+    @rp.needs("has_contacts", "Conversion by channel", "a contacts file", mode="sentence")
     def conversion_sentence(self) -> str:
         t = self.table[self.table["leads"] >= 20]
         if "customer" not in self.stages or t.empty:
@@ -197,30 +223,52 @@ class ChannelReport:
         return (f"{best} turns the largest share of its leads into customers ({fmt_pct(rate[best])}), "
                 f"{worst} the smallest ({fmt_pct(rate[worst])}); young leads are still converting.")
 
+    def trend_panels(self) -> list[tuple]:
+        """(column, title, y label, axis formatter) of every trend this client's data supports."""
+        money = lambda a: kp.money_axis(a, self.currency)  # noqa: E731
+        m = self.monthly
+        vol = self.volume
+        label = "MQLs" if vol == "mqls" else vol.capitalize()
+        panels = []
+        if self.has_contacts and vol in m:
+            panels.append((vol, f"{label} per month", label, kp.count_axis))
+        if self.has_spend:
+            panels.append(("spend", "Spend per month", f"Spend ({self.currency})", money))
+        if self.has_spend and self.has_contacts and "lead" in self.stages:
+            panels.append(("cpl", "CPL per month", f"CPL ({self.currency})", money))
+        if self.has_spend and self.has_contacts and "customer" in self.stages:
+            panels.append(("cac", "CAC per month", f"CAC ({self.currency})", money))
+        return panels
+
     def trend_chart(self):
         m = self.monthly
         m = m[m["month"] >= self.window.first]
-        if m.empty:
+        panels = self.trend_panels()
+        if m.empty or not panels:
             return rp.show_missing("Channel trends", "contacts or spend in the reporting window")
-        fig, axes = plt.subplots(2, 2, figsize=(kp.WIDTH, 6.4), sharex=True)
-        panels = [("leads", "Leads per month", "Leads", kp.count_axis), ("spend", "Spend per month",
-                  f"Spend ({self.currency})", lambda a: kp.money_axis(a, self.currency)),
-                  ("cpl", "CPL per month", f"CPL ({self.currency})", lambda a: kp.money_axis(a, self.currency)),
-                  ("cac", "CAC per month", f"CAC ({self.currency})", lambda a: kp.money_axis(a, self.currency))]
+        if m["month"].nunique() < 2:
+            return rp.show_missing("Channel trends", "at least two months in the reporting window")
+        rows = 2 if len(panels) > 2 else 1
+        cols = 2 if len(panels) > 1 else 1
+        fig, axes = plt.subplots(rows, cols, figsize=(kp.WIDTH, 6.4 if rows == 2 else 3.6), sharex=True, squeeze=False)
         paid = self.table.index[self.table["spend"] > 0]
         for ax, (col, title, ylabel, fmt) in zip(axes.flat, panels):
             channels = paid if col in ("spend", "cpl", "cac") else self.table.index
             wide = m.pivot_table(index="month", columns="channel", values=col, aggfunc="sum" if col in
-                                 ("leads", "spend") else "mean").reindex(columns=[c for c in channels if c in set(m["channel"])])
+                                 ("leads", "mqls", "spend") else "mean").reindex(
+                columns=[c for c in channels if c in set(m["channel"])])
             x = wide.index.to_timestamp()
             for c in wide.columns:
-                ax.plot(x, wide[c].to_numpy(dtype=float), color=kp.channel_colour(c), lw=1.8, label=c)
+                ax.plot(x, wide[c].to_numpy(dtype=float), color=kp.channel_colour(c), lw=1.8, marker="o"
+                        if len(x) < 4 else None, label=c)
             ax.set_title(title)
             ax.set_ylabel(ylabel)
             fmt(ax)
             kp.month_axis(ax)
             ax.tick_params(axis="x", labelrotation=30)
             ax.set_ylim(bottom=0)
+        for ax in list(axes.flat)[len(panels):]:
+            ax.set_visible(False)
         handles, labels = axes[0, 0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="lower center", ncol=5, bbox_to_anchor=(0.5, -0.06))
         fig.tight_layout()
@@ -246,6 +294,7 @@ class ChannelReport:
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
         return ax
 
+    @rp.needs("has_contacts", "The rising-volume, falling-conversion check", "a contacts file", mode="sentence")
     def flags_block(self):
         f = self.flags
         if f.empty:
@@ -266,9 +315,11 @@ class ChannelReport:
         if t["leads"].isna().all():  # no touches with campaigns: leads per campaign are not known
             t = t.drop(columns=["leads", "cpl"])
         cents = lambda v: fmt_money(v, self.currency, decimals=2)  # noqa: E731
-        return rp.table(t, {"spend": "money", "impressions": "count", "clicks": "count", "ctr": "percent",
-                            "cpc": cents, "conversions": "count", "cost_per_conversion": cents,
-                            "leads": "count", "cpl": "money"}, currency=self.currency)
+        t = t.rename(columns={"ctr": "CTR", "cpc": "CPC", "cost_per_conversion": "cost per conversion",
+                              "conversions": "platform conversions", "cpl": "CPL"})
+        return rp.table(t, {"spend": "money", "impressions": "count", "clicks": "count",
+                            "CTR": lambda v: fmt_pct(v, 2), "CPC": cents, "platform conversions": "count",
+                            "cost per conversion": cents, "leads": "count", "CPL": "money"}, currency=self.currency)
 
     @rp.needs("has_touches", "Attribution", "a touches file")
     def attribution_chart(self):
@@ -292,14 +343,14 @@ class ChannelReport:
         ax.legend(ncol=3, loc="upper right")
         return ax
 
-    @rp.needs("has_touches", "Attribution", "a touches file")
+    @rp.needs("has_touches", mode="quiet")  # the chart above says why
     def attribution_table(self, measure: str = "conversions"):
         a = self.attribution[measure][list(at.MODELS)].rename(columns=MODEL_LABELS).reset_index()
         fmt = {v: ("money" if measure == "value" else lambda x: "n/a" if is_missing(x) else f"{x:.1f}")
                for v in MODEL_LABELS.values()}
         return rp.table(a, fmt, currency=self.currency)
 
-    @rp.needs("has_touches", "Attribution", "a touches file")
+    @rp.needs("has_touches", mode="quiet")
     def roi_table(self):
         r = self.attributed_roi[list(at.MODELS)].rename(columns=MODEL_LABELS).reset_index()
         return rp.table(r, {v: _roi for v in MODEL_LABELS.values()})
@@ -318,6 +369,10 @@ class ChannelReport:
         t = self.table
         if not (t["spend"] > 0).any():
             return rp.show_missing("Spend against revenue", "spend dated in the window")
+        if not self.data.has("deals"):
+            return rp.show_missing("Spend against revenue", "a deals file (won revenue)")
+        if self.attribution is None and t.loc[t["spend"] > 0, "revenue"].isna().all():
+            return rp.show_missing("Spend against revenue by channel", "won revenue tied to channels")
         rev = self.attribution["value"][self.params.attribution_model].reindex(t.index).fillna(0) \
             if self.attribution is not None else t["revenue"]
         paid = t["spend"] > 0
@@ -337,6 +392,7 @@ class ChannelReport:
         ax.legend(loc="upper left")
         return ax
 
+    @rp.needs("has_contacts", mode="quiet")
     def self_reported_block(self):
         c = self.contacts
         if "self_reported_source" not in c or c["self_reported_source"].isna().all():
@@ -350,6 +406,7 @@ class ChannelReport:
         return rp.table(x, {col: "percent" for col in x.columns if col not in ("channel", "answers")}
                         | {"answers": "count"})
 
+    @rp.needs("has_contacts", "The self-reported source comparison", "a contacts file", mode="sentence")
     def self_reported_sentence(self) -> str:
         if "self_reported_source" not in self.contacts:
             return "The contacts file has no self_reported_source column."

@@ -13,6 +13,7 @@ from ._dates import Window
 from ._math import safe_div
 from .funnel import STAGE_VOLUME_NAMES, passed_dates, reached
 
+NO_CHANNEL = "(no channel)"  # the channel table's row for won revenue tied to no channel
 # stage -> column of the channel table (SPEC keys: leads, mqls, opportunities, customers)
 STAGE_COLUMNS = {s: v for s, v in STAGE_VOLUME_NAMES.items() if s != "created"}
 
@@ -50,7 +51,14 @@ def channel_table(contacts: pd.DataFrame, stages: list[str], window: Window, *, 
     --------
     >>> t = channel_table(contacts, ["lead", "mql"], window)  # doctest: +SKIP
     >>> t.loc["Paid Search", "cpl"]  # doctest: +SKIP
+
+    ``contacts=None`` (a client without a contacts file) leaves every contact count and the
+    ratios built on them undefined (n/a), not 0.
     """
+    known_contacts = contacts is not None
+    if contacts is None:
+        contacts = pd.DataFrame({"contact_id": pd.Series(dtype="string"), "created_at": pd.Series(dtype="datetime64[ns]"),
+                                 "channel": pd.Series(dtype="string"), "group": pd.Series(dtype="string")})
     c = contacts[window.contains(contacts["created_at"])]
     hit = reached(c, stages)
     counts = hit.groupby(c["channel"]).sum().rename(columns=STAGE_COLUMNS).drop(columns="created")
@@ -63,7 +71,12 @@ def channel_table(contacts: pd.DataFrame, stages: list[str], window: Window, *, 
     if deals is not None and "contact_id" in deals:
         won = deals[(deals["status"] == "won") & deals["contact_id"].isin(c["contact_id"])]
         cohort_rev = won["amount"].groupby(won["contact_id"].map(c.set_index("contact_id")["channel"])).sum()
-    index = counts.index.union(spend_s.index).union(sessions.index).union(revenue.index).drop("(none)", errors="ignore")
+    unattributed = float(revenue.get("(none)", 0.0))
+    revenue = revenue.drop("(none)", errors="ignore")
+    index = counts.index.union(spend_s.index).union(sessions.index).union(revenue.index)
+    if unattributed:  # won revenue tied to no channel still counts in the totals (and blended ROI)
+        index = index.append(pd.Index([NO_CHANNEL]))
+        revenue = pd.concat([revenue, pd.Series({NO_CHANNEL: unattributed})])
     t = counts.reindex(index).fillna(0).astype("int64")
     t.insert(0, "group", groups.reindex(index).fillna("other"))
     if spend is not None:  # channels seen only in spend/traffic still get their group
@@ -73,9 +86,18 @@ def channel_table(contacts: pd.DataFrame, stages: list[str], window: Window, *, 
     t["spend"] = spend_s.reindex(index).fillna(0.0)
     t["revenue"] = revenue.reindex(index).fillna(0.0)
     t["cohort_revenue"] = cohort_rev.reindex(index).fillna(0.0)
+    # without the file behind a figure it is unknown (n/a), not 0: no deals file, no revenue or ROI
+    if deals is None:
+        t[["revenue", "cohort_revenue"]] = np.nan
+    elif unattributed and len(revenue) == 1:  # no won deal is tied to a channel: per channel it is unknown
+        t.loc[t.index != NO_CHANNEL, ["revenue", "cohort_revenue"]] = np.nan
+    if traffic is None:
+        t["sessions"] = np.nan
     for stage, col in STAGE_COLUMNS.items():  # a stage the client does not use is undefined, not 0
-        if stage not in stages:
+        if stage not in stages or not known_contacts:
             t[col] = np.nan
+    if not known_contacts:
+        t["contacts"] = np.nan
     _add_ratios(t, stages)
     t.index.name = "channel"
     return t.sort_values(["group", "spend", "contacts"], ascending=[True, False, False])
@@ -100,8 +122,8 @@ def _add_ratios(t: pd.DataFrame, stages: list[str]) -> None:
 def rollup(table: pd.DataFrame, stages: list[str], by: str = "group") -> pd.DataFrame:
     """Sum the channel table's volumes by ``group`` (plus a total row) and recompute the ratios."""
     volumes = ["contacts", "sessions", *[STAGE_COLUMNS[s] for s in stages], "spend", "revenue", "cohort_revenue"]
-    g = table.groupby(by)[volumes].sum()
-    g.loc["total"] = table[volumes].sum()
+    g = table.groupby(by)[volumes].sum(min_count=1)  # unknown counts stay n/a
+    g.loc["total"] = table[volumes].sum(min_count=1)
     for stage, col in STAGE_COLUMNS.items():
         if stage not in stages:
             g[col] = np.nan

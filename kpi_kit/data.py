@@ -29,6 +29,7 @@ class DataQuality:
     latest_date: dict[str, pd.Timestamp | None] = field(default_factory=dict)
     notes: list[dict] = field(default_factory=list)
     unmapped_channels: dict[str, int] = field(default_factory=dict)
+    missing_files: list[str] = field(default_factory=list)  # required files the client does not have
 
     def note(self, file: str, issue: str, rows: int, action: str) -> None:
         """Record ``rows`` rows of ``file`` with ``issue`` and what the kit did about it."""
@@ -273,6 +274,16 @@ def _stage_quality(df: pd.DataFrame, params: Params, q: DataQuality) -> None:
                "pair left out of stage velocity")
 
 
+def _empty(stem: str, params: Params) -> pd.DataFrame:
+    """A typed, empty contract frame (with the client's stage columns) for a file the client lacks."""
+    cols = {c.name: c for c in CONTRACT[stem].columns}
+    names = [*CONTRACT[stem].required_columns, *(f"{s}_at" for s in params.stages if stem == "contacts")]
+    df = pd.DataFrame({n: pd.Series(dtype="datetime64[ns]" if cols[n].kind == "date" else
+                                    "float64" if cols[n].kind not in ("id", "text") else "string") for n in names})
+    return df.assign(channel_raw=pd.Series(dtype="string"), group=pd.Series(dtype="string")) \
+        if "channel" in df else df
+
+
 _PRELOADED: dict[str, ClientData] = {}
 
 
@@ -303,13 +314,20 @@ def load_client(params: Params) -> ClientData:
     as_of = to_day(params.as_of)
     quality = DataQuality()
     frames: dict[str, pd.DataFrame] = {}
+    found = {stem: find_file(data_dir, stem) for stem in CONTRACT}
     for stem, spec in CONTRACT.items():
-        path = find_file(data_dir, stem)
+        path = found[stem]
         if path is None:
-            if spec.required:
+            # SPEC: contacts is required. A folder with other files but no contacts (a CRM export of
+            # deals only, a billing export) still gets the sections its data supports; every
+            # contact-based section says it is not shown. An empty folder stops here.
+            if spec.required and not any(found.values()):
                 raise DataError(f"{data_dir}/{stem}.csv", None, "required file is missing",
                                 f"add {stem}.csv (or .parquet) with columns "
                                 f"{', '.join(spec.required_columns)}")
+            if spec.required:
+                quality.missing_files.append(stem)
+                frames[stem] = _empty(stem, params)
             continue
         label = path.name
         try:

@@ -205,13 +205,22 @@ def deal_outcomes(deals: pd.DataFrame, window: Window | None = None) -> dict:
 
 def weighted_pipeline(deals: pd.DataFrame) -> dict:
     """Σ amount × probability over open deals; open deals without probability are left out
-    and counted."""
+    and counted. When open deals exist but none has a probability the weighted value is
+    unknown (n/a), not 0; with no open deal at all it is 0.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"status": ["open", "open", "won"], "amount": [1000.0, 500.0, 9.0],
+    ...                   "probability": [0.5, np.nan, 1.0]})
+    >>> weighted_pipeline(d)
+    {'open_deals': 2, 'pipeline': 1500.0, 'weighted_pipeline': 500.0, 'without_probability': 1}
+    """
     open_ = deals[deals["status"] == "open"]
     prob = open_["probability"] if "probability" in open_ else pd.Series(np.nan, index=open_.index)
     has = prob.notna()
+    weighted = float((open_["amount"][has] * prob[has]).sum()) if has.any() or open_.empty else np.nan
     return {"open_deals": int(len(open_)), "pipeline": float(open_["amount"].sum()),
-            "weighted_pipeline": float((open_["amount"][has] * prob[has]).sum()),
-            "without_probability": int((~has).sum())}
+            "weighted_pipeline": weighted, "without_probability": int((~has).sum())}
 
 
 def lead_to_close(contacts: pd.DataFrame, stages: list[str], window: Window, *,

@@ -47,6 +47,8 @@ class FunnelReport:
         self.contacts = data["contacts"]
         self.deals = data.get("deals")
         self.currency = p.currency
+        self.has_contacts = data.has("contacts")
+        self.has_deals = data.has("deals")
 
     # -- numbers ---------------------------------------------------------------------------
     @cached_property
@@ -114,8 +116,10 @@ class FunnelReport:
         if self.deals is None:
             return pd.DataFrame()
         last_q = self.window.last.asfreq("Q")
+        first_deal = self.deals["created_at"].min()
+        first_q = max(last_q - 7, first_deal.to_period("Q")) if not pd.isna(first_deal) else last_q - 7
         rows = []
-        for q in pd.period_range(last_q - 7, last_q, freq="Q"):
+        for q in pd.period_range(min(first_q, last_q), last_q, freq="Q"):  # no quarters before the first deal
             first, last = q.asfreq("M", "start"), min(q.asfreq("M", "end"), self.window.last)
             w = type(self.window)(first, last)
             o = fn.deal_outcomes(self.deals, w)
@@ -128,14 +132,17 @@ class FunnelReport:
 
     def scalars(self) -> dict:
         o = self.deal_outcomes(self.window)
-        ltc = self.lead_to_close.set_index("period")["rate"]
+        ltc = self.lead_to_close.set_index("period")["rate"] if self.has_contacts else \
+            pd.Series(np.nan, index=["current", "year earlier"])
         return {"win_rate": o["win_rate"], "avg_deal_size": o["avg_deal_size"],
                 "avg_sales_cycle_days": self.sales_cycle(self.window),
                 "weighted_pipeline": self.pipeline["weighted_pipeline"],
                 "lead_to_close_cvr": ltc["current"], "lead_to_close_cvr_year_ago": ltc["year earlier"]}
 
     def metrics(self) -> dict:
-        """The funnel's tables for ``metrics.json`` (SPEC keys)."""
+        """The funnel's tables for ``metrics.json`` (SPEC keys); empty without contacts."""
+        if not self.has_contacts:
+            return {"funnel_cohorts": [], "funnel_conversion": [], "stage_velocity": []}
         stages = self.chain
         return {
             "funnel_cohorts": rp.records(self.cohorts.assign(mature=self.cohorts["mature"]),
@@ -153,18 +160,23 @@ class FunnelReport:
         k = []
         one_year = self.params.window_months == 12
         for stage, label in (("lead", "Leads"), ("mql", "MQLs"), ("customer", "New customers")):
-            if stage not in self.chain:
+            if stage not in self.chain or not self.has_contacts:
                 continue
+            # a window longer than a year overlaps the one a year earlier: no comparison
             kpi = rp.KPI(label, self.window_volume(stage), "count", self.window_volume(stage, self.previous),
-                         self.window_volume(stage, self.year_ago))
+                         self.window_volume(stage, self.year_ago) if self.params.window_months <= 12 else np.nan)
             k.append(kpi)
-        ltc = self.lead_to_close.set_index("period")["rate"]
-        k.append(rp.KPI("Lead-to-close CVR", ltc["current"], "percent", ltc["year earlier"]
-                        if one_year else np.nan, ltc["year earlier"]))
-        cur, prev, yr = (self.deal_outcomes(w) for w in (self.window, self.previous, self.year_ago))
-        k.append(rp.KPI("Win rate", cur["win_rate"], "percent", prev["win_rate"], yr["win_rate"]))
-        k.append(rp.KPI("Avg deal size", cur["avg_deal_size"], "money", prev["avg_deal_size"],
-                        yr["avg_deal_size"]))
+        if self.has_contacts:
+            ltc = self.lead_to_close.set_index("period")["rate"]
+            k.append(rp.KPI("Lead-to-close CVR", ltc["current"], "percent", ltc["year earlier"]
+                            if one_year else np.nan, ltc["year earlier"]))
+        if self.has_deals:
+            cur, prev, yr = (self.deal_outcomes(w) for w in (self.window, self.previous, self.year_ago))
+            k.append(rp.KPI("Win rate", cur["win_rate"], "percent", prev["win_rate"], yr["win_rate"]))
+            k.append(rp.KPI("Avg deal size", cur["avg_deal_size"], "money", prev["avg_deal_size"],
+                            yr["avg_deal_size"]))
+            k.append(rp.KPI("Sales cycle", self.sales_cycle(self.window), "days", self.sales_cycle(self.previous),
+                            self.sales_cycle(self.year_ago), higher_is_better=False))
         k = k[:6]
         return rp.kpi_strip(k, self.currency,
                             previous_label="vs prior 12 months" if one_year else "vs prev. period",
@@ -187,11 +199,13 @@ class FunnelReport:
         c = self.contacts[self.window.contains(self.contacts["created_at"])]
         return fn.reached(c, self.stages).sum().rename(index=stage_label)
 
+    @rp.needs("has_contacts", mode="quiet")
     def funnel_chart(self, ax=None):
         counts = self.funnel_counts()
         counts.index = ["Created" if s == "Created" else s for s in counts.index]
         return kp.funnel_chart(counts, title=f"Funnel of contacts created {self.window.label()}", ax=ax)
 
+    @rp.needs("has_contacts", "The funnel", "a contacts file", mode="sentence")
     def funnel_sentence(self) -> str:
         conv = self.conversion.dropna(subset=["rate"])
         counts = self.funnel_counts()
@@ -205,6 +219,7 @@ class FunnelReport:
                      f"at {fmt_pct(weakest['rate'])}")
         return text + "."
 
+    @rp.needs("has_contacts", mode="quiet")
     def conversion_table(self):
         t = self.conversion.merge(self.velocity, on=["from", "to"])
         t["step"] = [f"{stage_label(a)} → {stage_label(b)}" for a, b in zip(t["from"], t["to"])]
@@ -214,6 +229,7 @@ class FunnelReport:
                             "median days": lambda v: "n/a" if is_missing(v) else f"{v:.0f}",
                             "out of order": "count"})
 
+    @rp.needs("has_contacts", "Stage conversion and velocity", "a contacts file", mode="sentence")
     def velocity_sentence(self) -> str:
         v = self.velocity.dropna(subset=["median_days"])
         if v.empty:
@@ -225,18 +241,23 @@ class FunnelReport:
 
     def cohort_matrix(self, months: int = 24) -> pd.DataFrame:
         c = self.cohorts.tail(months).set_index("cohort")
+        created = np.flatnonzero(c["created"].to_numpy() > 0)
+        if len(created):  # months before the first or after the last contact are not cohorts
+            c = c.iloc[created[0]:created[-1] + 1]
         rates = pd.DataFrame({stage_label(s): safe_div(c[s], c["created"]) for s in self.stages})
         rates.index = [str(i) for i in c.index]
         return rates
 
+    @rp.needs("has_contacts", mode="quiet")
     def cohort_heatmap(self, ax=None):
         m = self.cohort_matrix()
-        immature = ~self.cohorts.tail(len(m))["mature"].to_numpy()
+        immature = ~self.cohorts.set_index("cohort")["mature"].reindex(pd.PeriodIndex(m.index, freq="M")).to_numpy()
         ax = kp.heatmap(m, title="Cohort conversion: share of each month's contacts reaching a stage",
                         xlabel="Stage reached by as_of", ylabel="Creation month (cohort)", mask_rows=immature,
                         cbar_label="share of cohort", ax=ax)
         return ax
 
+    @rp.needs("has_contacts", "The cohort funnel", "a contacts file", mode="sentence")
     def cohort_sentence(self) -> str:
         imm = self.cohorts[~self.cohorts["mature"]]
         cyc = self.sales_cycle_for_maturity
@@ -245,6 +266,7 @@ class FunnelReport:
         return (f"Cohorts from {imm['cohort'].iloc[0]:%b %Y} on (greyed) are younger than the typical "
                 f"sales cycle of {fmt_days(cyc)} from creation to customer, so they are still converting.")
 
+    @rp.needs("has_contacts", mode="quiet")
     def volumes_chart(self):
         stages = [s for s in ("lead", "mql", "sql", "customer") if s in self.chain][:4]
         fig, axes = plt.subplots(2, 2, figsize=(kp.WIDTH, 6.0), sharex=True)
@@ -263,6 +285,7 @@ class FunnelReport:
         fig.tight_layout()
         return axes
 
+    @rp.needs("has_contacts", "Monthly stage volumes", "a contacts file", mode="sentence")
     def volumes_sentence(self) -> str:
         t = self.target_attainment()
         if t.empty:
@@ -270,6 +293,7 @@ class FunnelReport:
         parts = [f"{r.metric} {fmt_pct(r.attainment, 0)} of target ({r.months})" for r in t.itertuples()]
         return "Against monthly targets: " + "; ".join(parts) + "."
 
+    @rp.needs("has_contacts", mode="quiet")
     def quarterly_table(self):
         q = self.quarterly.copy()
         q["step"] = [f"{stage_label(a)} → {stage_label(b)}" for a, b in zip(q["from"], q["to"])]
@@ -285,6 +309,7 @@ class FunnelReport:
         fmt = {c: "percent" for c in label.values()} | {f"QoQ {last}": "pp"}
         return rp.table(out, fmt)
 
+    @rp.needs("has_contacts", "Stage conversion by quarter", "a contacts file", mode="sentence")
     def quarterly_sentence(self) -> str:
         q = self.quarterly
         maturing = q.groupby("quarter")["maturing"].transform("any")
@@ -300,12 +325,14 @@ class FunnelReport:
                 f"{fmt_pp(abs(big['change_pp'])).lstrip('+')} to {fmt_pct(big['rate'])}; later quarters are "
                 f"still maturing.")
 
+    @rp.needs("has_deals", mode="quiet")
     def deals_table(self):
         d = self.deals_by_quarter.rename(columns={
             "win_rate": "win rate", "avg_deal_size": "avg deal size", "sales_cycle_days": "sales cycle"})
         return rp.table(d, {"won": "count", "lost": "count", "win rate": "percent", "bookings": "money",
                             "avg deal size": "money", "sales cycle": "days"}, currency=self.currency)
 
+    @rp.needs("has_deals", mode="quiet")
     def deals_chart(self, ax=None):
         d = self.deals_by_quarter
         fig, ax1 = plt.subplots(figsize=(kp.WIDTH, 3.6)) if ax is None else (ax.figure, ax)
@@ -327,22 +354,28 @@ class FunnelReport:
         ax1.legend(h1 + h2, l1 + l2, loc="upper left")
         return ax1
 
+    @rp.needs("has_deals", "Deal outcomes and pipeline", "a deals file", mode="sentence")
     def deals_sentence(self) -> str:
         cur, prev = self.deal_outcomes(self.window), self.deal_outcomes(self.previous)
         p = self.pipeline
         text = (f"Over the window {fmt_count(cur['won'])} deals were won and {fmt_count(cur['lost'])} lost: "
                 f"win rate {fmt_pct(cur['win_rate'])} (prior period {fmt_pct(prev['win_rate'])}), average deal "
                 f"{fmt_money(cur['avg_deal_size'], self.currency)}, sales cycle "
-                f"{fmt_days(self.sales_cycle(self.window))}. Open pipeline "
-                f"{fmt_money(p['pipeline'], self.currency)} weighs "
-                f"{fmt_money(p['weighted_pipeline'], self.currency)} by probability")
-        if p["without_probability"]:
-            text += f" ({fmt_count(p['without_probability'])} open deals without a probability left out)"
+                f"{fmt_days(self.sales_cycle(self.window))}. Open pipeline: {fmt_count(p['open_deals'])} deals worth "
+                f"{fmt_money(p['pipeline'], self.currency)}")
+        if is_missing(p["weighted_pipeline"]):
+            text += ", none with a probability, so the weighted pipeline is not known"
+        else:
+            text += f", weighing {fmt_money(p['weighted_pipeline'], self.currency)} by probability"
+            if p["without_probability"]:
+                text += f" ({fmt_count(p['without_probability'])} open deals without a probability left out)"
         return text + "."
 
+    @rp.needs("has_contacts", mode="quiet")
     def lead_to_close_table(self):
         return rp.table(self.lead_to_close, {"leads": "count", "customers": "count", "rate": "percent"})
 
+    @rp.needs("has_contacts", "Lead-to-close conversion", "a contacts file", mode="sentence")
     def lead_to_close_sentence(self) -> str:
         ltc = self.lead_to_close.set_index("period")
         cur, old = ltc.loc["current", "rate"], ltc.loc["year earlier", "rate"]

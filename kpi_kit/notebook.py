@@ -6,7 +6,7 @@ import warnings
 
 from .data import ClientData, load_client
 from .params import Params
-from .plotting import use_style
+from .plotting import register_channels, use_style
 
 
 def open_client(namespace: dict) -> ClientData:
@@ -20,4 +20,7 @@ def open_client(namespace: dict) -> ClientData:
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", category=FutureWarning)
     use_style()
-    return load_client(Params.from_namespace(namespace))
+    data = load_client(Params.from_namespace(namespace))
+    seen = {c for df in data.frames.values() if "channel" in df for c in df["channel"].dropna().unique()}
+    register_channels(seen | set(data.params.channel_map.values()))
+    return data

@@ -86,13 +86,14 @@ class OverviewReport:
                 out[metric] = np.nan
         period = self.funnel.period.set_index("month")
         for stage, col in (("lead", "leads"), ("mql", "mqls"), ("customer", "customers")):
-            out[col] = period[stage].reindex(m) if stage in period else np.nan
+            out[col] = period[stage].reindex(m) if stage in period and self.funnel.has_contacts else np.nan
         deals = d.get("deals")
-        if deals is not None:
-            out["pipeline"] = self._monthly(deals, "created_at", "amount").fillna(0)
+        if deals is not None and len(deals):
+            started = m >= deals["created_at"].min().to_period("M")  # no zeros before the CRM's first deal
+            out["pipeline"] = self._monthly(deals, "created_at", "amount").fillna(0).where(started)
             won = deals[deals["status"] == "won"]
-            out["bookings"] = self._monthly(won, "closed_at", "amount").fillna(0)
-            out["open_pipeline"] = self._open_pipeline_at_month_ends(deals)
+            out["bookings"] = self._monthly(won, "closed_at", "amount").fillna(0).where(started)
+            out["open_pipeline"] = self._open_pipeline_at_month_ends(deals).where(started)
         if self.economics.has_mrr:
             b = self.economics.bridge.set_index("month")
             out["new_mrr"] = b["new"].reindex(m)
@@ -109,7 +110,7 @@ class OverviewReport:
                 out["ltv_to_cac"] = safe_div(ltv, cac.reindex(m))
                 out["cac_payback_months"] = safe_div(cac, b["arpu"] * self.params.gross_margin).reindex(m)
         spend = d.get("spend")
-        if spend is not None and deals is not None:
+        if spend is not None and deals is not None and len(deals):
             s = self._monthly(spend, "date", "spend")
             out["roi"] = safe_div(out["bookings"] - s, s)
         return out.reindex(columns=list(SERIES))
@@ -275,15 +276,21 @@ class OverviewReport:
             last = c.loc[self.last]
             rows.append({"indicator": label, "kind": kind, self.last.strftime("%b %Y"): fmt_value(last["value"], unit,
                          self.currency), "MoM": last["mom"], "YoY": last["yoy"]})
+        if not rows:
+            return rp.missing("Leading and lagging indicators", "traffic, engagement, contacts, deals or subscriptions")
         t = pd.DataFrame(rows)
         return rp.table(t, {"MoM": lambda v: fmt_pct(v, signed=True), "YoY": lambda v: fmt_pct(v, signed=True)})
 
     def indicator_chart(self):
         keys = [k for k in SERIES if not self.series[k].dropna().empty]
+        if not keys:  # the table above already says so
+            return None
         cols = 3
         rows = int(np.ceil(len(keys) / cols))
         fig, axes = plt.subplots(rows, cols, figsize=(kp.WIDTH, 1.9 * rows + 0.6), sharex=True)
         shown = self.months[-24:]  # two years: enough for year-over-year, without a young company's early noise
+        first = self.series.loc[shown, keys].dropna(how="all").index.min()  # nor months before the data starts
+        shown = shown[shown >= first] if not pd.isna(first) else shown
         x = shown.to_timestamp()
         targets = self.data.get("targets")
         for ax, key in zip(axes.flat, keys):
@@ -411,6 +418,8 @@ class OverviewReport:
         f = self.forecast()
         if f is None or f.empty:
             return rp.show_missing("The pipeline forecast", "open deals")
+        if (f["without_probability"] == f["open_deals"]).all():  # the sentence above says why
+            return None
         f = f[f["month"] <= self.last + 7]
         targets = self.data.get("targets")
         fig, ax = plt.subplots(figsize=(kp.WIDTH, 3.6))
@@ -438,6 +447,9 @@ class OverviewReport:
         f = self.forecast()
         if f is None or f.empty:
             return "No open deals to forecast."
+        if (f["without_probability"] == f["open_deals"]).all():
+            return (f"None of the {f['open_deals'].sum():,.0f} open deals has a probability, so expected bookings "
+                    "cannot be forecast.")
         q = (self.last + 1).asfreq("Q")
         in_q = f[f["month"].dt.asfreq("Q") == q]["expected"].sum()
         t = self.targets
@@ -476,19 +488,37 @@ class OverviewReport:
         return rp.Block(rp.CSS + f'<p class="kk-note" style="font-size:15px">{text}</p>', text)
 
     def kpis(self):
+        """Up to six headline cards, each only where the client's data supports it."""
         sc = self.economics.scalars()
         f = self.funnel.scalars()
         s = self.series
         at = lambda key, m: float(s.loc[m, key]) if m in s.index else np.nan  # noqa: E731
-        k = [rp.KPI("MRR", sc["mrr"], "money", at("mrr", self.last - 1), at("mrr", self.last - 12)),
-             rp.KPI("Leads (month)", at("leads", self.last), "count", at("leads", self.last - 1),
-                    at("leads", self.last - 12)),
-             rp.KPI("New customers (month)", at("customers", self.last), "count", at("customers", self.last - 1),
-                    at("customers", self.last - 12)),
-             rp.KPI("Win rate (window)", f["win_rate"], "percent"),
-             rp.KPI("LTV:CAC", sc["ltv_to_cac"], "ratio"),
-             rp.KPI("Weighted pipeline", f["weighted_pipeline"], "money")]
-        return rp.kpi_strip(k, self.currency, previous_label="vs prev. month", year_label="vs year earlier")
+        monthly = lambda key, label, unit: rp.KPI(label, at(key, self.last), unit, at(key, self.last - 1),  # noqa: E731
+                                                  at(key, self.last - 12))
+        k = []
+        if self.economics.has_mrr:
+            k.append(rp.KPI("MRR", sc["mrr"], "money", at("mrr", self.last - 1), at("mrr", self.last - 12)))
+        if not s["leads"].dropna().empty:
+            k.append(monthly("leads", "Leads (month)", "count"))
+        if not s["customers"].dropna().empty:
+            k.append(monthly("customers", "New customers (month)", "count"))
+        if self.funnel.has_deals:
+            if not self.economics.has_mrr:
+                k.append(monthly("bookings", "Bookings (month)", "money"))
+            k.append(rp.KPI("Win rate (window)", f["win_rate"], "percent"))
+        if self.economics.has_mrr and not is_missing(sc["ltv_to_cac"]):
+            k.append(rp.KPI("LTV:CAC", sc["ltv_to_cac"], "ratio"))
+        elif self.economics.has_mrr:
+            k.append(rp.KPI("Logo churn (month)", at("logo_churn_rate", self.last), "percent",
+                            at("logo_churn_rate", self.last - 1), at("logo_churn_rate", self.last - 12),
+                            higher_is_better=False))
+        if self.funnel.has_deals and not is_missing(f["weighted_pipeline"]):
+            k.append(rp.KPI("Weighted pipeline", f["weighted_pipeline"], "money"))
+        if not k and not s["roi"].dropna().empty:
+            k.append(monthly("roi", "Marketing ROI (month)", "percent"))
+        if self.data.has("spend"):
+            k.append(rp.KPI("Spend (window)", self.channels.groups.loc["total", "spend"], "money"))
+        return rp.kpi_strip(k[:6], self.currency, previous_label="vs prev. month", year_label="vs year earlier")
 
     def metrics(self) -> dict:
         g = self.revenue_goal()

@@ -30,10 +30,25 @@ _FALLBACK = ["#a16207", "#4d7c0f", "#9f1239", "#57534e", "#c2410c", "#0f766e", "
 STAGE_COLOURS = ["#1e3a8a", "#1d4ed8", "#2563eb", "#3b82f6", "#60a5fa", "#93c5fd", "#bfdbfe"]
 
 
+_ASSIGNED: dict[str, str] = {}  # this client's channels without a fixed colour (see register_channels)
+
+
+def register_channels(channels) -> None:
+    """Give each of a client's channels without a fixed colour its own fallback colour, in sorted
+    order, so two channels of one client never share a colour (a hash of the name could collide)."""
+    _ASSIGNED.clear()
+    unknown = sorted({str(c) for c in channels if isinstance(c, str) and c not in CHANNEL_COLOURS})
+    for i, c in enumerate(unknown):
+        _ASSIGNED[c] = _FALLBACK[i % len(_FALLBACK)]
+
+
 def channel_colour(channel: str) -> str:
-    """The colour of ``channel``: fixed for known names, else stable from a hash of the name."""
+    """The colour of ``channel``: fixed for known names, else the one :func:`register_channels`
+    gave it, else stable from a hash of the name."""
     if channel in CHANNEL_COLOURS:
         return CHANNEL_COLOURS[channel]
+    if channel in _ASSIGNED:
+        return _ASSIGNED[channel]
     return _FALLBACK[zlib.crc32(str(channel).encode()) % len(_FALLBACK)]
 
 
@@ -193,9 +208,16 @@ def series_with_target(months: pd.Series, actual: pd.Series, target: pd.Series |
 
 
 def month_axis(ax):
-    """Quarterly month ticks, half-yearly when the axis spans more than about 30 months."""
+    """Month ticks as dense as the axis' width allows without labels running into each other:
+    monthly, quarterly, half-yearly or yearly."""
     lo, hi = ax.get_xlim()
-    months = (hi - lo) / 30.4
-    ax.xaxis.set_major_locator(mpl.dates.MonthLocator(bymonth=(1, 7) if months > 30 else (1, 4, 7, 10)))
+    months = max((hi - lo) / 30.4, 1)
+    width_in = ax.get_position().width * ax.figure.get_figwidth()
+    ticks = ax.xaxis.get_major_ticks()
+    size = ticks[0].label1.get_fontsize() if ticks else 10
+    room = max(2, int(width_in / (0.075 * size)))  # a "Jan 2026" label needs about 0.75 in at 10 pt
+    step = next((s for s in (1, 3, 6, 12) if months / s <= room), 24)
+    bymonth = {1: range(1, 13), 3: (1, 4, 7, 10), 6: (1, 7), 12: (1,)}.get(step, (1,))
+    ax.xaxis.set_major_locator(mpl.dates.MonthLocator(bymonth=bymonth, interval=1 if step <= 12 else 2))
     ax.xaxis.set_major_formatter(mpl.dates.DateFormatter("%b %Y"))
     return ax

@@ -133,8 +133,10 @@ def kpi_strip(kpis: list[KPI], currency: str = "USD", *, previous_label: str | N
 
 
 # -- text -----------------------------------------------------------------------------------
-def note(text: str) -> Block:
-    """One sentence of takeaway under a chart or table."""
+def note(text) -> Block:
+    """One sentence of takeaway under a chart or table (a "not shown" :class:`Block` passes through)."""
+    if isinstance(text, Block):
+        return text
     return Block(f'<p class="kk-note">{html.escape(text)}</p>', text)
 
 
@@ -151,17 +153,28 @@ def show_missing(section: str, needs: str) -> None:
     display(missing(section, needs))
 
 
-def needs(flag: str, section: str, what: str):
-    """Decorate a report method: when ``self.<flag>`` is false, show the one "not shown" sentence
-    for ``section`` instead of failing or drawing an empty chart, and return None."""
+def needs(flag: str, section: str = "", what: str = "", *, mode: str = "show"):
+    """Decorate a report method that the client's data may not support: when ``self.<flag>`` is
+    false it does not run, and instead
+
+    - ``mode="show"`` displays the one "not shown" sentence for ``section`` and returns None (a chart
+      or table in a cell of its own);
+    - ``mode="sentence"`` returns that sentence as a :class:`Block`, for the takeaway line a cell
+      passes to :func:`note`;
+    - ``mode="quiet"`` returns None: the chart or table after a sentence that already said so.
+    """
     from functools import wraps
 
     def decorate(method):
         @wraps(method)
         def wrapper(self, *args, **kwargs):
-            if not getattr(self, flag):
-                return show_missing(section, what)
-            return method(self, *args, **kwargs)
+            if getattr(self, flag):
+                return method(self, *args, **kwargs)
+            if mode == "sentence":
+                return missing(section, what)
+            if mode == "show":
+                show_missing(section, what)
+            return None
 
         return wrapper
 
@@ -203,6 +216,9 @@ def data_quality(data: ClientData) -> Block:
     q = data.quality
     read = pd.DataFrame({"file": list(q.rows_read), "rows read": list(q.rows_read.values())})
     parts = [table(read, {"rows read": "count"})]
+    if q.missing_files:
+        parts.insert(0, missing(f"Everything built on {', '.join(q.missing_files)}",
+                                f"a {' and a '.join(q.missing_files)} file (SPEC: required)"))
     notes = q.table()
     if len(notes):
         parts.append(table(notes, {"rows": "count"}))

@@ -263,6 +263,8 @@ def run_client(params_file, out_root="reports", *, notebooks: list[str] | None =
             tmp.rename(final)
         tmp = None
         result.folder = final
+        # a failure kept from an earlier try of this as_of is history now
+        shutil.rmtree(client_root / f"{final.name}.failed", ignore_errors=True)
         write_output_index(Path(out_root))
     except KpiKitError as exc:
         result.error = str(exc)

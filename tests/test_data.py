@@ -59,11 +59,24 @@ def test_bad_input_names_file_column_rows_and_fix(tiny_copy, file, old, new, col
         assert f"({rows})" in msg
 
 
-def test_missing_required_file(tiny_copy):
+def test_missing_required_file_in_an_empty_folder(tiny_copy):
     yaml_path, folder = tiny_copy
-    (folder / "contacts.csv").unlink()
+    for f in folder.iterdir():
+        f.unlink()
     with pytest.raises(DataError, match="contacts.csv: required file is missing"):
         load_client(load_params(yaml_path))
+
+
+def test_a_folder_without_contacts_loads_what_it_has(tiny_copy):
+    """A deals-only CRM export: contacts is an empty, typed frame and flagged as missing."""
+    yaml_path, folder = tiny_copy
+    (folder / "contacts.csv").unlink()
+    data = load_client(load_params(yaml_path))
+    assert not data.has("contacts") and data.has("deals")
+    assert data.quality.missing_files == ["contacts"]
+    c = data["contacts"]
+    assert len(c) == 0 and str(c["created_at"].dtype).startswith("datetime64")
+    assert all(f"{s}_at" in c for s in data.params.stages)
 
 
 def test_missing_optional_file_is_fine(tiny_copy):

@@ -151,3 +151,12 @@ def test_funnel_report_without_deals(tiny):
     s = FunnelReport(tiny).scalars()
     assert all(math.isnan(s[k]) for k in ("win_rate", "avg_deal_size", "avg_sales_cycle_days",
                                           "weighted_pipeline"))
+
+
+def test_weighted_pipeline_without_any_probability_is_undefined_not_zero():
+    deals = pd.DataFrame({"status": ["open", "open", "lost"], "amount": [100.0, 0.0, 50.0]})
+    p = fn.weighted_pipeline(deals)
+    assert p["open_deals"] == 2 and p["pipeline"] == 100.0 and p["without_probability"] == 2
+    assert math.isnan(p["weighted_pipeline"])
+    none_open = fn.weighted_pipeline(deals.assign(status="won"))
+    assert none_open["weighted_pipeline"] == 0.0 and none_open["open_deals"] == 0
