@@ -145,8 +145,8 @@ class CohortReport:
                 for b in ("channel", "segment") if b in customers}
 
     def group_table(self, by: str):
-        if by not in self.by:
-            return rp.missing(f"Retention by {by}", f"a customers file with a `{by}` column (linked by customer_id)")
+        if by not in self.by:  # the sentence above says why
+            return None
         r = self.by[by]
         cols = [by, "customers", "logo_retention_6m", "logo_retention_12m", "logo_retention_24m", "churn_rate",
                 "revenue_per_customer_6m", "revenue_per_customer_12m", "revenue_per_customer_24m", "ltv"]
@@ -158,7 +158,7 @@ class CohortReport:
 
     def curves_chart(self, by: str):
         if by not in self.by:
-            return rp.show_missing(f"Retention curves by {by}", f"a customers file with a `{by}` column")
+            return None
         curves = co.retention_curves_by(self.cmrr, self.data["customers"], by=by)
         sizes = self.by[by].set_index(by)["customers"]
         fig, ax = plt.subplots(figsize=(kp.WIDTH, 4.0))
@@ -176,9 +176,10 @@ class CohortReport:
         ax.legend(loc="lower left", ncol=2)
         return ax
 
-    def group_sentence(self, by: str) -> str:
+    def group_sentence(self, by: str):
         if by not in self.by:
-            return f"Retention by {by} needs customers linked to a {by}."
+            return rp.missing(f"Retention by {by}", f"subscriptions and a customers file with a `{by}` column "
+                              "(linked by customer_id)")
         r = self.by[by]
         r = r[(r["customers"] >= self.params.min_cohort_size) & r["logo_retention_12m"].notna()]
         if r.empty:
@@ -193,10 +194,14 @@ class CohortReport:
     def funnel_curves(self) -> pd.DataFrame:
         return co.funnel_cohort_curves(self.data["contacts"], self.as_of)
 
+    @property
+    def has_conversions(self) -> bool:
+        f = self.funnel_curves
+        return not f.empty and f["converted"].sum() > 0
+
+    @rp.needs("has_conversions", mode="quiet")
     def funnel_chart(self, cohorts: int = 8):
         f = self.funnel_curves
-        if f.empty or f["converted"].sum() == 0:
-            return rp.show_missing("Funnel cohorts over time", "contacts with a customer_at date")
         keep = sorted(f["cohort"].unique())[-(cohorts * 3)::3]  # every third month for readability
         fig, ax = plt.subplots(figsize=(kp.WIDTH, 4.0))
         cmap = plt.get_cmap("Blues")
@@ -211,6 +216,7 @@ class CohortReport:
         ax.legend(title="Creation month", ncol=2, loc="upper left")
         return ax
 
+    @rp.needs("has_conversions", "Funnel cohorts over time", "contacts with a customer_at date", mode="sentence")
     def funnel_sentence(self) -> str:
         f = self.funnel_curves
         young = f["cohort"].max() - 3

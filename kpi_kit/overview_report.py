@@ -93,7 +93,9 @@ class OverviewReport:
             out["pipeline"] = self._monthly(deals, "created_at", "amount").fillna(0).where(started)
             won = deals[deals["status"] == "won"]
             out["bookings"] = self._monthly(won, "closed_at", "amount").fillna(0).where(started)
-            out["open_pipeline"] = self._open_pipeline_at_month_ends(deals).where(started)
+            open_pipeline = self._open_pipeline_at_month_ends(deals).where(started)
+            # deals that never stay open (revenue recorded as won deals) have no pipeline to show
+            out["open_pipeline"] = open_pipeline if open_pipeline.fillna(0).any() else np.nan
         if self.economics.has_mrr:
             b = self.economics.bridge.set_index("month")
             out["new_mrr"] = b["new"].reindex(m)
@@ -500,6 +502,8 @@ class OverviewReport:
             k.append(rp.KPI("MRR", sc["mrr"], "money", at("mrr", self.last - 1), at("mrr", self.last - 12)))
         if not s["leads"].dropna().empty:
             k.append(monthly("leads", "Leads (month)", "count"))
+        elif not s["mqls"].dropna().empty:  # a funnel that starts at MQL
+            k.append(monthly("mqls", "MQLs (month)", "count"))
         if not s["customers"].dropna().empty:
             k.append(monthly("customers", "New customers (month)", "count"))
         if self.funnel.has_deals:
@@ -512,7 +516,7 @@ class OverviewReport:
             k.append(rp.KPI("Logo churn (month)", at("logo_churn_rate", self.last), "percent",
                             at("logo_churn_rate", self.last - 1), at("logo_churn_rate", self.last - 12),
                             higher_is_better=False))
-        if self.funnel.has_deals and not is_missing(f["weighted_pipeline"]):
+        if self.funnel.has_deals and not is_missing(f["weighted_pipeline"]) and self.funnel.pipeline["open_deals"]:
             k.append(rp.KPI("Weighted pipeline", f["weighted_pipeline"], "money"))
         if not k and not s["roi"].dropna().empty:
             k.append(monthly("roi", "Marketing ROI (month)", "percent"))

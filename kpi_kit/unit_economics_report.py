@@ -149,6 +149,8 @@ class UnitEconomicsReport:
                     higher_is_better=False),
              rp.KPI("LTV:CAC", s["ltv_to_cac"], "ratio"),
              rp.KPI("CAC payback", s["cac_payback_months"], "months", higher_is_better=False)]
+        if self.acquisition is None:  # no costs or spend: CAC cannot exist, so neither can these cards
+            k = k[:4] + [rp.KPI("LTV", s["ltv"], "money")]
         return rp.kpi_strip(k, self.currency, previous_label="vs prev. month", year_label="vs year earlier")
 
     @rp.needs("has_mrr", "The MRR bridge table", "a subscriptions or mrr file")
@@ -185,7 +187,7 @@ class UnitEconomicsReport:
         ax.set_title("MRR movements per month")
         ax.set_ylabel(f"MRR change ({self.currency})")
         ax.set_xlabel("Month")
-        ax.legend(ncol=3, loc="upper left")
+        ax.legend(ncol=6, loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)  # never over the bars
         return ax
 
     @rp.needs("has_mrr", "MRR over time", "a subscriptions or mrr file")
