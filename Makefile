@@ -33,6 +33,9 @@ report: install ## Render every notebook for the demo client (CLIENT=path/to/cli
 reports-all: install ## Render every client in data/clients/ (JOBS clients side by side)
 	$(BIN)/kpi-kit run data/clients --out $(OUT) --jobs $(JOBS)
 
+examples: install ## Import the real public datasets (DATASETS=../shared/datasets) and render their reports
+	$(BIN)/kpi-kit examples --datasets $${DATASETS:-../shared/datasets} --out $(OUT) --jobs $(JOBS)
+
 bench: install ## Batch speed: naive papermill+nbconvert CLI loop vs kpi-kit run (CLIENTS=100)
 	$(BIN)/python benchmarks/batch_speed.py --clients $${CLIENTS:-100} --naive-sample 2 --jobs $(JOBS)
 
@@ -54,6 +57,6 @@ docs: install ## Regenerate docs/metrics.md from the metric catalogue
 	$(BIN)/kpi-kit docs
 
 clean: ## Remove reports and caches (keeps .venv)
-	rm -rf $(OUT) .pytest_cache .ruff_cache
+	rm -rf $(OUT) build/examples .pytest_cache .ruff_cache
 
-.PHONY: help install install-test report reports-all bench test lab demo-data notebooks docs clean
+.PHONY: help install install-test report reports-all examples bench test lab demo-data notebooks docs clean

@@ -34,7 +34,7 @@ def won_revenue_by_channel(deals: pd.DataFrame | None, contacts: pd.DataFrame, w
     if "contact_id" in won:
         from_contact = won["contact_id"].map(contacts.set_index("contact_id")["channel"])
         channel = channel.where(channel.notna(), from_contact)
-    return won["amount"].groupby(channel.fillna("(none)")).sum().astype("float64")
+    return won["amount"].groupby(channel.astype(object).fillna("(none)")).sum().astype("float64")
 
 
 def channel_table(contacts: pd.DataFrame, stages: list[str], window: Window, *, deals=None, spend=None,

@@ -95,6 +95,20 @@ def import_command(source, files, out_dir, period, mapping, bad_rows):
 
 
 @main.command()
+@click.option("--datasets", default="../shared/datasets", show_default=True, type=click.Path(file_okay=False),
+              help="Folder holding one folder per public dataset.")
+@click.option("--recipes", default="data/examples", show_default=True, type=click.Path(file_okay=False),
+              help="Folder of example client YAML files and their recipes.")
+@click.option("--out", default="reports", show_default=True, type=click.Path(file_okay=False))
+@click.option("--jobs", default=1, show_default=True, type=int, help="Clients rendered side by side.")
+def examples(datasets, recipes, out, jobs):
+    """Import each real public dataset that is present with its recipe, then render its reports."""
+    from .examples import run_examples
+
+    sys.exit(run_examples(datasets, recipes, out, jobs=jobs, echo=click.echo))
+
+
+@main.command()
 @click.argument("out_dir", default="data/demo", type=click.Path(file_okay=False))
 @click.option("--seed", default=None, type=int, help="Random seed (default: the committed demo's).")
 def demo(out_dir, seed):

@@ -60,11 +60,40 @@ def build_example(example: Example) -> ImportReport:
     return report
 
 
-def main(argv=None) -> int:
-    import argparse
+def run_examples(datasets="../shared/datasets", recipes="data/examples", out="reports", *, jobs: int = 1,
+                 echo=print) -> int:
+    """Import every example whose dataset is present, render its notebooks into ``out``; the exit code.
 
+    Examples
+    --------
+    >>> run_examples("../shared/datasets", "data/examples", "reports")  # doctest: +SKIP
+    0
+    """
     from .exceptions import KpiKitError
     from .runner import run_batch
+
+    ready = []
+    for ex in find_examples(recipes, datasets):
+        if not ex.dataset.is_dir():
+            echo(f"skipped {ex.client}: no dataset at {ex.dataset}")
+            continue
+        echo(f"== {ex.client}: importing {ex.dataset} into {ex.data_dir}")
+        try:
+            echo(str(build_example(ex)))
+        except KpiKitError as exc:
+            echo(f"error: {ex.client}: {exc}")
+            return 1
+        ready.append(ex.params_file)
+    if not ready:
+        echo(f"no dataset found under {datasets}: nothing to render")
+        return 0
+    result = run_batch(ready, out, jobs=jobs)
+    echo(result.summary())
+    return 1 if result.failed else 0
+
+
+def main(argv=None) -> int:
+    import argparse
 
     ap = argparse.ArgumentParser(prog="python -m kpi_kit.examples", description=__doc__.split("\n\n")[0])
     ap.add_argument("--datasets", default="../shared/datasets", help="folder holding one folder per dataset")
@@ -72,24 +101,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default="reports", help="where the reports go (<out>/<client>/<as_of>/)")
     ap.add_argument("--jobs", type=int, default=1)
     args = ap.parse_args(argv)
-    ready = []
-    for ex in find_examples(args.recipes, args.datasets):
-        if not ex.dataset.is_dir():
-            print(f"skipped {ex.client}: no dataset at {ex.dataset}")
-            continue
-        print(f"== {ex.client}: importing {ex.dataset}")
-        try:
-            print(build_example(ex))
-        except KpiKitError as exc:
-            print(f"error: {ex.client}: {exc}")
-            return 1
-        ready.append(ex.params_file)
-    if not ready:
-        print(f"no dataset found under {args.datasets}: nothing to render")
-        return 0
-    result = run_batch(ready, args.out, jobs=args.jobs)
-    print(result.summary())
-    return 1 if result.failed else 0
+    return run_examples(args.datasets, args.recipes, args.out, jobs=args.jobs)
 
 
 if __name__ == "__main__":

@@ -259,7 +259,7 @@ class FunnelReport:
 
     @rp.needs("has_contacts", "The cohort funnel", "a contacts file", mode="sentence")
     def cohort_sentence(self) -> str:
-        imm = self.cohorts[~self.cohorts["mature"]]
+        imm = self.cohorts[~self.cohorts["mature"] & (self.cohorts["created"] > 0)]
         cyc = self.sales_cycle_for_maturity
         if imm.empty:
             return "Every cohort is older than the typical sales cycle."

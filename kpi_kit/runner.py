@@ -109,8 +109,10 @@ def execute_notebook(name: str, params: Params, out_dir: Path, *, notebooks: Pat
         raise KpiKitError(f"notebook '{name}' not found in {src.parent}. Fix: choose from "
                           f"{', '.join(available_notebooks(src.parent))}.")
     out = out_dir / f"{name}.ipynb"
-    parameters = params.to_notebook_parameters() | {"metrics_dir": str(out_dir / "_metrics"),
-                                                    "previous_metrics": previous_metrics}
+    # absolute: the notebook runs in its own folder, where a relative path would point elsewhere
+    parameters = params.to_notebook_parameters() | {
+        "metrics_dir": str(Path(out_dir).resolve() / "_metrics"),
+        "previous_metrics": str(Path(previous_metrics).resolve()) if previous_metrics else None}
     env_backend = os.environ.pop("MPLBACKEND", None)  # Agg would capture no figures
     try:
         if engine == "fast":
@@ -226,7 +228,7 @@ def run_client(params_file, out_root="reports", *, notebooks: list[str] | None =
         else:
             load_client(params)  # validate up front: bad data stops here with one clear message
         names = notebooks or available_notebooks(notebook_folder)
-        client_root = Path(out_root) / params.client
+        client_root = Path(out_root).resolve() / params.client
         client_root.mkdir(parents=True, exist_ok=True)
         final = client_root / params.as_of.isoformat()
         previous = previous_run_metrics(client_root, params.as_of.isoformat())

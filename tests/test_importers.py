@@ -211,3 +211,10 @@ def test_each_source_stops_on_a_malformed_export_and_leaves_the_folder(tmp_path,
     assert problem in result.output and "Fix:" in result.output
     assert re.search(rf"\(rows [\d, ]*\b{row + 2}\b", result.output)  # the broken row, numbered as in the file
     assert {p.name: p.read_bytes() for p in data.iterdir()} == before
+
+
+def test_the_readme_documents_every_source():
+    from kpi_kit.importers import SOURCE_NAMES
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    assert all(f"`{name}`" in readme for name in SOURCE_NAMES)

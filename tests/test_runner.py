@@ -116,3 +116,21 @@ def test_validate_bad_input_exits_non_zero_with_one_message(tmp_path):
     assert result.output.strip().splitlines() == [
         "error: deals.csv, column 'probability': probability outside 0..1 (rows 4). "
         "Fix: write probabilities as fractions (60 % -> 0.6)"]
+
+
+def test_a_relative_out_folder_still_gets_every_notebooks_metrics(tmp_path, monkeypatch):
+    """`make report` passes `--out reports`: the notebooks run in their own folder, so the kit must
+    hand them absolute paths, or their metrics land elsewhere and metrics.json comes out empty."""
+    text = (FIXTURES / "tiny.yaml").read_text().replace("data_dir: tiny", f"data_dir: {FIXTURES / 'tiny'}")
+    first, second = tmp_path / "feb.yaml", tmp_path / "mar.yaml"
+    first.write_text(text.replace("as_of: 2026-03-31", "as_of: 2026-02-28"))
+    second.write_text(text)
+    monkeypatch.chdir(tmp_path)
+    for params in ("feb.yaml", "mar.yaml"):
+        r = CliRunner().invoke(main, ["run", params, "--out", "reports", "--no-progress",
+                                      "--notebooks", "overview,funnel"])
+        assert r.exit_code == 0, r.output
+    m = json.loads((tmp_path / "reports" / "tiny" / "2026-03-31" / "metrics.json").read_text())
+    assert m["notebooks"] == ["overview", "funnel"] and m["scalars"]["win_rate"] == 0.5
+    assert m["tables"]["funnel_cohorts"]
+    assert "Since the run of 2026-02-28" in (tmp_path / "reports" / "tiny" / "2026-03-31" / "overview.html").read_text()
