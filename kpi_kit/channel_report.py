@@ -120,16 +120,20 @@ class ChannelReport:
                                           self.window.shift(-self.params.window_months),
                                           deals=self.data.get("deals"), spend=self.data.get("spend"),
                                           traffic=self.data.get("traffic")), self.stages).loc["total"]
-        k = [rp.KPI("Spend", g["spend"], "money", prev["spend"], higher_is_better=False)]
+        k = [rp.KPI("Spend", g["spend"], "money", prev["spend"], higher_is_better=False)] if self.has_spend else []
         if self.has_contacts:
             k += [rp.KPI(self.volume.capitalize() if self.volume != "mqls" else "MQLs", g[self.volume], "count",
                          prev[self.volume])]
-            k += [rp.KPI("Blended CPL", g["cpl"], "money", prev["cpl"], higher_is_better=False)] \
-                if "lead" in self.stages else []
-            k += [rp.KPI("Paid CAC (spend only)", g["cac"], "money", prev["cac"], higher_is_better=False)]
+            if self.has_spend:
+                k += [rp.KPI("Blended CPL", g["cpl"], "money", prev["cpl"], higher_is_better=False)] \
+                    if "lead" in self.stages else []
+                k += [rp.KPI("Paid CAC (spend only)", g["cac"], "money", prev["cac"], higher_is_better=False)]
+            elif "customer" in self.stages:
+                k += [rp.KPI("New customers", g["customers"], "count", prev["customers"])]
         if self.data.has("deals"):
             k += [rp.KPI("Revenue won", g["revenue"], "money", prev["revenue"])]
-        k += [rp.KPI("Marketing ROI", g["roi"], "percent", prev["roi"])]
+        if self.has_spend and self.data.has("deals"):
+            k += [rp.KPI("Marketing ROI", g["roi"], "percent", prev["roi"])]
         label = "vs prior 12 months" if self.params.window_months == 12 else "vs prev. period"
         return rp.kpi_strip(k, self.currency, previous_label=label, year_label=None)
 
@@ -160,6 +164,8 @@ class ChannelReport:
     def table_sentence(self) -> str:
         t = self.table[self.table["spend"] > 0]
         g = self.groups.loc["total"]
+        if not self.has_spend:
+            return "There is no spend file, so cost per lead, CAC and ROI are not defined."
         if t.empty:
             return "No channel has spend in the window, so cost per lead and CAC are not defined."
         if t["cpl"].isna().all():
@@ -215,13 +221,15 @@ class ChannelReport:
 
     @rp.needs("has_contacts", "Conversion by channel", "a contacts file", mode="sentence")
     def conversion_sentence(self) -> str:
-        t = self.table[self.table["leads"] >= 20]
-        if "customer" not in self.stages or t.empty:
-            return "Too few leads per channel to compare conversion."
-        rate = safe_div(t["customers"], t["leads"])
+        vol = self.volume
+        noun = "MQLs" if vol == "mqls" else vol
+        t = self.table[self.table[vol] >= 20]
+        if "customer" not in self.stages or t.empty or vol == "customers":
+            return f"Too few {noun} per channel to compare conversion."
+        rate = safe_div(t["customers"], t[vol])
         best, worst = rate.idxmax(), rate.idxmin()
-        return (f"{best} turns the largest share of its leads into customers ({fmt_pct(rate[best])}), "
-                f"{worst} the smallest ({fmt_pct(rate[worst])}); young leads are still converting.")
+        return (f"{best} turns the largest share of its {noun} into customers ({fmt_pct(rate[best])}), "
+                f"{worst} the smallest ({fmt_pct(rate[worst])}); young {noun} are still converting.")
 
     def trend_panels(self) -> list[tuple]:
         """(column, title, y label, axis formatter) of every trend this client's data supports."""
@@ -277,25 +285,29 @@ class ChannelReport:
     def pipeline_share_chart(self):
         m = self.monthly
         m = m[m["month"] >= self.window.first - 12]
-        col = "opportunities" if "opportunities" in m else "leads"
+        col = "opportunities" if "opportunities" in m else self.volume
         if m.empty or col not in m or m[col].sum() == 0:
             return rp.show_missing("The share of pipeline by channel", "opportunities or leads by month")
         wide = m.pivot_table(index="month", columns="channel", values=col, aggfunc="sum").fillna(0)
-        share = wide.div(wide.sum(axis=1).replace(0, np.nan), axis=0).fillna(0)
+        wide = wide[wide.sum(axis=1) > 0]  # a month with no new volume has no shares
+        share = wide.div(wide.sum(axis=1), axis=0)
+        noun = "MQLs" if col == "mqls" else col
         fig, ax = plt.subplots(figsize=(kp.WIDTH, 3.6))
         ax.stackplot(share.index.to_timestamp(), share.T.to_numpy(), labels=share.columns,
                      colors=[kp.channel_colour(c) for c in share.columns], alpha=0.9)
         kp.percent_axis(ax)
         kp.month_axis(ax)
         ax.set_ylim(0, 1)
-        ax.set_title(f"Share of new {col} by channel")
-        ax.set_ylabel(f"Share of {col}")
+        ax.set_title(f"Share of new {noun} by channel")
+        ax.set_ylabel(f"Share of {noun}")
         ax.set_xlabel("Month")
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
         return ax
 
     @rp.needs("has_contacts", "The rising-volume, falling-conversion check", "a contacts file", mode="sentence")
     def flags_block(self):
+        if "lead" not in self.stages or "mql" not in self.stages:
+            return rp.missing("The rising-volume, falling-conversion check", "lead and MQL stages")
         f = self.flags
         if f.empty:
             return rp.note("No channel's lead volume rose more than 10 % over the last three months while its "
@@ -308,7 +320,7 @@ class ChannelReport:
     def campaign_block(self):
         spend = self.data.get("spend")
         if spend is None or "campaign" not in spend:
-            return rp.missing("The campaign view", "a `campaign` column in spend")
+            return rp.missing("The campaign view", "spend with a `campaign` column")
         t = ch.campaign_table(spend, self.window, contacts=self.contacts, touches=self.data.get("touches"))
         if t.empty:
             return rp.missing("The campaign view", "spend with campaigns dated in the window")

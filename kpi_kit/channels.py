@@ -93,6 +93,8 @@ def channel_table(contacts: pd.DataFrame, stages: list[str], window: Window, *, 
         t.loc[t.index != NO_CHANNEL, ["revenue", "cohort_revenue"]] = np.nan
     if traffic is None:
         t["sessions"] = np.nan
+    if spend is None:  # and so CPL, CAC and ROI
+        t["spend"] = np.nan
     for stage, col in STAGE_COLUMNS.items():  # a stage the client does not use is undefined, not 0
         if stage not in stages or not known_contacts:
             t[col] = np.nan

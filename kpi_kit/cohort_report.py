@@ -13,7 +13,7 @@ from . import cohorts as co
 from . import mrr as mr
 from . import plotting as kp
 from . import report as rp
-from ._dates import reporting_window, to_day
+from ._dates import last_full_month, reporting_window, to_day
 from .data import ClientData
 from .formatting import fmt_money, fmt_pct, is_missing
 
@@ -75,8 +75,13 @@ class CohortReport:
                  rp.KPI(f"Revenue retention at {k12} {self.unit}s", at(rev, k12), "percent")]
         return rp.kpi_strip(items, self.currency, previous_label=None, year_label=None)
 
-    @rp.needs("has_mrr", "Retention heatmaps", "a subscriptions or mrr file")
     def heatmap(self, value: str = "logo_rate", last: int = 24):
+        if not self.has_mrr:
+            what = "Logo retention" if value == "logo_rate" else "Revenue retention"
+            return rp.show_missing(f"{what} by cohort", "a subscriptions or mrr file")
+        return self._heatmap(value, last)
+
+    def _heatmap(self, value: str, last: int):
         t = co.retention_triangle(self.cohorts, value)
         sizes = self.cohorts.drop_duplicates("cohort").set_index("cohort")["customers"]
         sizes.index = [co._label(p) for p in sizes.index]
@@ -91,7 +96,7 @@ class CohortReport:
                           mask_rows=small, vmax=1.0 if value == "logo_rate" else max(1.0, float(np.nanmax(t.to_numpy()))),
                           cbar_label="share of cohort" if value == "logo_rate" else "cohort MRR ÷ MRR at start")
 
-    @rp.needs("has_mrr", "Average retention curves", "a subscriptions or mrr file")
+    @rp.needs("has_mrr", mode="quiet")  # the sentence above says why
     def average_chart(self):
         fig, ax = plt.subplots(figsize=(kp.WIDTH, 3.8))
         for value, label, colour in (("logo_rate", "Logo retention", kp.ACCENT),
@@ -116,9 +121,8 @@ class CohortReport:
         ax.legend(h1 + h2, l1 + l2, loc="lower left")
         return ax
 
+    @rp.needs("has_mrr", "Average retention curves", "a subscriptions or mrr file", mode="sentence")
     def average_sentence(self) -> str:
-        if not self.has_mrr:
-            return "Retention needs subscriptions or MRR."
         logo = co.average_curve(self.cohorts, "logo_rate").set_index("period")
         rev = co.average_curve(self.cohorts, "revenue_rate").set_index("period")
         k = 12 if self.grain == "month" else 4
@@ -219,12 +223,14 @@ class CohortReport:
     @rp.needs("has_conversions", "Funnel cohorts over time", "contacts with a customer_at date", mode="sentence")
     def funnel_sentence(self) -> str:
         f = self.funnel_curves
-        young = f["cohort"].max() - 3
+        young = last_full_month(self.as_of) - 2  # this cohort and later ones are younger than three months
         at3 = f[(f["months_since"] == 3) & ~f["partial"]]
         if at3.empty:
             return "No contact cohort is three months old yet."
         latest = at3.iloc[-1]
         median = at3["rate"].median()
-        return (f"At three months old, the {latest['cohort']} cohort has converted {fmt_pct(latest['rate'], 2)} of its "
-                f"contacts to customers, against a median {fmt_pct(median, 2)} for all cohorts at the same age"
-                f" (cohorts from {young + 1} on are younger than three months).")
+        text = (f"At three months old, the {latest['cohort']} cohort has converted {fmt_pct(latest['rate'], 2)} of its "
+                f"contacts to customers, against a median {fmt_pct(median, 2)} for all cohorts at the same age")
+        if f["cohort"].max() >= young:
+            text += f" (cohorts from {young} on are younger than three months)"
+        return text + "."

@@ -153,7 +153,7 @@ class UnitEconomicsReport:
             k = k[:4] + [rp.KPI("LTV", s["ltv"], "money")]
         return rp.kpi_strip(k, self.currency, previous_label="vs prev. month", year_label="vs year earlier")
 
-    @rp.needs("has_mrr", "The MRR bridge table", "a subscriptions or mrr file")
+    @rp.needs("has_mrr", mode="quiet")  # the chart above says why
     def bridge_table(self, months: int = 13):
         b = self.bridge[self.bridge["month"] <= self.last].tail(months)
         cols = ["month", "starting_mrr", "new", "expansion", "reactivation", "contraction", "churn", "ending_mrr",
@@ -460,6 +460,7 @@ class UnitEconomicsReport:
         v = done["magic_number"].iloc[-1] if len(done) else np.nan
         return "n/a" if is_missing(v) else f"{v:.2f} ({done['quarter'].iloc[-1]})"
 
+    @rp.needs("has_mrr", "Key figures", "a subscriptions or mrr file")
     def scalars_table(self):
         s = self.scalars()
         rows = [("MRR", s["mrr"], "money"), ("ARPU", s["arpu"], "money"),
