@@ -150,16 +150,30 @@ class ChannelReport:
         t = t[[c for c in cols if c in t]].rename(columns=lambda c: c.replace("_", " "))
         money = {c: "money" for c in ("spend", "cpl", "cost per mql", "cost per sqo", "cac", "value per lead",
                                       "revenue")}
-        return rp.table(t, money | {"sessions": "count", "leads": "count", "mqls": "count", "opportunities": "count",
-                                    "customers": "count", "visits per lead": lambda v: "n/a" if is_missing(v) else f"{v:.1f}",
-                                    "value per visit": lambda v: fmt_money(v, self.currency, decimals=2),
-                                    "roi": _roi}, currency=self.currency)
+        return self._without_empty_columns(t, money | {
+            "sessions": "count", "leads": "count", "mqls": "count", "opportunities": "count", "customers": "count",
+            "visits per lead": lambda v: "n/a" if is_missing(v) else f"{v:.1f}",
+            "value per visit": lambda v: fmt_money(v, self.currency, decimals=2), "roi": _roi},
+            "Cost and value per channel" if columns != "volume" else "The channel table")
 
     def group_table_block(self):
         g = self.groups.reset_index()
         g = g[["group", "sessions", "leads", "customers", "spend", "cpl", "cac", "revenue", "roi"]]
-        return rp.table(g, {"sessions": "count", "leads": "count", "customers": "count", "spend": "money",
-                            "cpl": "money", "cac": "money", "revenue": "money", "roi": _roi}, currency=self.currency)
+        return self._without_empty_columns(g, {"sessions": "count", "leads": "count", "customers": "count",
+                                               "spend": "money", "cpl": "money", "cac": "money", "revenue": "money",
+                                               "roi": _roi}, "The group table")
+
+    def _without_empty_columns(self, t: pd.DataFrame, formats: dict, section: str):
+        """The table without columns that are n/a on every row (the data behind them is missing), and a
+        line that names them; a table left with only its labels is not shown."""
+        empty = [c for c in t.columns[1:] if t[c].isna().all()]
+        if len(empty) == len(t.columns) - 1:
+            return rp.missing(section, "the data behind its columns (" + ", ".join(empty) + ")")
+        block = rp.table(t.drop(columns=empty), formats, currency=self.currency)
+        if not empty:
+            return block
+        line = rp.note("Not shown, as this client's data does not have them: " + ", ".join(empty) + ".")
+        return rp.Block(block._repr_html_() + line._repr_html_(), repr(block) + "\n" + repr(line))
 
     def table_sentence(self) -> str:
         t = self.table[self.table["spend"] > 0]
