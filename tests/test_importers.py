@@ -218,3 +218,18 @@ def test_the_readme_documents_every_source():
 
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     assert all(f"`{name}`" in readme for name in SOURCE_NAMES)
+
+
+def test_mapping_reads_an_excel_sheet_with_real_dates_and_serials(tmp_path):
+    sheet = tmp_path / "pipeline.xlsx"
+    pd.DataFrame({"opportunity_id": ["O1", "O2"], "deal_stage": ["Won", "Engaging"],
+                  "engage_date": [pd.Timestamp("2016-10-20"), pd.Timestamp("2016-11-02")],
+                  "close_date": ["42795", ""], "close_value": ["$1,054.00", ""]}).to_excel(sheet, sheet_name="deals",
+                                                                                         index=False)
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text((SAMPLES / "pipeline_mapping.yaml").read_text() + "sheet: deals\n")
+    report = str(import_files("mapping", [sheet], tmp_path / "data", mapping=mapping))
+    d = contract(tmp_path / "data", "deals").set_index("deal_id")
+    assert d.loc["O1", "closed_at"] == pd.Timestamp("2017-03-01")  # Excel serial 42795
+    assert d.loc["O1", "created_at"] == pd.Timestamp("2016-10-20") and d.loc["O1", "amount"] == 1054.0
+    assert d.loc["O2", "status"] == "open" and "filled 1 empty value(s) with 0" in report
