@@ -32,13 +32,18 @@ def main():
               help="Clients rendered side by side (a good value: the number of cores).")
 @click.option("--engine", default="fast", show_default=True, type=click.Choice(["fast", "kernel"]),
               help="fast: in-process kernel in a forked, warm child per notebook; kernel: a Jupyter kernel per notebook.")
-def run(params, out, notebooks, no_progress, jobs, engine):
+@click.option("--executor", default="local", show_default=True, type=click.Choice(["local", "dask"]),
+              help="local: forked processes on this machine; dask: each client a task on a Dask cluster.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Dask scheduler address (tcp://host:8786); without it a local Dask cluster of --jobs workers.")
+def run(params, out, notebooks, no_progress, jobs, engine, executor, scheduler):
     """Render every notebook for each client YAML in PARAMS (a folder = every YAML in it)."""
     from .runner import run_batch
 
     names = [n.strip() for n in notebooks.split(",") if n.strip()] if notebooks else None
     try:
-        result = run_batch(params, out, notebooks=names, progress=not no_progress, jobs=jobs, engine=engine)
+        result = run_batch(params, out, notebooks=names, progress=not no_progress, jobs=jobs, engine=engine,
+                           executor=executor, scheduler=scheduler)
     except KpiKitError as exc:
         _fail(exc)
     click.echo(result.summary())

@@ -294,14 +294,66 @@ def _client_task(args) -> ClientResult:
     return run_client(params_file, out_root, notebooks=names, notebook_folder=notebook_folder, engine=engine)
 
 
+def _client_in_subprocess(task) -> ClientResult:
+    """One client in a fresh ``python -m kpi_kit.runner`` process (a Dask task): nothing of the
+    worker's state, threads or earlier tasks reaches the client's run."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="kpi-kit-task-") as tmp:
+        spec, out = Path(tmp) / "task.json", Path(tmp) / "result.json"
+        params_file, out_root, names, notebook_folder, engine = task
+        spec.write_text(json.dumps({"params_file": params_file, "out_root": out_root, "notebooks": names,
+                                    "notebook_folder": str(notebook_folder) if notebook_folder else None,
+                                    "engine": engine}))
+        proc = subprocess.run([sys.executable, "-m", "kpi_kit.runner", str(spec), str(out)],
+                              capture_output=True, text=True)
+        if not out.exists():
+            return ClientResult(params_file, error=f"worker process failed ({proc.returncode}): "
+                                                   f"{(proc.stderr or proc.stdout).strip()[-500:]}")
+        r = json.loads(out.read_text())
+        return ClientResult(r["params_file"], client=r["client"], folder=Path(r["folder"]) if r["folder"] else None,
+                            error=r["error"], seconds=r["seconds"],
+                            failed_notebook=Path(r["failed_notebook"]) if r["failed_notebook"] else None)
+
+
+def _run_on_dask(tasks, scheduler: str | None, workers: int, record) -> None:
+    """Each client one task on a Dask cluster: ``scheduler`` is its address, or None for a local
+    cluster of ``workers`` processes. The output folder must be one that every worker can write."""
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise KpiKitError("the dask executor needs dask.distributed. Fix: pip install 'kpi_kit[dask]'.") from None
+    import uuid
+
+    cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                  dashboard_address=None)
+    client = Client(scheduler or cluster)
+    try:
+        run_id = uuid.uuid4().hex[:8]
+        futures = [client.submit(_client_in_subprocess, t, key=f"kpi-kit-{run_id}-{i}", pure=False)
+                   for i, t in enumerate(tasks)]
+        for future in as_completed(futures):
+            record(future.result())
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+EXECUTORS = ("local", "dask")
+
+
 def run_batch(params_files, out_root="reports", *, notebooks: list[str] | None = None,
               notebook_folder: Path | None = None, progress: bool = True, jobs: int = 1,
-              engine: str = "fast") -> BatchResult:
+              engine: str = "fast", executor: str = "local", scheduler: str | None = None) -> BatchResult:
     """Render every notebook for every client; a failing client does not stop the others.
 
     ``jobs`` clients run side by side (each in a fresh process forked from this warm one, so
     nothing of one client reaches another); ``engine`` is ``"fast"`` (in-process kernel in a
     forked child per notebook) or ``"kernel"`` (papermill's Jupyter kernel per notebook).
+    ``executor="dask"`` runs each client as a task on the Dask cluster at ``scheduler`` (a local
+    cluster of ``jobs`` workers when None); the output folder must be shared with the workers.
 
     Examples
     --------
@@ -310,7 +362,10 @@ def run_batch(params_files, out_root="reports", *, notebooks: list[str] | None =
     """
     if engine not in ENGINES:
         raise KpiKitError(f"unknown engine '{engine}'. Fix: use one of {', '.join(ENGINES)}.")
-    files = expand_params_paths(params_files)
+    if executor not in EXECUTORS:
+        raise KpiKitError(f"unknown executor '{executor}'. Fix: use one of {', '.join(EXECUTORS)}.")
+    out_root = Path(out_root).resolve()
+    files = [p.resolve() for p in expand_params_paths(params_files)]
     names = notebooks or available_notebooks(notebook_folder)
     batch = BatchResult()
     bar = None
@@ -326,17 +381,19 @@ def run_batch(params_files, out_root="reports", *, notebooks: list[str] | None =
             bar.set_postfix(done=sum(r.ok for r in batch.results), failed=len(batch.failed),
                             left=len(files) - len(batch.results))
 
-    if engine == "fast":
+    tasks = [(str(f), str(out_root), names, notebook_folder, engine) for f in files]
+    if engine == "fast" and executor == "local":
         from .engine import warm_up
 
         warm_up()  # import once here; every forked run starts warm
-    tasks = [(str(f), str(out_root), names, notebook_folder, engine) for f in files]
-    if jobs > 1 and len(files) > 1:
+    if executor == "dask":
+        _run_on_dask(tasks, scheduler, jobs, record)
+    elif jobs > 1 and len(files) > 1:
         import multiprocessing as mp
 
         # a fresh forked worker per client (maxtasksperchild=1): warm, and clean for each client
         with mp.get_context("fork").Pool(processes=jobs, maxtasksperchild=1) as pool:
-            for res in pool.imap(_client_task, tasks):
+            for res in pool.imap_unordered(_client_task, tasks):  # progress as clients finish
                 record(res)
     elif engine == "fast":
         from .engine import run_isolated
@@ -348,6 +405,28 @@ def run_batch(params_files, out_root="reports", *, notebooks: list[str] | None =
             record(_client_task(task))
     if bar:
         bar.close()
-    if Path(out_root).is_dir():
-        write_output_index(Path(out_root))
+    order = {str(f): i for i, f in enumerate(files)}
+    batch.results.sort(key=lambda r: order.get(str(Path(r.params_file).resolve()), len(order)))
+    if out_root.is_dir():
+        write_output_index(out_root)
     return batch
+
+
+def _main(task_file: str, result_file: str) -> None:
+    """``python -m kpi_kit.runner TASK.json RESULT.json``: one client, for an executor's worker."""
+    t = json.loads(Path(task_file).read_text())
+    if t["engine"] == "fast":
+        from .engine import run_isolated, warm_up
+
+        warm_up()
+        r = run_isolated(_client_task, (t["params_file"], t["out_root"], t["notebooks"],
+                                        Path(t["notebook_folder"]) if t["notebook_folder"] else None, t["engine"]))
+    else:
+        r = _client_task((t["params_file"], t["out_root"], t["notebooks"], t["notebook_folder"], t["engine"]))
+    Path(result_file).write_text(json.dumps({
+        "params_file": r.params_file, "client": r.client, "folder": str(r.folder) if r.folder else None,
+        "error": r.error, "seconds": r.seconds, "failed_notebook": str(r.failed_notebook) if r.failed_notebook else None}))
+
+
+if __name__ == "__main__":
+    _main(*sys.argv[1:3])

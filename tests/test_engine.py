@@ -76,3 +76,24 @@ def test_failing_notebook_in_fast_engine_is_reported(tmp_path):
     assert batch.failed and "boom in cell" in batch.failed[0].error
     kept = tmp_path / "out" / "tiny" / "2026-03-31.failed" / "broken.ipynb"
     assert kept.exists() and not (tmp_path / "out" / "tiny" / "2026-03-31").exists()
+
+
+def test_dask_executor_on_a_local_cluster_of_two_workers(tmp_path, both_engines):
+    """Each client one task on a Dask LocalCluster (2 worker processes): the same reports as the
+    local executor, a failing client reported without stopping the other."""
+    pytest.importorskip("dask.distributed")
+    from dask.distributed import LocalCluster
+
+    bad = tmp_path / "broken.yaml"
+    bad.write_text((FIXTURES / "tiny.yaml").read_text().replace("client: tiny", "client: broken")
+                   .replace("data_dir: tiny", f"data_dir: {tmp_path / 'nowhere'}"))
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        batch = run_batch([FIXTURES / "tiny.yaml", bad], tmp_path / "out", notebooks=["funnel", "channel"],
+                          progress=False, executor="dask", scheduler=cluster.scheduler_address)
+    assert [r.client for r in batch.results] == ["tiny", "broken"]  # input order, whatever finished first
+    assert batch.results[0].ok and "data folder not found" in batch.results[1].error
+    dask_metrics = json.loads((tmp_path / "out" / "tiny" / "2026-03-31" / "metrics.json").read_text())
+    assert dask_metrics == json.loads((both_engines["fast"] / "metrics.json").read_text())
+    for name in ("funnel", "channel"):
+        page = (tmp_path / "out" / "tiny" / "2026-03-31" / f"{name}.html").read_text()
+        assert _text(page) == _text((both_engines["fast"] / f"{name}.html").read_text())

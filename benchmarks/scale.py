@@ -1,0 +1,144 @@
+"""Scale: a large generated client rendered with every notebook, its total time and peak memory, and
+what twice the rows costs.
+
+    .venv/bin/python benchmarks/scale.py                       # 1M contacts, then 2M
+    .venv/bin/python benchmarks/scale.py --contacts 250000     # a quicker look
+
+The client is the demo client tiled: every copy of its contacts brings its deals, customers,
+subscriptions and touches with new ids (spend and traffic grow with it). Extra touches (earlier
+visits), extra lost deals and extra customers without a contact are added until the shape is the
+issue's: per 1M contacts, 5M touches, 200k deals and 50k customers over 36 months. Files are written
+as Parquet. Each render is a separate `kpi-kit run` process; peak memory is its process tree's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PER_CONTACT = {"touches": 5.0, "deals": 0.2, "customers": 0.05}
+
+
+def _tile(df: pd.DataFrame, copies: int, id_cols: dict[str, str]) -> pd.DataFrame:
+    """``copies`` copies of ``df``; each id column gets the copy number appended (``C000001-7``)."""
+    out = pd.concat([df] * copies, ignore_index=True)
+    k = np.repeat(np.arange(copies), len(df)).astype(str)
+    for col in id_cols:
+        if col in out:
+            out[col] = out[col].astype("string") + "-" + k
+    return out
+
+
+def _top_up(df: pd.DataFrame, target: int, rng, id_col: str, tag: str) -> pd.DataFrame:
+    """Add sampled rows (new ids) until ``df`` has ``target`` rows."""
+    extra = target - len(df)
+    if extra <= 0:
+        return df
+    add = df.iloc[rng.integers(0, len(df), extra)].copy()
+    if id_col:
+        add[id_col] = [f"{tag}{i}" for i in range(extra)]
+    return pd.concat([df, add], ignore_index=True)
+
+
+def make_client(folder: Path, contacts: int, seed: int = 7) -> Path:
+    rng = np.random.default_rng(seed)
+    demo = {p.stem: pd.read_csv(p, dtype=str, keep_default_na=False) for p in (ROOT / "data" / "demo").glob("*.csv")}
+    copies = int(np.ceil(contacts / len(demo["contacts"])))
+    ids = {"contact_id": "", "deal_id": "", "customer_id": "", "subscription_id": "", "account_id": ""}
+    data = {}
+    data["contacts"] = _tile(demo["contacts"], copies, ids).iloc[:contacts]
+    kept = set(data["contacts"]["contact_id"])
+    for stem in ("touches", "deals", "customers"):
+        t = _tile(demo[stem], copies, ids)
+        data[stem] = t[t["contact_id"].isin(kept) | (t["contact_id"] == "")]
+    data["subscriptions"] = _tile(demo["subscriptions"], copies, ids)
+    subs = data["subscriptions"]
+    data["subscriptions"] = subs[subs["customer_id"].isin(set(data["customers"]["customer_id"]))]
+    # the issue's shape: earlier touches, more lost deals, customers who came without a tracked contact
+    t = data["touches"]
+    extra = _top_up(t, int(PER_CONTACT["touches"] * contacts), rng, "", "")
+    shift = pd.to_timedelta(rng.integers(1, 60, len(extra) - len(t)), unit="D")
+    earlier = pd.to_datetime(extra.loc[len(t):, "touched_at"]) - shift.to_numpy()
+    extra.loc[len(t):, "touched_at"] = earlier.dt.strftime("%Y-%m-%d")
+    data["touches"] = extra
+    d = data["deals"]
+    lost = d[d["status"] == "lost"]
+    more = _top_up(lost, len(lost) + int(PER_CONTACT["deals"] * contacts) - len(d), rng, "deal_id", "DX")
+    data["deals"] = pd.concat([d, more.iloc[len(lost):]], ignore_index=True)
+    c = data["customers"]
+    need = int(PER_CONTACT["customers"] * contacts) - len(c)
+    if need > 0:  # copies of sampled customers, each with a new id and its own copy of their subscriptions
+        pick = c.iloc[rng.integers(0, len(c), need)].reset_index(drop=True)
+        pick["new_id"] = [f"KX{i}" for i in range(need)]
+        subs = data["subscriptions"]
+        add_subs = subs.merge(pick[["customer_id", "new_id"]], on="customer_id")
+        add_subs["customer_id"] = add_subs.pop("new_id")
+        add_subs["subscription_id"] = [f"SX{i}" for i in range(len(add_subs))]
+        pick = pick.assign(customer_id=pick.pop("new_id"), contact_id="")
+        data["customers"] = pd.concat([c, pick], ignore_index=True)
+        data["subscriptions"] = pd.concat([subs, add_subs], ignore_index=True)
+    for stem in ("spend", "traffic", "costs", "engagement", "targets"):
+        data[stem] = demo[stem]
+    folder.mkdir(parents=True, exist_ok=True)
+    for stem, df in data.items():
+        df.replace("", None).to_parquet(folder / f"{stem}.parquet", index=False)
+    params = yaml.safe_load((ROOT / "data" / "clients" / "demo.yaml").read_text())
+    params |= {"client": f"scale-{contacts}", "data_dir": str(folder)}
+    p = folder.parent / f"scale-{contacts}.yaml"
+    p.write_text(yaml.safe_dump(params, sort_keys=False))
+    print(f"generated {contacts:,} contacts: " + ", ".join(f"{k} {len(v):,}" for k, v in data.items()
+                                                          if k in ("touches", "deals", "customers", "subscriptions")))
+    return p
+
+
+def render(params: Path, out: Path) -> tuple[float, float]:
+    """Seconds and peak memory (GB) of one `kpi-kit run` of every notebook, in a fresh process.
+
+    Memory is the sum of the RSS of the whole process tree (the run and its forked notebook runs),
+    sampled every 0.1 s; pages the forks share are counted in each, so this is an upper bound."""
+    import psutil
+
+    start = time.perf_counter()
+    proc = subprocess.Popen([str(BIN / "kpi-kit"), "run", str(params), "--out", str(out), "--no-progress"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    root, peak = psutil.Process(proc.pid), 0
+    while proc.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.1)
+    seconds = time.perf_counter() - start
+    if proc.returncode:
+        raise SystemExit(proc.stdout.read())
+    return seconds, peak / 1024 ** 3
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--contacts", type=int, default=1_000_000)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        one = make_client(tmp / "one", args.contacts)
+        two = make_client(tmp / "two", 2 * args.contacts)
+        s1, m1 = render(one, tmp / "out")
+        s2, m2 = render(two, tmp / "out")
+    print(f"{args.contacts:>9,} contacts: every notebook in {s1:.1f} s, peak RSS {m1:.2f} GB")
+    print(f"{2 * args.contacts:>9,} contacts: every notebook in {s2:.1f} s, peak RSS {m2:.2f} GB")
+    print(f"2x rows cost {s2 / s1:.2f}x the time")
+
+
+if __name__ == "__main__":
+    main()
