@@ -54,8 +54,13 @@ class UnitEconomicsReport:
         return mr.client_customer_mrr(self.data)
 
     @cached_property
+    def movements(self) -> pd.DataFrame:
+        """Every customer-month's MRR movement, computed once for the bridge, churn drivers and CAC."""
+        return mr.mrr_movements(self.cmrr)
+
+    @cached_property
     def bridge(self) -> pd.DataFrame:
-        return mr.mrr_bridge(self.cmrr)
+        return mr.mrr_bridge(self.cmrr, movements=self.movements)
 
     @cached_property
     def trailing(self) -> pd.DataFrame:
@@ -265,7 +270,7 @@ class UnitEconomicsReport:
         customers = self.data.get("customers")
         if customers is None or by not in customers:
             return None
-        mv = mr.mrr_movements(self.cmrr)
+        mv = self.movements
         mv = mv[(mv["month"] >= self.window.first) & (mv["month"] <= self.window.last)]
         group = customers.set_index("customer_id")[by]
         churned = mv[mv["movement"] == "churn"].groupby(mv["customer_id"].map(group).fillna("unknown"))["amount"] \
@@ -342,7 +347,7 @@ class UnitEconomicsReport:
         out = {}
         if customers is None or not self.has_mrr:
             return out
-        window_new = mr.mrr_movements(self.cmrr)
+        window_new = self.movements
         window_new = window_new[(window_new["movement"] == "new") & (window_new["month"] >= self.window.first)
                                 & (window_new["month"] <= self.window.last)]
         for by in ("channel", "segment"):
