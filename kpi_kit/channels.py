@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ._dates import Window
+from ._ids import column_by_id, isin_ids
 from ._math import safe_div
 from .funnel import STAGE_VOLUME_NAMES, passed_dates, reached
 
@@ -32,7 +33,7 @@ def won_revenue_by_channel(deals: pd.DataFrame | None, contacts: pd.DataFrame, w
     won = deals[(deals["status"] == "won") & window.contains(deals["closed_at"])]
     channel = won["channel"] if "channel" in won else pd.Series(np.nan, index=won.index)
     if "contact_id" in won:
-        from_contact = won["contact_id"].map(contacts.set_index("contact_id")["channel"])
+        from_contact = won["contact_id"].map(column_by_id(contacts, "contact_id", "channel"))
         channel = channel.where(channel.notna(), from_contact)
     return won["amount"].groupby(channel.astype(object).fillna("(none)")).sum().astype("float64")
 
@@ -69,7 +70,7 @@ def channel_table(contacts: pd.DataFrame, stages: list[str], window: Window, *, 
     revenue = won_revenue_by_channel(deals, contacts, window)
     cohort_rev = pd.Series(dtype="float64")
     if deals is not None and "contact_id" in deals:
-        won = deals[(deals["status"] == "won") & deals["contact_id"].isin(c["contact_id"])]
+        won = deals[(deals["status"] == "won").to_numpy() & isin_ids(deals["contact_id"], c["contact_id"])]
         cohort_rev = won["amount"].groupby(won["contact_id"].map(c.set_index("contact_id")["channel"])).sum()
     unattributed = float(revenue.get("(none)", 0.0))
     revenue = revenue.drop("(none)", errors="ignore")
@@ -195,7 +196,7 @@ def campaign_table(spend: pd.DataFrame, window: Window, *, contacts=None, touche
     t["leads"] = np.nan
     if touches is not None and contacts is not None and "campaign" in touches:
         c = contacts[window.contains(contacts["created_at"]) & contacts["lead_at"].notna()]
-        first = touches[touches["contact_id"].isin(c["contact_id"])].sort_values("touched_at", kind="stable") \
+        first = touches[isin_ids(touches["contact_id"], c["contact_id"])].sort_values("touched_at", kind="stable") \
             .drop_duplicates("contact_id")
         leads = first.groupby(["channel", "campaign"]).size()
         t["leads"] = leads.reindex(t.index).fillna(0)

@@ -7,10 +7,13 @@ already seen as of ``as_of`` (see :func:`kpi_kit.data.load_client`).
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pandas as pd
 
 from ._dates import Window, to_day
+from ._ids import column_by_id
 from ._math import safe_div
 
 STAGE_VOLUME_NAMES = {
@@ -42,6 +45,20 @@ def passed_dates(contacts: pd.DataFrame, stages: list[str], created_col: str = "
     >>> passed_dates(c, ["lead", "mql", "sql"])["mql"].dt.strftime("%m-%d").tolist()
     ['01-09']
     """
+    key = (id(contacts), len(contacts), tuple(stages), created_col)
+    if (hit := _PASSED.get(key)) is not None:
+        return hit.copy(deep=False)
+    out = _passed_dates(contacts, stages, created_col)
+    _PASSED[key] = out
+    weakref.finalize(contacts, _PASSED.pop, key, None)  # the cache lives as long as the frame
+    return out.copy(deep=False)
+
+
+# passed_dates per contacts frame: every report asks for it, with the same loaded (never modified) frame
+_PASSED: dict[tuple, pd.DataFrame] = {}
+
+
+def _passed_dates(contacts: pd.DataFrame, stages: list[str], created_col: str) -> pd.DataFrame:
     own = _stage_dates(contacts, stages, created_col)
     # earliest date among this and later stages: a reverse running minimum, NaT as +inf
     values = own.to_numpy("datetime64[ns]").view("int64")
@@ -184,7 +201,7 @@ def sales_cycle_days(deals: pd.DataFrame, contacts: pd.DataFrame | None = None,
         won = won[window.contains(won["closed_at"])]
     start = won["created_at"]
     if contacts is not None and deal_contact_col in won:
-        created = won[deal_contact_col].map(contacts.set_index("contact_id")["created_at"])
+        created = won[deal_contact_col].map(column_by_id(contacts, "contact_id", "created_at"))
         start = created.where(created.notna(), start)
     days = (won["closed_at"] - start).dt.days
     return float(days.mean()) if len(days) else float("nan")

@@ -48,9 +48,9 @@ def _dense(customer: np.ndarray, month_ordinal: np.ndarray, value: np.ndarray, l
     keep = paying.any(axis=1)
     first = int(np.flatnonzero(paying.any(axis=0))[0])
     grid, customers = grid[keep, first:], np.asarray(customers)[keep]
-    periods = pd.period_range(pd.Period(ordinal=lo + first, freq="M"), last, freq="M")
+    ordinals = np.tile(np.arange(lo + first, last.ordinal + 1), len(customers))  # no boxing into Period objects
     return pd.DataFrame({customer_col: np.repeat(customers, grid.shape[1]),
-                         "month": np.tile(periods, len(customers)),
+                         "month": pd.PeriodIndex.from_ordinals(ordinals, freq="M"),
                          "mrr": grid.ravel().round(6)})
 
 
@@ -143,7 +143,7 @@ def mrr_movements(cmrr: pd.DataFrame, *, customer_col="customer_id") -> pd.DataF
         [(cur > 0) & (prev == 0) & ~paid, (cur > 0) & (prev == 0) & paid, (cur > prev) & (prev > 0),
          (cur < prev) & (cur > 0), (cur == 0) & (prev > 0)], [0, 1, 2, 3, 4], default=5)
     movement = pd.Categorical.from_codes(code, ["new", "reactivation", "expansion", "contraction", "churn", "none"])
-    return pd.DataFrame({customer_col: ids, "month": c["month"].to_numpy(), "previous": prev, "current": cur,
+    return pd.DataFrame({customer_col: ids, "month": c["month"].array, "previous": prev, "current": cur,
                          "movement": movement, "amount": cur - prev})
 
 
