@@ -68,6 +68,10 @@ class InProcessEngine(Engine):
         kc.start_channels()
         cwd = kwargs.get("cwd")
         old_cwd = os.getcwd()
+        # papermill writes the whole notebook (images included) at every cell's start and end, so a
+        # crashed run leaves a partial file; in a batch the run is forked and its failure is kept
+        # anyway, so write once at the end (papermill's notebook_complete) instead of 30 times
+        save, nb_man.save = nb_man.save, lambda **kwargs: None
         try:
             if cwd:
                 os.chdir(cwd)
@@ -83,6 +87,7 @@ class InProcessEngine(Engine):
                         break
                 nb_man.cell_complete(cell, cell_index=index)
         finally:
+            nb_man.save = save
             os.chdir(old_cwd)
             kc.stop_channels()
             km.shutdown_kernel()
