@@ -108,6 +108,9 @@ def warm_up() -> None:
     import seaborn  # noqa: F401
 
     from . import channel_report, cohort_report, funnel_report, overview_report, unit_economics_report  # noqa: F401
+    from .runner import html_exporter
+
+    html_exporter().from_notebook_node(nbformat.v4.new_notebook())  # compile the report template once
 
 
 def run_isolated(func, *args, **kwargs):

@@ -8,6 +8,7 @@ report is never destroyed and a half-finished one never appears.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import os
@@ -130,17 +131,24 @@ def execute_notebook(name: str, params: Params, out_dir: Path, *, notebooks: Pat
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def html_exporter():
+    """The report's HTML exporter, built (and its template compiled) once per process: forked runs
+    inherit it warm from the batch's parent."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(template_name="kpi_report", extra_template_basedirs=[str(TEMPLATES)],
+                        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                        embed_images=True)
+
+
 def export_html(notebook_path: Path, title: str) -> Path:
     """Export an executed notebook to a self-contained HTML report without code cells."""
     import nbformat
-    from nbconvert import HTMLExporter
 
     nb = nbformat.read(notebook_path, as_version=4)
     nb.metadata["title"] = title
-    exporter = HTMLExporter(template_name="kpi_report", extra_template_basedirs=[str(TEMPLATES)],
-                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
-                            embed_images=True)
-    body, _ = exporter.from_notebook_node(nb)
+    body, _ = html_exporter().from_notebook_node(nb)
     out = notebook_path.with_suffix(".html")
     out.write_text(body, encoding="utf-8")
     return out
