@@ -55,8 +55,8 @@ def retention_cohorts(cmrr: pd.DataFrame, grain: str = "month", *, min_cohort_si
     [['2026-01', '0', '1.0'], ['2026-01', '1', '0.0'], ['2026-02', '0', '1.0']]
     """
     c = _with_age(cmrr, grain, customer_col)
-    g = c.groupby(["cohort", "period"])
-    out = pd.DataFrame({"active": g["mrr"].apply(lambda s: int((s > 0).sum())), "mrr": g["mrr"].sum()}).reset_index()
+    g = c.assign(paying=c["mrr"] > 0).groupby(["cohort", "period"])
+    out = pd.DataFrame({"active": g["paying"].sum().astype("int64"), "mrr": g["mrr"].sum()}).reset_index()
     size = c[c["period"] == 0].groupby("cohort")[customer_col].nunique() if grain == "month" else \
         c.drop_duplicates(customer_col).groupby("cohort")[customer_col].size()
     mrr0 = out[out["period"] == 0].set_index("cohort")["mrr"]
