@@ -361,8 +361,10 @@ class FunnelReport:
         text = (f"Over the window {fmt_count(cur['won'])} deals were won and {fmt_count(cur['lost'])} lost: "
                 f"win rate {fmt_pct(cur['win_rate'])} (prior period {fmt_pct(prev['win_rate'])}), average deal "
                 f"{fmt_money(cur['avg_deal_size'], self.currency)}, sales cycle "
-                f"{fmt_days(self.sales_cycle(self.window))}. Open pipeline: {fmt_count(p['open_deals'])} deals worth "
-                f"{fmt_money(p['pipeline'], self.currency)}")
+                f"{fmt_days(self.sales_cycle(self.window))}. ")
+        if not p["open_deals"]:
+            return text + "No deal is open."
+        text += f"Open pipeline: {fmt_count(p['open_deals'])} deals worth {fmt_money(p['pipeline'], self.currency)}"
         if is_missing(p["weighted_pipeline"]):
             text += ", none with a probability, so the weighted pipeline is not known"
         else:

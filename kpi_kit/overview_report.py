@@ -420,8 +420,8 @@ class OverviewReport:
 
     def forecast_chart(self):
         f = self.forecast()
-        if f is None or f.empty:
-            return rp.show_missing("The pipeline forecast", "open deals")
+        if f is None or f.empty:  # the sentence above says so
+            return None
         if (f["without_probability"] == f["open_deals"]).all():  # the sentence above says why
             return None
         f = f[f["month"] <= self.last + 7]
@@ -449,8 +449,10 @@ class OverviewReport:
 
     def forecast_sentence(self) -> str:
         f = self.forecast()
-        if f is None or f.empty:
-            return "No open deals to forecast."
+        if f is None:
+            return rp.missing("The pipeline forecast", "a deals file with open deals")
+        if f.empty:
+            return "No deals are open, so there are no expected bookings to forecast."
         if (f["without_probability"] == f["open_deals"]).all():
             return (f"None of the {f['open_deals'].sum():,.0f} open deals has a probability, so expected bookings "
                     "cannot be forecast.")
