@@ -515,7 +515,7 @@ class OverviewReport:
                 k.append(monthly("bookings", "Bookings (month)", "money"))
             k.append(rp.KPI("Win rate (window)", f["win_rate"], "percent"))
         if self.economics.has_mrr and not is_missing(sc["ltv_to_cac"]):
-            k.append(rp.KPI("LTV:CAC", sc["ltv_to_cac"], "ratio"))
+            k.append(rp.KPI("LTV:CAC (window)", sc["ltv_to_cac"], "ratio"))
         elif self.economics.has_mrr:
             k.append(rp.KPI("Logo churn (month)", at("logo_churn_rate", self.last), "percent",
                             at("logo_churn_rate", self.last - 1), at("logo_churn_rate", self.last - 12),
