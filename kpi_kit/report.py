@@ -36,6 +36,7 @@ CSS = """
 .kk-note{color:#374151;font-size:14px;margin:4px 0 8px;font-family:system-ui,sans-serif}
 .kk-missing{color:#92400e;background:#fffbeb;border-left:4px solid #f59e0b;padding:8px 12px;
  font-family:system-ui,sans-serif;font-size:14px}
+.kk-scroll{overflow-x:auto;max-width:100%}
 table.kk-table{border-collapse:collapse;font-family:system-ui,sans-serif;font-size:13px;margin:4px 0 8px}
 table.kk-table th{background:#f3f4f6;color:#111827;text-align:right;padding:4px 10px;border-bottom:1px solid #d1d5db}
 table.kk-table th:first-child,table.kk-table td:first-child{text-align:left}
@@ -207,7 +208,9 @@ def table(df: pd.DataFrame, formats: dict | None = None, *, muted=None, index: b
         f'<tr{" class=kk-muted" if m else ""}>' + "".join(f"<td>{html.escape(v)}</td>" for v in r) + "</tr>"
         for r, m in zip(shown.itertuples(index=False), muted)
     )
-    body = f'{CSS}<table class="kk-table"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+    # a wide table scrolls inside the page instead of running past its edge
+    body = (f'{CSS}<div class="kk-scroll"><table class="kk-table"><thead><tr>{head}</tr></thead>'
+            f'<tbody>{rows}</tbody></table></div>')
     return Block(body, shown.to_string(index=False))
 
 
