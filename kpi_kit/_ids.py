@@ -31,12 +31,24 @@ def isin_ids(values: pd.Series, ids) -> np.ndarray:
         return values.isin(set(pd.Series(ids).dropna())).to_numpy()
 
 
-_BY_ID: dict[tuple, pd.Series] = {}
+_PER_FRAME: dict[tuple, object] = {}
+
+
+def per_frame(frame: pd.DataFrame, key: tuple, build):
+    """``build()`` computed once per (loaded, never modified) ``frame`` and ``key``; the cached value
+    lives as long as the frame does. Reports ask the same questions of the same frames many times."""
+    import weakref
+
+    full = (id(frame), len(frame), *key)
+    if full not in _PER_FRAME:
+        _PER_FRAME[full] = build()
+        weakref.finalize(frame, _PER_FRAME.pop, full, None)
+    return _PER_FRAME[full]
 
 
 def column_by_id(frame: pd.DataFrame, id_col: str, value_col: str) -> pd.Series:
-    """``frame[value_col]`` indexed by ``frame[id_col]``, built once per (loaded, never modified) frame,
-    so repeated ``map`` lookups do not rebuild and re-check a million-row index each time.
+    """``frame[value_col]`` indexed by ``frame[id_col]``, built once per frame (see :func:`per_frame`), so
+    repeated ``map`` lookups do not rebuild and re-check a million-row index each time.
 
     Examples
     --------
@@ -44,10 +56,4 @@ def column_by_id(frame: pd.DataFrame, id_col: str, value_col: str) -> pd.Series:
     >>> pd.Series(["C2", "C9"]).map(column_by_id(contacts, "contact_id", "channel")).tolist()
     ['Direct', nan]
     """
-    import weakref
-
-    key = (id(frame), len(frame), id_col, value_col)
-    if (hit := _BY_ID.get(key)) is None:
-        hit = _BY_ID[key] = frame.set_index(id_col)[value_col]
-        weakref.finalize(frame, _BY_ID.pop, key, None)
-    return hit
+    return per_frame(frame, ("by_id", id_col, value_col), lambda: frame.set_index(id_col)[value_col])

@@ -7,13 +7,11 @@ already seen as of ``as_of`` (see :func:`kpi_kit.data.load_client`).
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 import pandas as pd
 
 from ._dates import Window, to_day
-from ._ids import column_by_id
+from ._ids import column_by_id, per_frame
 from ._math import safe_div
 
 STAGE_VOLUME_NAMES = {
@@ -45,17 +43,10 @@ def passed_dates(contacts: pd.DataFrame, stages: list[str], created_col: str = "
     >>> passed_dates(c, ["lead", "mql", "sql"])["mql"].dt.strftime("%m-%d").tolist()
     ['01-09']
     """
-    key = (id(contacts), len(contacts), tuple(stages), created_col)
-    if (hit := _PASSED.get(key)) is not None:
-        return hit.copy(deep=False)
-    out = _passed_dates(contacts, stages, created_col)
-    _PASSED[key] = out
-    weakref.finalize(contacts, _PASSED.pop, key, None)  # the cache lives as long as the frame
+    # every report asks this of the same loaded contacts: computed once per frame
+    out = per_frame(contacts, ("passed_dates", tuple(stages), created_col),
+                    lambda: _passed_dates(contacts, stages, created_col))
     return out.copy(deep=False)
-
-
-# passed_dates per contacts frame: every report asks for it, with the same loaded (never modified) frame
-_PASSED: dict[tuple, pd.DataFrame] = {}
 
 
 def _passed_dates(contacts: pd.DataFrame, stages: list[str], created_col: str) -> pd.DataFrame:

@@ -19,7 +19,17 @@ import pandas as pd
 from ..contract import CONTRACT
 from ..exceptions import KpiKitError
 from . import ads, ga4, hubspot, salesforce, stripe
-from ._base import ImportReport, Source, join_export, map_fields, merge_into, read_export, validate, write_atomically
+from ._base import (
+    ImportReport,
+    Source,
+    clean_number,
+    join_export,
+    map_fields,
+    merge_into,
+    read_export,
+    validate,
+    write_atomically,
+)
 
 SOURCES: dict[str, Source] = {s.name: s for s in (
     hubspot.CONTACTS, hubspot.DEALS, salesforce.LEADS, salesforce.OPPORTUNITIES, stripe.SUBSCRIPTIONS,
@@ -93,4 +103,4 @@ def import_frame(frame: pd.DataFrame, target: str, out_dir, *, label: str, repor
     return report
 
 
-__all__ = ["SOURCES", "SOURCE_NAMES", "ImportReport", "import_files", "import_frame"]
+__all__ = ["SOURCES", "SOURCE_NAMES", "ImportReport", "clean_number", "import_files", "import_frame", "read_export"]

@@ -184,6 +184,14 @@ def clean_date(s: pd.Series, *, date_format: str | None = None) -> pd.Series:
     return out
 
 
+def split_expected_close(frame: pd.DataFrame, is_open) -> int:
+    """CRMs write one close date for every deal: for an open deal it is the expected close. Move those
+    to ``expected_close_at`` (a kit addition to the contract); returns how many moved."""
+    frame["expected_close_at"] = frame["closed_at"].where(is_open)
+    frame["closed_at"] = frame["closed_at"].where(~is_open)
+    return int(frame["expected_close_at"].notna().sum())
+
+
 # -- mapping, validation, merge ------------------------------------------------------------------------
 def _norm(name: str) -> str:
     return " ".join(str(name).lower().split())

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ._base import Field, Source
+from ._base import Field, Source, split_expected_close
 
 STAGE_LABELS = {"lead_at": "Lead", "mql_at": "Marketing Qualified Lead", "sql_at": "Sales Qualified Lead",
                 "opportunity_at": "Opportunity", "customer_at": "Customer"}
@@ -62,9 +62,7 @@ def _deals(frame: pd.DataFrame, report, options) -> pd.DataFrame:
     frame.loc[stage.isin(["closed won", "won"]), "status"] = "won"
     frame.loc[stage.isin(["closed lost", "lost"]), "status"] = "lost"
     is_open = frame["status"] == "open"
-    frame["expected_close_at"] = frame["closed_at"].where(is_open)
-    frame["closed_at"] = frame["closed_at"].where(~is_open)
-    moved = int(frame["expected_close_at"].notna().sum())
+    moved = split_expected_close(frame, is_open)
     if moved:
         report.say(f"{label}: Close Date of {moved} open deal(s) read as their expected close, not a close")
     no_amount = frame["amount"].isna()

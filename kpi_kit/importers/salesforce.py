@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ._base import Field, Source
+from ._base import Field, Source, split_expected_close
 
 TRUE = {"1", "true", "yes", "y", "t"}
 
@@ -25,14 +25,9 @@ def _opportunities(frame: pd.DataFrame, report, options) -> pd.DataFrame:
     frame["status"] = "open"
     frame.loc[closed & won, "status"] = "won"
     frame.loc[closed & ~won, "status"] = "lost"
-    frame["expected_close_at"] = frame["closed_at"].where(~closed)
-    frame["closed_at"] = frame["closed_at"].where(closed)
+    split_expected_close(frame, ~closed)
     report.say(f"{label}: {int((closed & won).sum())} won, {int((closed & ~won).sum())} lost, "
                f"{int((~closed).sum())} open (their Close Date read as the expected close)")
-    no_amount = frame["amount"].isna()
-    if no_amount.any():
-        report.say(f"{label}: Amount: {int(no_amount.sum())} opportunity(ies) without an amount: counted with amount 0")
-        frame["amount"] = frame["amount"].fillna(0.0)
     if "channel" in frame and frame["channel"].isna().any():
         report.say(f"{label}: Lead Source: {int(frame['channel'].isna().sum())} opportunity(ies) without a source: "
                    "they take their contact's channel where they have one")
@@ -47,7 +42,7 @@ OPPORTUNITIES = Source(
      Field("created_at", ("Created Date",), "date"),
      Field("closed_at", ("Close Date",), "date"),
      Field("stage", ("Stage",), "text"),
-     Field("amount", ("Amount", "Amount (converted)"), "money"),
+     Field("amount", ("Amount", "Amount (converted)"), "money", default=0.0),  # blank: counted at 0, reported
      Field("probability", ("Probability (%)", "Probability"), "percent", required=False),
      Field("channel", ("Lead Source",), required=False),
      Field("contact_id", ("Contact ID", "Primary Contact ID"), required=False),

@@ -3,8 +3,7 @@ weekly revenue, and newsletter volume. Each weekly row is dated by its Monday.""
 
 import pandas as pd
 
-from kpi_kit.importers import import_frame
-from kpi_kit.importers._base import read_export
+from kpi_kit.importers import import_frame, read_export
 
 MEDIA = {  # medium: (spend column, impressions column, clicks column)
     "tv": ("tv_S", None, None), "ooh": ("ooh_S", None, None), "print": ("print_S", None, None),

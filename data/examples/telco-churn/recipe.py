@@ -8,8 +8,7 @@ snapshot month and ended in it. MonthlyCharges is the monthly price, whatever th
 
 import pandas as pd
 
-from kpi_kit.importers import import_frame
-from kpi_kit.importers._base import clean_number, read_export
+from kpi_kit.importers import clean_number, import_frame, read_export
 
 SNAPSHOT = pd.Period("2018-01", "M")  # nominal: the sample gives no date (the client's as_of is its last day)
 
