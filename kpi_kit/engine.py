@@ -54,18 +54,26 @@ def _run_cell(kc, source: str) -> tuple[list, int | None, dict | None]:
     return outputs, count, error
 
 
+def _start_kernel():
+    """An in-process kernel and its client. IPython's SQLite history is off: a batch's runs would
+    otherwise all write one history file (and a history thread would run in every kernel)."""
+    from ipykernel.inprocess.manager import InProcessKernelManager
+    from traitlets.config import Config
+
+    km = InProcessKernelManager(config=Config({"HistoryManager": {"enabled": False}}))
+    km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    return km, kc
+
+
 class InProcessEngine(Engine):
     """Papermill engine executing cells in an in-process ipykernel (no kernel process, no ZMQ)."""
 
     @classmethod
     def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
                                  start_timeout=60, execution_timeout=None, **kwargs):
-        from ipykernel.inprocess.manager import InProcessKernelManager
-
-        km = InProcessKernelManager()
-        km.start_kernel()
-        kc = km.client()
-        kc.start_channels()
+        km, kc = _start_kernel()
         cwd = kwargs.get("cwd")
         old_cwd = os.getcwd()
         # papermill writes the whole notebook (images included) at every cell's start and end, so a
@@ -104,13 +112,48 @@ def warm_up() -> None:
     import matplotlib_inline.backend_inline  # noqa: F401
     import nbconvert  # noqa: F401
     import pandas  # noqa: F401
+    import pandas.core.methods.to_dict  # noqa: F401 - imported lazily by the reports' tables
+    import pandas.core.reshape.reshape  # noqa: F401
+    import pandas.io.formats.string  # noqa: F401
     import papermill  # noqa: F401
+    import PIL.Image
     import seaborn  # noqa: F401
 
     from . import channel_report, cohort_report, funnel_report, overview_report, unit_economics_report  # noqa: F401
     from .runner import html_exporter
 
-    html_exporter().from_notebook_node(nbformat.v4.new_notebook())  # compile the report template once
+    PIL.Image.preinit()  # the image plugins matplotlib's PNG writer loads on first use
+    warm = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("- [x] <https://example.com>")])
+    html_exporter().from_notebook_node(warm)  # compile the report template (and markdown plugins) once
+    _warm_kernel()
+
+
+def _warm_kernel() -> None:
+    """Start and stop an in-process kernel once, so the ~180 modules a kernel start imports
+    (ipykernel, debugpy, IPython's completer ...) are loaded before the runs fork, not in every run.
+
+    Nothing of it survives into a run: its iopub thread is stopped before any fork, ``__main__``
+    and the standard streams are given back, and the shell singletons are cleared, so each run's
+    kernel builds a fresh shell and namespace."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    km, kc = _start_kernel()
+    try:
+        _run_cell(kc, "pass")
+    finally:
+        iopub = km.kernel.iopub_thread
+        # the shell made its namespace this process' __main__ (pickling by reference would look there)
+        km.kernel.shell.restore_sys_module_state()
+        kc.stop_channels()
+        km.shutdown_kernel()
+        # the stopped iopub loop leaves its cancelled gc task pending: no warning when it is collected
+        task = getattr(iopub, "_event_pipe_gc_task", None)
+        if task is not None:
+            task._log_destroy_pending = False
+        shell_class = type(InteractiveShell._instance) if InteractiveShell.initialized() else None
+        InteractiveShell.clear_instance()
+        if shell_class is not None:
+            shell_class.clear_instance()
 
 
 def run_isolated(func, *args, **kwargs):

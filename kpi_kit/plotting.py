@@ -8,6 +8,7 @@ from __future__ import annotations
 import zlib
 
 import matplotlib as mpl
+import matplotlib.image as mimage
 import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
 import numpy as np
@@ -70,6 +71,9 @@ def use_style() -> None:
             from matplotlib_inline.backend_inline import set_matplotlib_formats
 
             set_matplotlib_formats("png")
+            from matplotlib.figure import Figure
+
+            shell.display_formatter.formatters["image/png"].for_type(Figure, figure_png)
     except ImportError:
         pass
     mpl.rcParams.update({
@@ -82,6 +86,51 @@ def use_style() -> None:
         "legend.fontsize": 9, "axes.prop_cycle": mpl.cycler(color=_FALLBACK),
         "svg.hashsalt": "kpi_kit", "image.cmap": "Blues",
     })
+
+
+_MARGIN = 1.0  # inches of canvas around the figure for what reaches past its edge (rotated ticks, legends)
+
+
+def figure_png(fig) -> bytes | None:
+    """The figure as PNG bytes, cropped like ``savefig(bbox_inches="tight")`` but drawn once
+    instead of twice.
+
+    Matplotlib's "tight" draws the whole figure once to measure it and again into the cropped
+    canvas: a third of a report's chart time. Here the figure is drawn once onto a canvas
+    :data:`_MARGIN` inches larger on every side (month labels and legends often reach past the
+    figure's own edge), measured with that draw's renderer (its text sizes are known by then) and
+    cropped to the same box as "tight". Only a figure reaching further than the margin is drawn a
+    second time, into its box. The kernel shows figures through this function (see :func:`use_style`).
+
+    Examples
+    --------
+    >>> fig, ax = plt.subplots()  # doctest: +SKIP
+    >>> png = figure_png(fig)  # doctest: +SKIP
+    """
+    import io
+
+    from matplotlib.transforms import Bbox
+
+    if not fig.axes and not fig.lines:
+        return None  # as IPython: an empty figure shows nothing
+    dpi, m = fig.dpi, _MARGIN
+    width, height = fig.get_size_inches()
+    raw, out = io.BytesIO(), io.BytesIO()
+    metadata = {"Software": None}  # no matplotlib version in the report's pictures
+    fig.canvas.print_figure(raw, format="rgba", dpi=dpi, bbox_inches=Bbox.from_extents(-m, -m, width + m, height + m))
+    # the draw's renderer, whose text measurements are cached: measuring costs no font work now
+    box = fig.get_tightbbox(fig.canvas.renderer).padded(mpl.rcParams["savefig.pad_inches"])
+    if box.x0 < -m or box.y0 < -m or box.x1 > width + m or box.y1 > height + m:
+        fig.canvas.print_figure(out, format="png", dpi=dpi, bbox_inches=box, metadata=metadata)
+        return out.getvalue()
+    data = np.frombuffer(raw.getbuffer(), dtype=np.uint8)
+    cols = next(c for c in (int((width + 2 * m) * dpi) + d for d in (0, 1, -1)) if data.size % (4 * c) == 0)
+    pixels = data.reshape(-1, cols, 4)
+    # tight's size, its offset rounded to whole pixels
+    x0, y0 = round((box.x0 + m) * dpi), len(pixels) - round((box.y1 + m) * dpi)
+    x1, y1 = min(x0 + int(box.width * dpi), cols), min(y0 + int(box.height * dpi), len(pixels))
+    mimage.imsave(out, pixels[max(y0, 0):y1, max(x0, 0):x1], format="png", dpi=dpi, metadata=metadata)
+    return out.getvalue()
 
 
 def show() -> None:

@@ -97,3 +97,21 @@ def test_dask_executor_on_a_local_cluster_of_two_workers(tmp_path, both_engines)
     for name in ("funnel", "channel"):
         page = (tmp_path / "out" / "tiny" / "2026-03-31" / f"{name}.html").read_text()
         assert _text(page) == _text((both_engines["fast"] / f"{name}.html").read_text())
+
+
+def test_warm_up_leaves_the_parent_process_as_it_was():
+    """The warm-up kernel must not outlive itself: the forked runs would inherit its threads,
+    its shell (and namespace) or the shell's module standing in for __main__."""
+    import subprocess
+    import sys
+
+    code = ("import sys, threading; main = sys.modules['__main__']; out = sys.stdout\n"
+            "from kpi_kit import engine; engine.warm_up()\n"
+            "from IPython.core.interactiveshell import InteractiveShell\n"
+            "assert sys.modules['__main__'] is main and sys.stdout is out\n"
+            "assert threading.active_count() == 1, threading.enumerate()\n"
+            "assert not InteractiveShell.initialized()\n"
+            "print('clean')")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.stdout.strip() == "clean", proc.stderr
+    assert "Task was destroyed" not in proc.stderr

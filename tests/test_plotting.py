@@ -1,0 +1,129 @@
+"""Chart helpers: titles, labels and formats (not pixels), and the one-draw PNG of a figure."""
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from kpi_kit import plotting as kp  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def style():
+    with matplotlib.rc_context():
+        kp.use_style()
+        yield
+    plt.close("all")
+
+
+def _tick_texts(axis):
+    axis.figure.canvas.draw()
+    return [t.get_text() for t in axis.get_ticklabels() if t.get_text()]
+
+
+def test_funnel_chart_labels_stages_and_conversions():
+    ax = kp.funnel_chart(pd.Series({"lead": 200, "mql": 50, "customer": 5}), title="Funnel")
+    assert ax.get_title(loc="left") == "Funnel"  # the style puts titles on the left
+    assert ax.get_xlabel() == "Contacts reaching each stage (bar width)"
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Lead", "MQL", "Customer"]
+    texts = [t.get_text() for t in ax.texts]
+    assert "200" in texts and "25% of previous" in texts and "10% of previous" in texts
+
+
+def test_series_with_target_formats_counts_and_months():
+    months = pd.Series(pd.period_range("2025-01", periods=24, freq="M"))
+    ax = kp.series_with_target(months, pd.Series(np.arange(24) * 1000.0), pd.Series(np.full(24, 5000.0)),
+                               title="Leads per month", ylabel="Leads")
+    kp.month_axis(ax)
+    assert (ax.get_title(loc="left"), ax.get_ylabel(), ax.get_xlabel()) == ("Leads per month", "Leads", "Month")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Actual", "Target"]
+    assert "20,000" in _tick_texts(ax.yaxis)
+    assert all(len(label.split()) == 2 for label in _tick_texts(ax.xaxis))  # "Jan 2025"
+
+
+def test_money_and_percent_axes():
+    _, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1_500_000])
+    kp.money_axis(ax, "EUR")
+    ax.set_yticks([0, 50_000, 1_500_000])
+    assert _tick_texts(ax.yaxis) == ["€0", "€50k", "€1.5M"]
+    _, ax = plt.subplots()
+    ax.plot([0, 1], [0, 0.5])
+    kp.percent_axis(ax)
+    assert "50%" in _tick_texts(ax.yaxis)
+
+
+def _drawn_box(png: bytes) -> tuple[int, int, int, int, int, int]:
+    """(top, bottom, left, right) blank margins and (height, width) of what is drawn."""
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    drawn = (pixels < 250).any(axis=2)
+    ys, xs = np.flatnonzero(drawn.any(axis=1)), np.flatnonzero(drawn.any(axis=0))
+    return (ys[0], len(drawn) - 1 - ys[-1], xs[0], drawn.shape[1] - 1 - xs[-1], ys[-1] - ys[0], xs[-1] - xs[0])
+
+
+def _tight(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.canvas.print_figure(buf, format="png", bbox_inches="tight", dpi=fig.dpi)
+    return buf.getvalue()
+
+
+def _month_chart():
+    months = pd.Series(pd.period_range("2025-01", periods=24, freq="M"))
+    ax = kp.series_with_target(months, pd.Series(np.arange(24) * 10.0), title="Leads", ylabel="Leads")
+    kp.month_axis(ax)
+    ax.tick_params(axis="x", labelrotation=30)  # reaches below the figure's own edge
+    return ax.figure
+
+
+def _legend_below():
+    fig, ax = plt.subplots()
+    ax.plot([1, 2], [3, 4], label="a")
+    ax.set_title("Legend below")
+    fig.legend(loc="lower center", bbox_to_anchor=(0.5, -0.15))
+    return fig
+
+
+def _heatmap():
+    table = pd.DataFrame(np.linspace(0, 1, 36).reshape(6, 6), index=[f"2025-{m:02d}" for m in range(1, 7)])
+    return kp.heatmap(table, title="Cohorts", xlabel="Month", ylabel="Cohort").figure
+
+
+def _shape(png: bytes) -> tuple[int, int]:
+    return np.asarray(Image.open(io.BytesIO(png))).shape[:2]
+
+
+@pytest.mark.parametrize("make", [_month_chart, _legend_below, _heatmap])
+def test_figure_png_shows_what_a_tight_savefig_shows(make):
+    """The same picture as matplotlib's bbox_inches="tight", including what reaches past the
+    figure's edge; only sub-pixel placement may differ."""
+    fig = make()
+    ours, tight = kp.figure_png(fig), _tight(fig)
+    assert _shape(ours) == _shape(tight)
+    assert all(abs(a - b) <= 1 for a, b in zip(_drawn_box(ours), _drawn_box(tight)))
+
+
+def test_figure_png_draws_into_the_tight_box_what_reaches_beyond_its_margin(monkeypatch):
+    fig, ax = plt.subplots()
+    ax.plot([1, 2], [3, 4])
+    fig.text(0.5, -0.6, "three inches below the figure")
+    prints = []
+    original = type(fig.canvas).print_figure
+    monkeypatch.setattr(type(fig.canvas), "print_figure", lambda self, *a, **k: prints.append(k["format"])
+                        or original(self, *a, **k))
+    ours = kp.figure_png(fig)
+    assert prints == ["rgba", "png"]
+    assert _shape(ours) == _shape(_tight(fig))
+
+
+def test_figure_png_keeps_versions_out_and_skips_empty_figures():
+    fig = _month_chart()
+    info = Image.open(io.BytesIO(kp.figure_png(fig))).info
+    assert "Software" not in info
+    assert kp.figure_png(plt.figure()) is None
