@@ -36,8 +36,8 @@ reports-all: install ## Render every client in data/clients/ (JOBS clients side 
 examples: install ## Import the real public datasets (DATASETS=../shared/datasets) and render their reports
 	$(BIN)/kpi-kit examples --datasets $${DATASETS:-../shared/datasets} --out $(OUT) --jobs $(JOBS)
 
-bench: install ## Batch speed: naive papermill+nbconvert CLI loop vs kpi-kit run (CLIENTS=100)
-	$(BIN)/python benchmarks/batch_speed.py --clients $${CLIENTS:-100} --naive-sample 2 --jobs $(JOBS)
+bench: install ## Batch speed (naive CLI loop vs kpi-kit run, CLIENTS=100) and scale (CONTACTS=1000000, then 2x)
+	$(BIN)/python benchmarks/batch_speed.py --clients $${CLIENTS:-100} --naive-sample 2 --jobs $(JOBS) --scale-contacts $${CONTACTS:-1000000}
 
 test: install-test ## Run the unit tests, then nbval on the committed notebooks
 	$(BIN)/python -m pytest tests

@@ -1,10 +1,15 @@
-"""Batch throughput: the naive CLI loop (papermill CLI, then jupyter nbconvert CLI, per notebook)
-against `kpi-kit run --jobs N`, measured side by side in one run.
+"""Batch throughput and scale, in one run (the figures of issue #7):
+
+1. the naive CLI loop (papermill CLI, then jupyter nbconvert CLI, per notebook) against
+   `kpi-kit run --jobs N`, side by side: seconds per report and the ratio. Every client is the demo
+   client under another slug; the naive loop is timed on a sample of clients and scaled, the kit
+   renders all of them.
+2. a generated client of ``--scale-contacts`` contacts (5 touches, 0.2 deals and 0.05 customers
+   each; see scale.py) rendered with every notebook: total time and peak memory, then twice the
+   rows: the time ratio.
 
     .venv/bin/python benchmarks/batch_speed.py --clients 100 --naive-sample 2 --jobs 2
-
-Every client is the demo client under another slug. The naive loop is timed on a sample of
-clients and scaled; the kit renders all of them. Prints seconds per report and the ratio.
+    .venv/bin/python benchmarks/batch_speed.py --clients 10 --scale-contacts 0    # a quick look
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=100)
     ap.add_argument("--naive-sample", type=int, default=2, help="clients timed with the naive loop (then scaled)")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--scale-contacts", type=int, default=1_000_000, help="the large client (0: skip)")
     args = ap.parse_args()
     from kpi_kit.runner import available_notebooks
 
@@ -78,6 +84,18 @@ def main() -> None:
     print(f"kpi-kit run s/report       {kit_per:.2f} (--jobs {args.jobs})")
     print(f"kpi-kit run, whole batch   {kit_total:.0f} s")
     print(f"speed-up                   {naive_per / kit_per:.1f}x")
+    if args.scale_contacts:
+        from scale import make_client, render  # benchmarks/scale.py
+
+        n = args.scale_contacts
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            one, two = make_client(tmp / "one", n), make_client(tmp / "two", 2 * n)
+            s1, m1 = render(one, tmp / "out")
+            s2, m2 = render(two, tmp / "out")
+        print(f"{f'{n:,} contacts':<27}{s1:.1f} s every notebook, peak RSS {m1:.2f} GB")
+        print(f"{f'{2 * n:,} contacts':<27}{s2:.1f} s every notebook, peak RSS {m2:.2f} GB")
+        print(f"{'twice the rows':<27}{s2 / s1:.2f}x the time")
 
 
 if __name__ == "__main__":

@@ -439,7 +439,7 @@ class OverviewReport:
                 ax.plot([], [], color=kp.INK, ls="--", label="Bookings target per month")
         kp.money_axis(ax, self.currency)
         ax.set_xlim(x.min() - pd.Timedelta(days=20), x.max() + pd.Timedelta(days=20))
-        ax.xaxis.set_major_locator(plt.matplotlib.dates.MonthLocator())
+        ax.xaxis.set_major_locator(kp.MonthStartLocator())
         ax.xaxis.set_major_formatter(plt.matplotlib.dates.DateFormatter("%b %Y"))
         ax.set_title("Weighted pipeline forecast by expected close month")
         ax.set_ylabel(f"Expected bookings ({self.currency})")

@@ -127,3 +127,24 @@ def test_figure_png_keeps_versions_out_and_skips_empty_figures():
     info = Image.open(io.BytesIO(kp.figure_png(fig))).info
     assert "Software" not in info
     assert kp.figure_png(plt.figure()) is None
+
+
+@pytest.mark.parametrize("step, expected", [
+    (1, ["2025-11-01", "2025-12-01", "2026-01-01", "2026-02-01", "2026-03-01"]),
+    (3, ["2026-01-01"]),
+    (12, ["2026-01-01"]),
+])
+def test_month_start_locator_ticks_first_days_of_months(step, expected):
+    locator = kp.MonthStartLocator(step)
+    lo, hi = matplotlib.dates.datestr2num(["2025-10-15", "2026-03-10"])
+    ticks = [matplotlib.dates.num2date(t).strftime("%Y-%m-%d") for t in locator.tick_values(lo, hi)]
+    assert ticks == expected
+
+
+def test_month_axis_thins_ticks_to_the_axis_width():
+    _, ax = plt.subplots(figsize=(3, 2))
+    x = pd.date_range("2023-01-01", periods=36, freq="MS")
+    ax.plot(x, np.arange(36))
+    kp.month_axis(ax)
+    labels = _tick_texts(ax.xaxis)
+    assert 2 <= len(labels) <= 6 and all(label.startswith(("Jan", "Jul")) for label in labels)
