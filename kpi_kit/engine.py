@@ -12,6 +12,8 @@ from a clean namespace and clean matplotlib state, and nothing of one run can le
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import pickle
 import sys
@@ -156,6 +158,22 @@ def _warm_kernel() -> None:
             shell_class.clear_instance()
 
 
+@contextlib.contextmanager
+def frozen_gc():
+    """Fork inside this block: the objects of this (warm) process are moved out of the garbage
+    collector's reach first, so a forked run's collections do not walk the ~300k objects it
+    inherited (about a tenth of a notebook's time) nor copy their pages by touching them. The
+    parent gets its objects back afterwards; in the child they stay frozen (Python's gc docs
+    recommend this for processes that fork without exec)."""
+    parent = os.getpid()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        if os.getpid() == parent:  # a child forked inside the block leaves it too: it keeps them frozen
+            gc.unfreeze()
+
+
 def run_isolated(func, *args, **kwargs):
     """Run ``func(*args, **kwargs)`` in a forked child and return its result (or re-raise its error).
 
@@ -163,7 +181,8 @@ def run_isolated(func, *args, **kwargs):
     (matplotlib figures and rcParams, caches, globals) never outlives one run.
     """
     read, write = os.pipe()
-    pid = os.fork()
+    with frozen_gc():
+        pid = os.fork()
     if pid == 0:  # child
         os.close(read)
         try:

@@ -310,6 +310,8 @@ class OverviewReport:
                 kp.money_axis(ax, self.currency)
             elif unit == "percent":
                 kp.percent_axis(ax, decimals=1)
+            elif unit == "count":
+                kp.count_axis(ax)  # 50,000 rather than 50000
             ax.tick_params(labelsize=7)
             ax.set_xlim(x[0], x[-1])
             kp.month_axis(ax)

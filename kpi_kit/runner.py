@@ -399,8 +399,10 @@ def run_batch(params_files, out_root="reports", *, notebooks: list[str] | None =
     elif jobs > 1 and len(files) > 1:
         import multiprocessing as mp
 
+        from .engine import frozen_gc
+
         # a fresh forked worker per client (maxtasksperchild=1): warm, and clean for each client
-        with mp.get_context("fork").Pool(processes=jobs, maxtasksperchild=1) as pool:
+        with frozen_gc(), mp.get_context("fork").Pool(processes=jobs, maxtasksperchild=1) as pool:
             for res in pool.imap_unordered(_client_task, tasks):  # progress as clients finish
                 record(res)
     elif engine == "fast":

@@ -115,3 +115,14 @@ def test_warm_up_leaves_the_parent_process_as_it_was():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.stdout.strip() == "clean", proc.stderr
     assert "Task was destroyed" not in proc.stderr
+
+
+def test_forked_runs_inherit_the_warm_objects_frozen():
+    """A forked run's garbage collections skip what it inherited; the parent keeps collecting its own."""
+    import gc
+
+    from kpi_kit.engine import run_isolated
+
+    before = gc.get_freeze_count()
+    assert run_isolated(gc.get_freeze_count) > before
+    assert gc.get_freeze_count() == before

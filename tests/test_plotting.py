@@ -95,31 +95,46 @@ def _heatmap():
     return kp.heatmap(table, title="Cohorts", xlabel="Month", ylabel="Cohort").figure
 
 
-def _shape(png: bytes) -> tuple[int, int]:
-    return np.asarray(Image.open(io.BytesIO(png))).shape[:2]
-
-
 @pytest.mark.parametrize("make", [_month_chart, _legend_below, _heatmap])
 def test_figure_png_shows_what_a_tight_savefig_shows(make):
-    """The same picture as matplotlib's bbox_inches="tight", including what reaches past the
-    figure's edge; only sub-pixel placement may differ."""
+    """The same drawing as matplotlib's bbox_inches="tight", including what reaches past the
+    figure's edge, with savefig.pad_inches of blank on every side."""
     fig = make()
-    ours, tight = kp.figure_png(fig), _tight(fig)
-    assert _shape(ours) == _shape(tight)
-    assert all(abs(a - b) <= 1 for a, b in zip(_drawn_box(ours), _drawn_box(tight)))
+    ours, tight = _drawn_box(kp.figure_png(fig)), _drawn_box(_tight(fig))
+    pad = round(matplotlib.rcParams["savefig.pad_inches"] * fig.dpi)
+    assert all(abs(margin - pad) <= 1 for margin in ours[:4])  # ±1: faint anti-aliased edge pixels
+    assert abs(ours[4] - tight[4]) <= 1 and abs(ours[5] - tight[5]) <= 1
 
 
-def test_figure_png_draws_into_the_tight_box_what_reaches_beyond_its_margin(monkeypatch):
-    fig, ax = plt.subplots()
-    ax.plot([1, 2], [3, 4])
-    fig.text(0.5, -0.6, "three inches below the figure")
-    prints = []
+def _count_tight_saves(monkeypatch, fig) -> list[str]:
+    saves = []
     original = type(fig.canvas).print_figure
-    monkeypatch.setattr(type(fig.canvas), "print_figure", lambda self, *a, **k: prints.append(k["format"])
+    monkeypatch.setattr(type(fig.canvas), "print_figure", lambda self, *a, **k: saves.append(k.get("bbox_inches"))
                         or original(self, *a, **k))
+    return saves
+
+
+def test_figure_png_draws_once(monkeypatch):
+    fig = _legend_below()
+    saves = _count_tight_saves(monkeypatch, fig)
+    kp.figure_png(fig)
+    assert len(saves) == 1 and saves[0] != "tight"
+
+
+@pytest.mark.parametrize("place", ["text far below", "legend far right", "long label across the margin"])
+def test_figure_png_falls_back_to_tight_for_what_lies_beyond_its_margin(monkeypatch, place):
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([1, 2], [3, 4], label="a line")
+    if place == "text far below":
+        fig.text(0.5, -0.6, "two inches below the figure")
+    elif place == "legend far right":
+        ax.legend(loc="center left", bbox_to_anchor=(2.0, 0.5))
+    else:
+        ax.set_yticks([3, 4], ["a very long category name that runs far past the figure's left edge", "b"])
+    saves = _count_tight_saves(monkeypatch, fig)
     ours = kp.figure_png(fig)
-    assert prints == ["rgba", "png"]
-    assert _shape(ours) == _shape(_tight(fig))
+    assert saves[-1] == "tight"
+    assert np.asarray(Image.open(io.BytesIO(ours))).shape[:2] == np.asarray(Image.open(io.BytesIO(_tight(fig)))).shape[:2]
 
 
 def test_figure_png_keeps_versions_out_and_skips_empty_figures():
