@@ -75,13 +75,16 @@ class ClientResult:
 @dataclass
 class BatchResult:
     results: list[ClientResult] = field(default_factory=list)
+    seconds: float = 0.0  # the whole batch, wall clock
 
     @property
     def failed(self) -> list[ClientResult]:
         return [r for r in self.results if not r.ok]
 
     def summary(self) -> str:
-        lines = [f"{len(self.results) - len(self.failed)} of {len(self.results)} client runs succeeded."]
+        n = len(self.results)
+        lines = [f"{n - len(self.failed)} of {n} client runs succeeded"
+                 + (f" in {self.seconds:.0f} s ({self.seconds / n:.1f} s per client)." if n and self.seconds else ".")]
         for r in self.results:
             name = r.client or r.params_file
             if r.ok:
@@ -375,6 +378,7 @@ def run_batch(params_files, out_root="reports", *, notebooks: list[str] | None =
     out_root = Path(out_root).resolve()
     files = [p.resolve() for p in expand_params_paths(params_files)]
     names = notebooks or available_notebooks(notebook_folder)
+    started = time.perf_counter()
     batch = BatchResult()
     bar = None
     if progress:
@@ -384,10 +388,10 @@ def run_batch(params_files, out_root="reports", *, notebooks: list[str] | None =
 
     def record(res: ClientResult) -> None:
         batch.results.append(res)
-        if bar:
-            bar.update(1)
+        if bar:  # counts first, then the step that redraws the bar with them
             bar.set_postfix(done=sum(r.ok for r in batch.results), failed=len(batch.failed),
-                            left=len(files) - len(batch.results))
+                            left=len(files) - len(batch.results), refresh=False)
+            bar.update(1)
 
     tasks = [(str(f), str(out_root), names, notebook_folder, engine) for f in files]
     if engine == "fast" and executor == "local":
@@ -419,6 +423,7 @@ def run_batch(params_files, out_root="reports", *, notebooks: list[str] | None =
     batch.results.sort(key=lambda r: order.get(str(Path(r.params_file).resolve()), len(order)))
     if out_root.is_dir():
         write_output_index(out_root)
+    batch.seconds = time.perf_counter() - started
     return batch
 
 

@@ -79,7 +79,7 @@ def test_failing_client_does_not_stop_others_and_keeps_earlier_report(funnel_run
     result = CliRunner().invoke(main, ["run", str(tmp_path / "bad.yaml"), str(tmp_path / "missing.yaml"),
                                        "--out", str(out), "--notebooks", "funnel", "--no-progress"])
     assert result.exit_code == 1
-    assert "0 of 2 client runs succeeded" in result.output
+    assert re.search(r"0 of 2 client runs succeeded in \d+ s \(\d+\.\d s per client\)", result.output)
     assert "contacts.csv, column 'created_at': unparsable date (e.g. 'yesterday') (rows 4)" in result.output
     assert "missing.yaml" in result.output
     assert (out / "tiny" / "2026-03-31" / "metrics.json").read_text() == earlier
@@ -136,3 +136,15 @@ def test_a_relative_out_folder_still_gets_every_notebooks_metrics(tmp_path, monk
     assert m["notebooks"] == ["overview", "funnel"] and m["scalars"]["win_rate"] == 0.5
     assert m["tables"]["funnel_cohorts"]
     assert "Since the run of 2026-02-28" in (tmp_path / "reports" / "tiny" / "2026-03-31" / "overview.html").read_text()
+
+
+def test_progress_bar_counts_done_failed_left_and_summary_times_each_client(tmp_path, capsys):
+    from kpi_kit.runner import run_batch
+
+    missing = tmp_path / "missing.yaml"
+    result = run_batch([FIXTURES / "tiny.yaml", missing], tmp_path / "out", notebooks=["funnel"], progress=True)
+    bar = capsys.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
+    assert "2/2" in bar and "done=1, failed=1, left=0" in bar
+    summary = result.summary()
+    assert re.search(r"1 of 2 client runs succeeded in \d+ s \(\d+\.\d s per client\)", summary)
+    assert re.search(r"ok +tiny: .* \(\d+\.\d s\)", summary) and "FAILED  " in summary
