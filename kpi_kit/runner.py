@@ -382,7 +382,7 @@ def run_batch(params_files, out_root="reports", *, notebooks: list[str] | None =
     batch = BatchResult()
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm  # the console bar on stderr, also when called from a notebook
 
         bar = tqdm(total=len(files), unit="client", file=sys.stderr, dynamic_ncols=True)
 
