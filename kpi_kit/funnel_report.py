@@ -281,6 +281,9 @@ class FunnelReport:
             ax.tick_params(axis="x", labelrotation=30)
         for ax in list(axes.flat)[len(stages):]:
             ax.set_visible(False)
+        for top, below in zip(axes[0], axes[1]):
+            if below.get_visible():  # the shared month axis is labelled once, under the bottom row
+                top.set_xlabel("")
         fig.suptitle("Monthly volumes against target (dashed)", x=0.01, ha="left", fontweight="bold")
         fig.tight_layout()
         return axes

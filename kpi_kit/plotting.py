@@ -307,12 +307,12 @@ def month_axis(ax):
     """Month ticks as dense as the axis' width allows without labels running into each other:
     monthly, quarterly, half-yearly or yearly."""
     lo, hi = ax.get_xlim()
-    months = max((hi - lo) / 30.4, 1)
     width_in = ax.get_position().width * ax.figure.get_figwidth()
     ticks = ax.xaxis.get_major_ticks(1)  # one is enough to read the label size (and cheaper than all)
     size = ticks[0].label1.get_fontsize() if ticks else 10
     room = max(2, int(width_in / (0.075 * size)))  # a "Jan 2026" label needs about 0.75 in at 10 pt
-    step = next((s for s in (1, 3, 6, 12) if months / s <= room), 24)
+    # the labels that would be drawn, not the months spanned (the axis' margins add part of one)
+    step = next((s for s in (1, 3, 6, 12) if len(MonthStartLocator(s).tick_values(lo, hi)) <= room), 24)
     ax.xaxis.set_major_locator(MonthStartLocator(step))
     ax.xaxis.set_major_formatter(mpl.dates.DateFormatter("%b %Y"))
     return ax

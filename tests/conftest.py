@@ -26,3 +26,19 @@ def tiny_copy(tmp_path):
     shutil.copytree(FIXTURES / "tiny", tmp_path / "tiny")
     shutil.copy(FIXTURES / "tiny.yaml", tmp_path / "tiny.yaml")
     return tmp_path / "tiny.yaml", tmp_path / "tiny"
+
+
+@pytest.fixture
+def kit_style():
+    """Charts drawn off-screen in the kit's style; rcParams restored and figures closed afterwards."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from kpi_kit import plotting
+
+    with matplotlib.rc_context():
+        plotting.use_style()
+        yield
+    plt.close("all")

@@ -160,3 +160,13 @@ def test_weighted_pipeline_without_any_probability_is_undefined_not_zero():
     assert math.isnan(p["weighted_pipeline"])
     none_open = fn.weighted_pipeline(deals.assign(status="won"))
     assert none_open["weighted_pipeline"] == 0.0 and none_open["open_deals"] == 0
+
+
+def test_volumes_chart_titles_and_one_month_label(tiny, kit_style):
+    axes = FunnelReport(tiny).volumes_chart()
+    shown = [ax for ax in axes.flat if ax.get_visible()]
+    assert [ax.get_title(loc="left") for ax in shown][:2] == ["Leads per month", "MQLs per month"]
+    assert all(ax.get_ylabel() == "Contacts" for ax in shown)
+    # the shared month axis is labelled under the bottom row only
+    assert [ax.get_xlabel() for ax in axes[0]] == ["", ""] and axes[1, 0].get_xlabel() == "Month"
+    assert axes[0, 0].figure.get_suptitle() == "Monthly volumes against target (dashed)"

@@ -97,26 +97,16 @@ def test_pipeline_forecast_by_expected_month():
     assert f.loc[pd.Period("2026-12", "M"), "without_probability"] == 1
 
 
-def test_indicator_chart_titles_and_axis_formats(tiny):
+def test_indicator_chart_titles_and_axis_formats(tiny, kit_style):
     """One small panel per indicator with data, titled with its kind; counts get thousands separators."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from kpi_kit import plotting
     from kpi_kit.overview_report import SERIES, OverviewReport
 
-    with matplotlib.rc_context():
-        plotting.use_style()
-        axes = OverviewReport(tiny).indicator_chart()
-        shown = [ax for ax in axes.flat if ax.get_visible()]
-        titles = [ax.get_title(loc="left") for ax in shown]
-        assert titles and all(t.endswith(("· leading", "· lagging")) for t in titles)
-        by_title = dict(zip(titles, shown))
-        leads = by_title[f"{SERIES['leads'][0]} · leading"]
-        leads.set_ylim(0, 2000)
-        leads.figure.canvas.draw()
-        assert "2,000" in [t.get_text() for t in leads.get_yticklabels()]
-        assert shown[0].figure.get_suptitle().startswith("From the top of the funnel to revenue")
-    plt.close("all")
+    axes = OverviewReport(tiny).indicator_chart()
+    shown = [ax for ax in axes.flat if ax.get_visible()]
+    titles = [ax.get_title(loc="left") for ax in shown]
+    assert titles and all(t.endswith(("· leading", "· lagging")) for t in titles)
+    leads = dict(zip(titles, shown))[f"{SERIES['leads'][0]} · leading"]
+    leads.set_ylim(0, 2000)
+    leads.figure.canvas.draw()
+    assert "2,000" in [t.get_text() for t in leads.get_yticklabels()]
+    assert shown[0].figure.get_suptitle().startswith("From the top of the funnel to revenue")

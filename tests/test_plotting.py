@@ -16,11 +16,8 @@ from kpi_kit import plotting as kp  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
-def style():
-    with matplotlib.rc_context():
-        kp.use_style()
-        yield
-    plt.close("all")
+def style(kit_style):
+    yield
 
 
 def _tick_texts(axis):
@@ -163,3 +160,13 @@ def test_month_axis_thins_ticks_to_the_axis_width():
     kp.month_axis(ax)
     labels = _tick_texts(ax.xaxis)
     assert 2 <= len(labels) <= 6 and all(label.startswith(("Jan", "Jul")) for label in labels)
+
+
+def test_month_axis_counts_the_labels_it_would_draw():
+    """Two years on a panel with room for four labels: Jan and Jul of each year, not only Januaries
+    (the axis' margins add a fraction of a month that must not tip it to yearly ticks)."""
+    _, ax = plt.subplots(figsize=(4.5, 2.5))  # an axes about 3.5 in wide
+    x = pd.date_range("2024-11-01", periods=24, freq="MS")
+    ax.plot(x, np.arange(24))
+    kp.month_axis(ax)
+    assert _tick_texts(ax.xaxis) == ["Jan 2025", "Jul 2025", "Jan 2026", "Jul 2026"]
