@@ -269,7 +269,8 @@ class FunnelReport:
     @rp.needs("has_contacts", mode="quiet")
     def volumes_chart(self):
         stages = [s for s in ("lead", "mql", "sql", "customer") if s in self.chain][:4]
-        fig, axes = plt.subplots(2, 2, figsize=(kp.WIDTH, 6.0), sharex=True)
+        rows, cols = (1 if len(stages) <= 2 else 2), (1 if len(stages) == 1 else 2)
+        fig, axes = plt.subplots(rows, cols, figsize=(kp.WIDTH, 6.0 if rows == 2 else 3.4), sharex=True, squeeze=False)
         v = self.volumes
         v = v[v["month"] >= self.year_ago.first]
         for i, (ax, stage) in enumerate(zip(axes.flat, stages)):
@@ -281,9 +282,11 @@ class FunnelReport:
             ax.tick_params(axis="x", labelrotation=30)
         for ax in list(axes.flat)[len(stages):]:
             ax.set_visible(False)
-        for top, below in zip(axes[0], axes[1]):
+        for top, below in zip(axes[0], axes[-1]) if rows == 2 else ():
             if below.get_visible():  # the shared month axis is labelled once, under the bottom row
                 top.set_xlabel("")
+            else:  # nothing below: this panel shows its own month labels
+                top.xaxis.set_tick_params(labelbottom=True)
         fig.suptitle("Monthly volumes against target (dashed)", x=0.01, ha="left", fontweight="bold")
         fig.tight_layout()
         return axes

@@ -170,3 +170,16 @@ def test_volumes_chart_titles_and_one_month_label(tiny, kit_style):
     # the shared month axis is labelled under the bottom row only
     assert [ax.get_xlabel() for ax in axes[0]] == ["", ""] and axes[1, 0].get_xlabel() == "Month"
     assert axes[0, 0].figure.get_suptitle() == "Monthly volumes against target (dashed)"
+
+
+@pytest.mark.parametrize("chain, shape", [(["mql", "customer"], (1, 2)), (["lead", "mql", "customer"], (2, 2))])
+def test_volumes_chart_shows_month_labels_under_every_column(tiny, kit_style, chain, shape):
+    """Fewer stages, fewer rows; a panel with no panel below it still shows its months."""
+    report = FunnelReport(tiny)
+    report.chain = chain
+    axes = report.volumes_chart()
+    assert axes.shape == shape
+    axes[0, 0].figure.canvas.draw()
+    for col in range(shape[1]):
+        lowest = [ax for ax in axes[:, col] if ax.get_visible()][-1]
+        assert any(t.get_text() for t in lowest.get_xticklabels()), (chain, col)
