@@ -85,18 +85,9 @@ def main() -> None:
     print(f"kpi-kit run, whole batch   {kit_total:.0f} s")
     print(f"speed-up                   {naive_per / kit_per:.1f}x")
     if args.scale_contacts:
-        from scale import make_client, render  # benchmarks/scale.py
+        from scale import scale_figures  # benchmarks/scale.py
 
-        n = args.scale_contacts
-        with tempfile.TemporaryDirectory() as tmp:
-            tmp = Path(tmp)
-            one, two = make_client(tmp / "one", n), make_client(tmp / "two", 2 * n)
-            s1, m1 = render(one, tmp / "out")
-            s2, m2 = render(two, tmp / "out")
-        print(f"{f'{n:,} contacts':<27}{s1:.1f} s every notebook, peak RSS {m1:.2f} GB")
-        print(f"{f'{2 * n:,} contacts':<27}{s2:.1f} s every notebook, peak RSS {m2:.2f} GB")
-        print(f"{'twice the rows':<27}{s2 / s1:.2f}x the time")
-
+        scale_figures(args.scale_contacts)
 
 if __name__ == "__main__":
     main()
