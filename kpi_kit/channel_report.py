@@ -89,6 +89,11 @@ class ChannelReport:
     def has_touches(self) -> bool:
         return self.data.has("touches")
 
+    @property
+    def has_attributed_wins(self) -> bool:
+        """Customers won in the window whose contacts have touches: something to attribute."""
+        return self.attribution is not None and not self.attribution.empty
+
     @cached_property
     def attribution(self) -> pd.DataFrame | None:
         """Channel × (measure, model): customers and revenue credited under every model."""
@@ -352,6 +357,8 @@ class ChannelReport:
         """The takeaway sentence, then revenue credit per channel under every model."""
         from IPython.display import display
 
+        if not self.has_attributed_wins:
+            return rp.show_missing("Attribution", "customers won in the window whose contacts have touches")
         display(rp.note(self.attribution_sentence()))
         a = self.attribution["value"][list(at.MODELS)]
         a = a.loc[a.sum(axis=1).sort_values(ascending=False).index]
@@ -369,14 +376,14 @@ class ChannelReport:
         ax.legend(ncol=3, loc="upper right")
         return ax
 
-    @rp.needs("has_touches", mode="quiet")  # the chart above says why
+    @rp.needs("has_attributed_wins", mode="quiet")  # the chart above says why
     def attribution_table(self, measure: str = "conversions"):
         a = self.attribution[measure][list(at.MODELS)].rename(columns=MODEL_LABELS).reset_index()
         fmt = {v: ("money" if measure == "value" else lambda x: "n/a" if is_missing(x) else f"{x:.1f}")
                for v in MODEL_LABELS.values()}
         return rp.table(a, fmt, currency=self.currency)
 
-    @rp.needs("has_touches", mode="quiet")
+    @rp.needs("has_attributed_wins", mode="quiet")
     def roi_table(self):
         r = self.attributed_roi[list(at.MODELS)].rename(columns=MODEL_LABELS).reset_index()
         return rp.table(r, {v: _roi for v in MODEL_LABELS.values()})

@@ -130,3 +130,16 @@ def test_campaign_table_with_platform_conversions():
     t = ch.campaign_table(spend, reporting_window("2026-01-31", 1)).set_index("campaign")
     assert t.loc["A", ["spend", "conversions", "cost_per_conversion", "cpc"]].tolist() == [100.0, 4, 25.0, 5.0]
     assert math.isnan(t.loc["B", "cost_per_conversion"]) and math.isnan(t.loc["B", "cpc"])  # n/a, not 0 or inf
+
+
+def test_attribution_without_won_customers_in_the_window_says_so(capsys):
+    """Touches but no customer won in the window (a young client, or a small slice of a big one):
+    nothing to attribute, so the section says why instead of failing on an empty table."""
+    data = load_client(load_params(FIXTURES / "chan.yaml"))
+    r = ChannelReport(data)
+    r.conversions = lambda: ChannelReport(data).conversions().iloc[:0]
+    assert r.has_touches and not r.has_attributed_wins
+    assert r.attribution_chart() is None
+    assert capsys.readouterr().out.strip() == ("Attribution is not shown: it needs customers won in the window "
+                                               "whose contacts have touches, which this client's data does not have.")
+    assert r.attribution_table() is None and r.roi_table() is None
