@@ -61,7 +61,7 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--scale-contacts", type=int, default=1_000_000, help="the large client (0: skip)")
     args = ap.parse_args()
-    from kpi_kit.runner import available_notebooks
+    from kpi_kit.run import available_notebooks
 
     notebooks = available_notebooks()
     with tempfile.TemporaryDirectory() as tmp:

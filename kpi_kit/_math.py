@@ -35,3 +35,21 @@ def mean_defined(values) -> float:
     """Mean over the defined (non-NaN) values; NaN when none is defined."""
     s = pd.Series(values, dtype="float64").dropna()
     return float(s.mean()) if len(s) else float("nan")
+
+
+def wilson_interval(successes, n, z: float = 1.959964) -> tuple[float, float]:
+    """95 % Wilson score interval of a proportion ``successes / n``; (NaN, NaN) when ``n`` is 0
+    or unknown.
+
+    Examples
+    --------
+    >>> [round(v, 4) for v in wilson_interval(8, 10)]
+    [0.4902, 0.9433]
+    """
+    if n is None or not np.isfinite(n) or n <= 0 or successes is None or not np.isfinite(successes):
+        return float("nan"), float("nan")
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return float(centre - half), float(centre + half)

@@ -38,7 +38,7 @@ def main():
               help="Dask scheduler address (tcp://host:8786); without it a local Dask cluster of --jobs workers.")
 def run(params, out, notebooks, no_progress, jobs, engine, executor, scheduler):
     """Render every notebook for each client YAML in PARAMS (a folder = every YAML in it)."""
-    from .runner import run_batch
+    from .run import run_batch
 
     names = [n.strip() for n in notebooks.split(",") if n.strip()] if notebooks else None
     try:
@@ -130,7 +130,7 @@ def demo(out_dir, seed):
 @click.option("--readme", default="README.md", show_default=True, type=click.Path(dir_okay=False))
 def docs(out, readme):
     """Regenerate the metric catalogue page and the README's data-contract table from the code."""
-    from .catalogue import catalogue_markdown
+    from .metrics.catalogue import catalogue_markdown
     from .contract import update_readme
 
     Path(out).parent.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,5 @@
 """Report building blocks rendered as HTML in the notebooks: header, KPI strip, tables,
-data-quality section, and the metrics fragment each notebook saves for ``metrics.json``.
+data-quality section. Values come from :mod:`kpi_kit.metrics`; nothing here computes a metric.
 
 Every block also has a plain-text rendering, which is what nbval compares.
 """
@@ -7,18 +7,14 @@ Every block also has a plain-text rendering, which is what nbval compares.
 from __future__ import annotations
 
 import html
-import json
-import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from ._dates import Window, month_label
+from ._dates import Window
 from .data import ClientData
-from .formatting import NA, fmt_count, fmt_pct, fmt_value, is_missing
+from .formatting import NA, fmt_pct, fmt_pp, fmt_value, is_missing
 
 CSS = """
 <style>
@@ -77,7 +73,8 @@ def header(title: str, data: ClientData, window: Window) -> Block:
 # -- KPI strip ------------------------------------------------------------------------------
 @dataclass
 class KPI:
-    """One headline number with its comparisons (NaN when unknown)."""
+    """One headline number with its comparisons (NaN when unknown). ``key`` names the KPI-table row
+    it shows (``metric|period|dimension|value``), which the page marks for the consistency check."""
 
     label: str
     value: float
@@ -86,11 +83,31 @@ class KPI:
     year_ago: float = float("nan")
     target: float = float("nan")
     higher_is_better: bool = True
+    key: str = ""
+
+    @classmethod
+    def of(cls, book, label: str, metric: str, period: str = "window", *, previous: str | None = None,
+           year_ago: str | None = None, higher_is_better: bool | None = None, dimension: str = "",
+           dimension_value: str = "") -> KPI:
+        """A card for KPI-table row ``(metric, period)``, compared with the rows of the same metric for
+        the ``previous`` and ``year_ago`` periods."""
+        from .metrics.catalogue import BY_NAME
+
+        k = book.get(metric, period, dimension, dimension_value)
+        better = BY_NAME[metric].higher_is_better if higher_is_better is None and metric in BY_NAME \
+            else higher_is_better if higher_is_better is not None else True
+        return cls(label, k.value, k.unit, book.value(metric, previous, dimension, dimension_value)
+                   if previous else float("nan"),
+                   book.value(metric, year_ago, dimension, dimension_value) if year_ago else float("nan"),
+                   higher_is_better=better, key=k.key)
 
     def change(self, other: float) -> float:
-        if is_missing(other) or is_missing(self.value) or other == 0:
+        """A rate's change in percentage points; a count's or an amount's relative change."""
+        if is_missing(other) or is_missing(self.value):
             return float("nan")
-        return self.value / other - 1
+        if self.unit == "percent":
+            return (self.value - other) * 100
+        return float("nan") if other == 0 else self.value / other - 1
 
 
 def _delta_html(kpi: KPI, other: float, label: str) -> tuple[str, str]:
@@ -99,8 +116,13 @@ def _delta_html(kpi: KPI, other: float, label: str) -> tuple[str, str]:
         return f"{label}: {NA}", f"{label} {NA}"
     good = (ch >= 0) == kpi.higher_is_better
     cls = "kk-good" if good else "kk-bad"
-    text = fmt_pct(ch, signed=True)
+    text = fmt_pp(ch) if kpi.unit == "percent" else fmt_pct(ch, signed=True)
     return f'{label}: <span class="{cls}">{text}</span>', f"{label} {text}"
+
+
+def kpi_attrs(key: str) -> str:
+    """The HTML attribute marking a shown value as KPI-table row ``key``."""
+    return f' data-kpi="{html.escape(key)}"' if key else ""
 
 
 def kpi_strip(kpis: list[KPI], currency: str = "USD", *, previous_label: str | None = "vs prev. period",
@@ -127,7 +149,7 @@ def kpi_strip(kpis: list[KPI], currency: str = "USD", *, previous_label: str | N
                             f'<span class="{cls}">{fmt_pct(attained, 0)} attained</span>')
             deltas_t.append(f"target {fmt_value(k.target, k.unit, currency)} ({fmt_pct(attained, 0)})")
         cards.append(f'<div class="kk-kpi"><div class="kk-label">{html.escape(k.label)}</div>'
-                     f'<div class="kk-value">{value}</div><div class="kk-delta">'
+                     f'<div class="kk-value"{kpi_attrs(k.key)}>{value}</div><div class="kk-delta">'
                      + "<br>".join(deltas_h) + "</div></div>")
         lines.append(f"{k.label}: {value}" + (f" ({'; '.join(deltas_t)})" if deltas_t else ""))
     return Block(CSS + '<div class="kk-strip">' + "".join(cards) + "</div>", "\n".join(lines))
@@ -184,9 +206,12 @@ def needs(flag: str, section: str = "", what: str = "", *, mode: str = "show"):
 
 # -- tables ---------------------------------------------------------------------------------
 def table(df: pd.DataFrame, formats: dict | None = None, *, muted=None, index: bool = False,
-          currency: str = "USD") -> Block:
+          currency: str = "USD", kpis: dict | None = None) -> Block:
     """Format a frame consistently: ``formats`` maps a column to a unit (``money``, ``percent``,
-    ``count``, ``days``, ``pp``, ``ratio``, ``text``) or a callable. NaN prints as n/a."""
+    ``count``, ``days``, ``pp``, ``ratio``, ``text``) or a callable. NaN prints as n/a.
+
+    ``kpis`` maps a column to a function of the row's position giving the KPI-table key its cell
+    shows (see :func:`kpi_attrs`)."""
     formats = formats or {}
     df = df.reset_index() if index else df
     shown = pd.DataFrame(index=df.index)
@@ -204,9 +229,12 @@ def table(df: pd.DataFrame, formats: dict | None = None, *, muted=None, index: b
             shown[col] = [fmt_value(v, unit, currency) for v in df[col]]
     muted = np.zeros(len(df), bool) if muted is None else np.asarray(muted, bool)
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+    kpis = kpis or {}
+    keyed = [kpis.get(c) for c in shown.columns]
     rows = "".join(
-        f'<tr{" class=kk-muted" if m else ""}>' + "".join(f"<td>{html.escape(v)}</td>" for v in r) + "</tr>"
-        for r, m in zip(shown.itertuples(index=False), muted)
+        f'<tr{" class=kk-muted" if m else ""}>' + "".join(
+            f"<td{kpi_attrs(k(i)) if k else ''}>{html.escape(v)}</td>" for v, k in zip(r, keyed)) + "</tr>"
+        for i, (r, m) in enumerate(zip(shown.itertuples(index=False), muted))
     )
     # a wide table scrolls inside the page instead of running past its edge
     body = (f'{CSS}<div class="kk-scroll"><table class="kk-table"><thead><tr>{head}</tr></thead>'
@@ -230,62 +258,4 @@ def data_quality(data: ClientData) -> Block:
     return Block("".join(p._repr_html_() for p in parts), "\n\n".join(repr(p) for p in parts))
 
 
-# -- metrics.json fragments ----------------------------------------------------------------
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, pd.Period):
-        return month_label(value) if value.freqstr.startswith("M") else str(value)
-    if isinstance(value, (pd.Timestamp,)):
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        return None if math.isnan(value) or math.isinf(value) else float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if value is pd.NaT or value is None:
-        return None
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return value
-
-
-def records(df: pd.DataFrame, columns: dict | None = None) -> list[dict]:
-    """Rows as JSON-ready dicts (Periods as 'YYYY-MM', NaN as None), optionally renamed."""
-    if columns:
-        df = df[list(columns)].rename(columns=columns)
-    return _jsonable(df.to_dict(orient="records"))
-
-
-def save_metrics(notebook: str, *, params, tables: dict | None = None, scalars: dict | None = None,
-                 metrics_dir: str | None = None) -> dict:
-    """Write this notebook's part of ``metrics.json`` to ``<metrics_dir>/<notebook>.json``.
-
-    The batch runner merges the parts into the run's ``metrics.json``. Without
-    ``metrics_dir`` (a notebook opened by hand) nothing is written; the fragment is returned.
-    """
-    fragment = {
-        "client": params.client, "as_of": params.as_of.isoformat(), "currency": params.currency,
-        "kit_version": __version__, "params": params.to_notebook_parameters(),
-        "tables": _jsonable(tables or {}), "scalars": _jsonable(scalars or {}),
-    }
-    if metrics_dir:
-        out = Path(metrics_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / f"{notebook}.json").write_text(json.dumps(fragment, indent=1, ensure_ascii=False) + "\n")
-    return fragment
-
-
-def fmt_list(items) -> str:
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
-
-
-__all__ = ["Block", "KPI", "header", "kpi_strip", "note", "missing", "table", "data_quality",
-           "records", "save_metrics", "fmt_count"]
+__all__ = ["Block", "KPI", "header", "kpi_strip", "kpi_attrs", "note", "missing", "table", "data_quality"]

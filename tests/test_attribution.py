@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi_kit.attribution import MODELS, attribute, attributed_roi, attribution_by_channel
+from kpi_kit.metrics.attribution import MODELS, attribute, attributed_roi, attribution_by_channel
 
 D = pd.Timestamp
 

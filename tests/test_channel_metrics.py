@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi_kit import channels as ch
+from kpi_kit.metrics import channel as ch
 from kpi_kit import load_client, load_params
-from kpi_kit.channel_report import ChannelReport
+from kpi_kit.reports.channel import ChannelReport
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -36,7 +36,7 @@ def test_spend_sessions_and_revenue_in_window(report):
     # DL1 (no deal channel -> K1's Paid Search) + DL3 (its own bing / cpc); DL2 credited to its own linkedin
     assert t.loc["Paid Search", "revenue"] == 15000.0 and t.loc["Paid Social", "revenue"] == 6000.0
     assert t.loc["Referral", "revenue"] == 0.0
-    assert t.loc["Referral", "cohort_revenue"] == 6000.0  # K4's won deal, by the contact's channel
+    assert t.loc["Referral", "lead_revenue"] == 6000.0  # K4 (a lead in the window) won it, by the contact's channel
 
 
 def test_cost_and_value_ratios(report):
@@ -45,10 +45,11 @@ def test_cost_and_value_ratios(report):
     assert (ps["visits_per_lead"], ps["value_per_lead"], ps["value_per_visit"]) == (500.0, 6000.0, 12.0)
     assert ps["roi"] == pytest.approx((15000 - 400) / 400)
     assert soc["cpl"] == 400.0 and math.isnan(soc["cost_per_sqo"]) and math.isnan(soc["cac"])  # no opp, no customer
-    assert ref["cpl"] == 0.0 and math.isnan(ref["roi"])  # leads but no spend: CPL 0, ROI undefined
+    assert math.isnan(ref["cpl"]) and math.isnan(ref["cac"]) and math.isnan(ref["roi"])  # unpaid: n/a, never $0
     assert math.isnan(disp["cpl"]) and disp["roi"] == -1.0  # spend but no leads: CPL n/a
-    assert ps["created_to_lead"] == pytest.approx(2 / 3) and ps["lead_to_mql"] == 1.0
-    assert ps["opportunity_to_customer"] == 0.5
+    cohort = report.c.cohort.loc["Paid Search"]  # the cohort view: contacts created in the window
+    assert cohort["created_to_lead"] == pytest.approx(2 / 3) and cohort["lead_to_mql"] == 1.0
+    assert cohort["opportunity_to_customer"] == 0.5
 
 
 def test_groups_rollup_recomputes_ratios(report):
@@ -61,10 +62,10 @@ def test_groups_rollup_recomputes_ratios(report):
 
 
 def test_metrics_rows_have_spec_keys_and_null(report):
-    rows = {r["channel"]: r for r in report.metrics()["channels"]}
+    rows = {r["channel"]: r for r in report.m.channel.tables()["channels"]}
     assert list(rows["Paid Search"]) == ["channel", "group", "sessions", "leads", "mqls", "opportunities", "customers",
                                          "spend", "cpl", "cost_per_mql", "cost_per_sqo", "cac", "revenue", "roi"]
-    assert rows["Paid Social"]["cac"] is None and rows["Referral"]["cpl"] == 0.0
+    assert rows["Paid Social"]["cac"] is None and rows["Referral"]["cpl"] is None  # unpaid: null, not 0
 
 
 def test_attribution_linear_first_touch_and_fallback(report):
@@ -78,7 +79,7 @@ def test_attribution_linear_first_touch_and_fallback(report):
     for model in conv.columns:
         assert conv[model].sum() == pytest.approx(2.0)  # two customers, each worth exactly 1
     assert value["linear"].to_dict() == {"Paid Search": 6000.0, "Paid Social": 6000.0, "Referral": 6000.0}
-    roi = report.attributed_roi
+    roi = report.c.attributed_roi
     assert roi.loc["Paid Search", "linear"] == pytest.approx((6000 - 400) / 400)
     assert roi.loc["Paid Search", "first_touch"] == pytest.approx((12000 - 400) / 400)
     assert math.isnan(roi.loc["Referral", "linear"])  # no spend
@@ -137,7 +138,7 @@ def test_attribution_without_won_customers_in_the_window_says_so(capsys):
     nothing to attribute, so the section says why instead of failing on an empty table."""
     data = load_client(load_params(FIXTURES / "chan.yaml"))
     r = ChannelReport(data)
-    r.conversions = lambda: ChannelReport(data).conversions().iloc[:0]
+    r.c.conversions = lambda: r.c.__class__.conversions(r.c).iloc[:0]
     assert r.has_touches and not r.has_attributed_wins
     assert r.attribution_chart() is None
     assert capsys.readouterr().out.strip() == ("Attribution is not shown: it needs customers won in the window "

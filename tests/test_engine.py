@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kpi_kit.runner import run_batch
+from kpi_kit.run import run_batch
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -33,7 +33,8 @@ def both_engines(tmp_path_factory):
 def test_fast_engine_writes_the_same_metrics(both_engines):
     kernel = json.loads((both_engines["kernel"] / "metrics.json").read_text())
     fast = json.loads((both_engines["fast"] / "metrics.json").read_text())
-    assert fast == kernel
+    assert fast == kernel and fast["notebooks"] == ["funnel", "channel"]
+    assert (both_engines["fast"] / "kpis.csv").read_text() == (both_engines["kernel"] / "kpis.csv").read_text()
 
 
 @pytest.mark.parametrize("name", ["funnel", "channel"])
@@ -76,6 +77,11 @@ def test_failing_notebook_in_fast_engine_is_reported(tmp_path):
     assert batch.failed and "boom in cell" in batch.failed[0].error
     kept = tmp_path / "out" / "tiny" / "2026-03-31.failed" / "broken.ipynb"
     assert kept.exists() and not (tmp_path / "out" / "tiny" / "2026-03-31").exists()
+    # a later success of the same date makes the kept failure history
+    batch = run_batch([FIXTURES / "tiny.yaml"], tmp_path / "out", notebooks=["leak_b"],
+                      notebook_folder=FIXTURES / "notebooks", progress=False, engine="fast")
+    assert not batch.failed, batch.summary()
+    assert [p.name for p in (tmp_path / "out" / "tiny").iterdir()] == ["2026-03-31"]
 
 
 def test_dask_executor_on_a_local_cluster_of_two_workers(tmp_path, both_engines):
@@ -101,16 +107,19 @@ def test_dask_executor_on_a_local_cluster_of_two_workers(tmp_path, both_engines)
 
 def test_warm_up_leaves_the_parent_process_as_it_was():
     """The warm-up kernel must not outlive itself: the forked runs would inherit its threads,
-    its shell (and namespace) or the shell's module standing in for __main__."""
+    its shell (and namespace) or the shell's module standing in for __main__. It imports every
+    registered notebook's report module, and nothing of the batch (no import circle)."""
     import subprocess
     import sys
 
     code = ("import sys, threading; main = sys.modules['__main__']; out = sys.stdout\n"
-            "from kpi_kit import engine; engine.warm_up()\n"
+            "from kpi_kit.run import NOTEBOOKS, engine; engine.warm_up()\n"
             "from IPython.core.interactiveshell import InteractiveShell\n"
             "assert sys.modules['__main__'] is main and sys.stdout is out\n"
             "assert threading.active_count() == 1, threading.enumerate()\n"
             "assert not InteractiveShell.initialized()\n"
+            "assert all(nb.report_module in sys.modules for nb in NOTEBOOKS)\n"
+            "assert 'kpi_kit.run.batch' not in sys.modules\n"
             "print('clean')")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.stdout.strip() == "clean", proc.stderr
@@ -121,7 +130,7 @@ def test_forked_runs_inherit_the_warm_objects_frozen():
     """A forked run's garbage collections skip what it inherited; the parent keeps collecting its own."""
     import gc
 
-    from kpi_kit.engine import run_isolated
+    from kpi_kit.run.engine import run_isolated
 
     before = gc.get_freeze_count()
     assert run_isolated(gc.get_freeze_count) > before

@@ -12,9 +12,9 @@ import yaml
 
 from kpi_kit import load_client, load_params
 from kpi_kit.examples import build_example, find_examples
-from kpi_kit.funnel_report import FunnelReport
-from kpi_kit.runner import run_batch
-from kpi_kit.unit_economics_report import UnitEconomicsReport
+from kpi_kit.reports.funnel import FunnelReport
+from kpi_kit.run import run_batch
+from kpi_kit.reports.unit_economics import UnitEconomicsReport
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("KPI_KIT_DATASETS", ROOT.parent / "shared" / "datasets"))
@@ -108,7 +108,7 @@ def test_robyn_spend_and_revenue_in_the_window(imported):
     spend = data["spend"]
     assert spend.loc[spend["date"].between("2018-11-01", "2019-10-31"), "spend"].sum() == pytest.approx(
         inside[["tv_S", "ooh_S", "print_S", "facebook_S", "search_S"]].to_numpy().sum())
-    from kpi_kit.channel_report import ChannelReport
+    from kpi_kit.reports.channel import ChannelReport
 
     total = ChannelReport(data).groups.loc["total"]
     assert total["revenue"] == pytest.approx(inside["revenue"].sum())

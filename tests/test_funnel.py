@@ -5,9 +5,9 @@ import math
 import pandas as pd
 import pytest
 
-from kpi_kit import funnel as fn
+from kpi_kit.metrics import funnel as fn
 from kpi_kit._dates import reporting_window
-from kpi_kit.funnel_report import FunnelReport
+from kpi_kit.reports.funnel import FunnelReport
 
 STAGES = ["lead", "mql", "sql", "customer"]
 
@@ -134,21 +134,21 @@ def test_conversion_by_quarter_change_in_points():
 
 def test_funnel_report_metrics_and_scalars(tiny):
     r = FunnelReport(tiny)
-    m = r.metrics()
+    m = r.f.tables()
     assert m["funnel_cohorts"][1] == {"cohort": "2026-01", "created": 2, "lead": 2, "mql": 2, "sql": 2,
                                       "customer": 1, "mature": True}
     assert m["funnel_conversion"][0] == {"from": "created", "to": "lead", "rate": 0.8}
     assert m["stage_velocity"][3] == {"from": "sql", "to": "customer", "median_days": 26.0}
-    s = r.scalars()
+    s = r.f.scalars()
     assert s["win_rate"] == 0.5 and s["avg_deal_size"] == 1000.0 and s["weighted_pipeline"] == 1750.0
     assert s["avg_sales_cycle_days"] == 41.0
-    t = r.target_attainment().set_index("metric")
+    t = r.f.target_attainment().set_index("metric")
     assert t.loc["leads", ["actual", "target"]].tolist() == [4.0, 5.0]  # Jan+Feb actual vs target
 
 
 def test_funnel_report_without_deals(tiny):
     tiny.frames.pop("deals")
-    s = FunnelReport(tiny).scalars()
+    s = FunnelReport(tiny).f.scalars()
     assert all(math.isnan(s[k]) for k in ("win_rate", "avg_deal_size", "avg_sales_cycle_days",
                                           "weighted_pipeline"))
 

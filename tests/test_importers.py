@@ -161,7 +161,7 @@ def test_salesforce_leads_converted_date_and_excel_serial(tmp_path):
 
 
 def test_stripe_subscriptions_normalise_to_the_kits_mrr(tmp_path):
-    from kpi_kit.mrr import customer_mrr
+    from kpi_kit.metrics.economics import customer_mrr
 
     report = str(import_files("stripe-subscriptions", [SAMPLES / "stripe_subscriptions.csv"], tmp_path))
     s = contract(tmp_path, "subscriptions").set_index("subscription_id")

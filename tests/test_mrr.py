@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi_kit import mrr as mr
+from kpi_kit.metrics import economics as mr
 
 AS_OF = "2026-06-30"
 

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from kpi_kit.params import Params
-from kpi_kit.runner import NOTEBOOK_ORDER, available_notebooks, notebook_dir
+from kpi_kit.run.registry import NAMES, NOTEBOOKS as REGISTRY, available_notebooks, notebook_dir
 
 ROOT = Path(__file__).parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -27,8 +27,8 @@ def parameters(nb) -> dict:
 def test_parameters_cell_names_every_parameter_with_demo_defaults(path):
     nb = nbformat.read(path, as_version=4)
     values = parameters(nb)
-    assert set(values) == set(Params.model_fields) | {"metrics_dir", "previous_metrics"}
-    assert values["metrics_dir"] is None and values["previous_metrics"] is None
+    assert set(values) == set(Params.model_fields) | {"previous_metrics"}
+    assert values["previous_metrics"] is None
     demo = yaml.safe_load((ROOT / "data" / "clients" / "demo.yaml").read_text())
     for key, value in demo.items():
         if key == "data_dir":
@@ -52,4 +52,11 @@ def test_committed_with_outputs_and_without_errors(path):
 def test_runner_finds_the_notebooks_in_report_order():
     assert notebook_dir() == ROOT / "notebooks"
     names = available_notebooks()
-    assert names == [n for n in NOTEBOOK_ORDER if n in names] and "funnel" in names
+    assert names == [n for n in NAMES if n in names] and "funnel" in names
+
+
+@pytest.mark.parametrize("entry", REGISTRY, ids=lambda e: e.name)
+def test_every_registered_notebook_exists_and_uses_its_report_class(entry):
+    nb = nbformat.read(ROOT / "notebooks" / f"{entry.name}.ipynb", as_version=4)
+    cls = entry.report_class()
+    assert f"from kpi_kit.reports import {cls.__name__}" in "\n".join(c.source for c in nb.cells)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi_kit import overview as ov
+from kpi_kit.metrics import overview as ov
 
 
 def test_revenue_target_three_years_of_growth():
@@ -99,7 +99,7 @@ def test_pipeline_forecast_by_expected_month():
 
 def test_indicator_chart_titles_and_axis_formats(tiny, kit_style):
     """One small panel per indicator with data, titled with its kind; counts get thousands separators."""
-    from kpi_kit.overview_report import SERIES, OverviewReport
+    from kpi_kit.reports.overview import SERIES, OverviewReport
 
     axes = OverviewReport(tiny).indicator_chart()
     shown = [ax for ax in axes.flat if ax.get_visible()]

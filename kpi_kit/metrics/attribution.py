@@ -29,8 +29,8 @@ import inspect
 import numpy as np
 import pandas as pd
 
-from ._dates import to_day
-from ._math import safe_div
+from .._dates import to_day
+from .._math import safe_div
 
 MODELS = ("first_touch", "last_touch", "linear", "position_based", "time_decay", "w_shaped")
 

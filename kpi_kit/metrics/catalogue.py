@@ -1,6 +1,7 @@
 """The metric catalogue: the one place that names, defines and classifies every metric.
 
-``docs/metrics.md`` is generated from it (``kpi-kit docs``) and a test keeps the two equal.
+``docs/metrics.md`` is generated from it (``kpi-kit docs``) and a test keeps the two equal. Each
+entry names the one function (or method) that computes it, so a metric has one implementation.
 """
 
 from __future__ import annotations
@@ -29,8 +30,11 @@ METRICS: tuple[Metric, ...] = (
     Metric("sqls", "SQLs", "contacts reaching sql in the period", "count", "leading", "funnel"),
     Metric("opportunities", "Opportunities", "contacts reaching opportunity in the period", "count",
            "leading", "funnel"),
-    Metric("customers", "New customers", "contacts reaching customer in the period", "count", "lagging",
-           "funnel"),
+    Metric("customers", "New customers (targets)", "the name `targets.metric` uses for new_customers", "count",
+           "lagging", "funnel"),
+    Metric("new_customers", "New customers", "customers whose first `new` MRR movement falls in the period "
+           "(without subscriptions: contacts whose customer_at does)", "count", "lagging", "funnel"),
+    Metric("won_deals", "Won deals", "deals won (closed_at) in the period: a deal count", "count", "lagging", "funnel"),
     Metric("stage_conversion", "Stage conversion a→b", "reached(b) / reached(a), same contacts", "percent",
            "leading", "funnel"),
     Metric("stage_velocity", "Stage velocity a→b", "median days from a to b (out-of-order pairs left out)",
@@ -61,8 +65,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("cost_per_mql", "Cost per MQL", "spend / MQLs", "money", "leading", "channel", higher_is_better=False),
     Metric("cost_per_sqo", "Cost per SQO", "spend / opportunities", "money", "leading", "channel",
            higher_is_better=False),
-    Metric("channel_cac", "Channel CAC", "spend / new customers of the channel", "money", "lagging", "channel",
-           higher_is_better=False),
+    Metric("cac_paid", "Paid CAC", "spend / new customers (per channel: the channel's; n/a for unpaid channels)",
+           "money", "lagging", "channel", higher_is_better=False),
     Metric("ctr", "Click-through rate", "clicks / impressions", "percent", "leading", "channel"),
     Metric("cpc", "Cost per click", "spend / clicks", "money", "leading", "channel", higher_is_better=False),
     Metric("visits_per_lead", "Visits per lead", "sessions / leads", "number", "leading", "channel",
@@ -89,6 +93,10 @@ METRICS: tuple[Metric, ...] = (
            "months ago, capped at their MRR then, / their MRR then)", "percent", "lagging", "unit_economics"),
     Metric("nrr", "NRR", "1 − net revenue churn (monthly; trailing-12-month: MRR now of customers paying 12 "
            "months ago / their MRR then)", "percent", "lagging", "unit_economics"),
+    Metric("paying_customers", "Paying customers", "customers with MRR > 0 at the month end", "count", "lagging",
+           "unit_economics"),
+    Metric("paying_customers_ever", "Paying customers ever", "customers with MRR > 0 in any month", "count",
+           "lagging", "cohort"),
     Metric("arpu", "ARPU", "MRR / paying customers", "money", "lagging", "unit_economics"),
     Metric("ltv", "LTV", "ARPU × gross margin / logo churn rate (churn averaged over churn_window_months)",
            "money", "lagging", "unit_economics"),
@@ -108,11 +116,54 @@ METRICS: tuple[Metric, ...] = (
            "paid month)", "percent", "lagging", "cohort"),
     Metric("revenue_retention", "Revenue retention", "cohort MRR at month k / cohort MRR at month 0", "percent",
            "lagging", "cohort"),
+    Metric("revenue", "Revenue", "month-end MRR summed over the period (won deal amounts without MRR)", "money",
+           "lagging", "overview"),
     Metric("revenue_target", "Revenue target", "last year's revenue × (1 + mean YoY growth over up to 3 years + "
            "uplift)", "money", "lagging", "overview"),
 )
 
 BY_NAME = {m.name: m for m in METRICS}
+
+_V, _F, _C, _E = ("kpi_kit.metrics.volumes.Volumes", "kpi_kit.metrics.funnel", "kpi_kit.metrics.channel",
+                  "kpi_kit.metrics.economics")
+# metric -> the function computing it (module.function or module.Class.method)
+FUNCTIONS = {
+    **{k: f"{_V}.count" for k in ("contacts", "leads", "mqls", "sals", "sqls", "opportunities", "customers",
+                                  "new_customers", "won_deals")},
+    "stage_conversion": f"{_F}.stage_conversion", "stage_velocity": f"{_F}.stage_velocity",
+    "lead_to_close_cvr": f"{_F}.FunnelMetrics.lead_to_close", "win_rate": f"{_F}.deal_outcomes",
+    "avg_deal_size": f"{_F}.deal_outcomes", "avg_sales_cycle_days": f"{_F}.sales_cycle_days",
+    "weighted_pipeline": f"{_F}.weighted_pipeline", "bookings": f"{_F}.deal_outcomes",
+    **{k: "kpi_kit.metrics.overview.OverviewMetrics.series" for k in (
+        "sessions", "time_on_site", "social_engagement", "event_attendees", "webinar_attendees", "pipeline",
+        "open_pipeline")},
+    **{k: f"{_C}.channel_table" for k in ("spend", "cpl", "cost_per_mql", "cost_per_sqo", "cac_paid",
+                                          "visits_per_lead", "value_per_lead", "value_per_visit", "roi")},
+    "ctr": f"{_C}.campaign_table", "cpc": f"{_C}.campaign_table",
+    **{k: f"{_E}.mrr_bridge" for k in ("mrr", "new_mrr", "gross_revenue_churn", "net_revenue_churn",
+                                       "paying_customers")},
+    **{k: f"{_E}.unit_economics" for k in ("logo_churn_rate", "grr", "nrr", "arpu", "ltv", "ltv_to_cac",
+                                           "cac_payback_months", "quick_ratio")},
+    "cac": f"{_E}.EconomicsMetrics.cac", "magic_number": f"{_E}.magic_number", "cost_to_serve": f"{_E}.cost_to_serve",
+    "logo_retention": "kpi_kit.metrics.cohort.retention_cohorts",
+    "revenue_retention": "kpi_kit.metrics.cohort.retention_cohorts",
+    "paying_customers_ever": "kpi_kit.metrics.cohort.CohortMetrics.cmrr",
+    "revenue": "kpi_kit.metrics.overview.OverviewMetrics.yearly_revenue",
+    "revenue_target": "kpi_kit.metrics.overview.revenue_target",
+}
+
+
+def function_of(name: str):
+    """The function (or method) that computes metric ``name``, imported."""
+    import importlib
+
+    path = FUNCTIONS[name]
+    module, _, attr = path.rpartition(".")
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except ModuleNotFoundError:  # module.Class.method
+        module, _, cls = module.rpartition(".")
+        return getattr(getattr(importlib.import_module(module), cls), attr)
 
 
 def metric(name: str) -> Metric:
@@ -126,9 +177,10 @@ def catalogue_markdown() -> str:
         "",
         "Generated from `kpi_kit/catalogue.py` by `kpi-kit docs`; do not edit by hand.",
         "",
-        "| metric | name | formula | unit | leading / lagging | notebook |",
-        "|---|---|---|---|---|---|",
+        "| metric | name | formula | unit | leading / lagging | notebook | computed by |",
+        "|---|---|---|---|---|---|---|",
     ]
     for m in METRICS:
-        lines.append(f"| {m.label} | `{m.name}` | {m.formula} | {m.unit} | {m.kind} | {m.notebook} |")
+        lines.append(f"| {m.label} | `{m.name}` | {m.formula} | {m.unit} | {m.kind} | {m.notebook} | "
+                     f"`{FUNCTIONS[m.name].removeprefix('kpi_kit.')}` |")
     return "\n".join(lines) + "\n"

@@ -1,9 +1,9 @@
 """Fast, isolated notebook execution for batches.
 
-:class:`InProcessEngine` is a papermill engine (``engine_name="kpi_kit"``) that runs a notebook
-through an in-process IPython kernel instead of starting a kernel process: papermill still
-parameterises the notebook and records cell states, outputs come from the kernel's own messages
-(so they are the same as a normal kernel's).
+:class:`InProcessEngine` is a papermill engine (``engine_name="kpi_kit"``, registered when this
+module is imported) that runs a notebook through an in-process IPython kernel instead of starting a
+kernel process: papermill still parameterises the notebook and records cell states, outputs come
+from the kernel's own messages (so they are the same as a normal kernel's).
 
 :func:`run_isolated` runs a function in a forked child of an already-warm interpreter (pandas,
 matplotlib, the kit, papermill and nbconvert imported once): every (client, notebook) run starts
@@ -21,6 +21,9 @@ import traceback
 
 import nbformat
 from papermill.engines import Engine, papermill_engines
+
+from .execute import FAST_ENGINE, html_exporter
+from .registry import NOTEBOOKS
 
 # ipykernel imports debugpy, which warns about frozen modules on stderr at every kernel start
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
@@ -104,7 +107,7 @@ class InProcessEngine(Engine):
         return nb_man.nb
 
 
-papermill_engines.register("kpi_kit", InProcessEngine)
+papermill_engines.register(FAST_ENGINE, InProcessEngine)
 
 
 def warm_up() -> None:
@@ -121,9 +124,8 @@ def warm_up() -> None:
     import PIL.Image
     import seaborn  # noqa: F401
 
-    from . import channel_report, cohort_report, funnel_report, overview_report, unit_economics_report  # noqa: F401
-    from .runner import html_exporter
-
+    for notebook in NOTEBOOKS:  # the report modules, and the kit modules they import
+        notebook.report_class()
     PIL.Image.preinit()  # the image plugins matplotlib's PNG writer loads on first use
     warm = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("- [x] <https://example.com>")])
     html_exporter().from_notebook_node(warm)  # compile the report template (and markdown plugins) once

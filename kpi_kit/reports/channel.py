@@ -2,34 +2,30 @@
 
 from __future__ import annotations
 
-from functools import cached_property
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from . import attribution as at
-from . import channels as ch
-from . import plotting as kp
-from . import report as rp
-from ._dates import last_full_month, reporting_window, to_day
-from ._math import safe_div
-from .data import ClientData
-from .formatting import fmt_count, fmt_money, fmt_pct, is_missing
+from .. import plotting as kp
+from .. import report as rp
+from .._math import safe_div
+from ..data import ClientData
+from ..formatting import fmt_count, fmt_money, fmt_pct, is_missing
+from ..metrics import attribution as at
+from ..metrics import channel as ch
+from ..metrics import compute
+from ..metrics.kpis import CHANNEL_COLUMNS, PREVIOUS
 
 MODEL_LABELS = {"first_touch": "First touch", "last_touch": "Last touch", "linear": "Linear",
                 "position_based": "Position (40/20/40)", "time_decay": "Time decay", "w_shaped": "W-shaped"}
-TABLE_KEYS = ["channel", "group", "sessions", "leads", "mqls", "opportunities", "customers", "spend", "cpl",
-              "cost_per_mql", "cost_per_sqo", "cac", "revenue", "roi"]
-
-
 def _roi(value) -> str:
     """ROI as a signed whole percentage: (revenue − spend) / spend."""
     return fmt_pct(value, 0, signed=True)
 
 
 class ChannelReport:
-    """Channel metrics of one client over its reporting window.
+    """The channel notebook: sentences, tables and charts over the run's channel metrics
+    (:class:`~kpi_kit.metrics.channel.ChannelMetrics`); it computes no number of its own.
 
     Examples
     --------
@@ -39,51 +35,25 @@ class ChannelReport:
 
     def __init__(self, data: ClientData):
         self.data = data
+        self.m = compute(data)
+        self.c = c = self.m.channel
+        self.book = self.m.kpis
         self.params = p = data.params
-        self.as_of = to_day(p.as_of)
-        self.stages = list(p.stages)
-        self.window = reporting_window(p.as_of, p.window_months)
+        self.as_of = self.m.ctx.as_of
+        self.stages = c.stages
+        self.window = self.m.ctx.window
         self.currency = p.currency
         self.contacts = data["contacts"]
-        self.has_contacts = data.has("contacts")
-        self.has_spend = data.has("spend")
-        # the top of this client's funnel: leads, or the first stage it tracks (Olist starts at MQL)
-        self.volume = ch.STAGE_COLUMNS[self.stages[0]]
+        self.has_contacts, self.has_spend, self.volume = c.has_contacts, c.has_spend, c.volume
+        self.table, self.groups = c.table, c.groups
 
-    # -- numbers ---------------------------------------------------------------------------
-    @cached_property
-    def table(self) -> pd.DataFrame:
-        return ch.channel_table(self.contacts if self.has_contacts else None, self.stages, self.window,
-                                deals=self.data.get("deals"), spend=self.data.get("spend"),
-                                traffic=self.data.get("traffic"))
-
-    @cached_property
-    def groups(self) -> pd.DataFrame:
-        return ch.rollup(self.table, self.stages)
-
-    @cached_property
+    @property
     def monthly(self) -> pd.DataFrame:
-        months = pd.period_range(self.window.first - 12, last_full_month(self.as_of), freq="M")
-        return ch.monthly_by_channel(self.contacts, self.stages, months, spend=self.data.get("spend"))
+        return self.c.monthly
 
-    @cached_property
-    def flags(self) -> pd.DataFrame:
-        if "lead" not in self.stages or "mql" not in self.stages:
-            return pd.DataFrame()
-        return ch.rising_volume_falling_conversion(self.monthly)
-
-    def conversions(self) -> pd.DataFrame:
-        """Customers won in the window, with their lead/opportunity dates and won revenue."""
-        c = self.contacts
-        conv = c[c["customer_at"].notna() & self.window.contains(c["customer_at"])] if "customer_at" in c else c.iloc[:0]
-        conv = conv[["contact_id", "customer_at", "channel"]
-                    + [k for k in ("lead_at", "opportunity_at") if k in conv]].rename(columns={"customer_at": "converted_at"})
-        deals = self.data.get("deals")
-        value = pd.Series(0.0, index=conv.index)
-        if deals is not None and "contact_id" in deals:
-            won = deals[deals["status"] == "won"].groupby("contact_id")["amount"].sum()
-            value = conv["contact_id"].map(won).fillna(0.0)
-        return conv.assign(revenue=value).reset_index(drop=True)
+    @property
+    def attribution(self) -> pd.DataFrame | None:
+        return self.c.attribution
 
     @property
     def has_touches(self) -> bool:
@@ -91,90 +61,90 @@ class ChannelReport:
 
     @property
     def has_attributed_wins(self) -> bool:
-        """Customers won in the window whose contacts have touches: something to attribute."""
-        return self.attribution is not None and not self.attribution.empty
-
-    @cached_property
-    def attribution(self) -> pd.DataFrame | None:
-        """Channel × (measure, model): customers and revenue credited under every model."""
-        touches = self.data.get("touches")
-        if touches is None or touches.empty:
-            return None
-        return at.attribution_by_channel(touches, self.conversions(), as_of=self.as_of,
-                                         half_life_days=self.params.half_life_days, value_col="revenue")
-
-    @cached_property
-    def attributed_roi(self) -> pd.DataFrame | None:
-        if self.attribution is None:
-            return None
-        return at.attributed_roi(self.attribution, self.table["spend"])
-
-    def metrics(self) -> dict:
-        t = self.table.reset_index()
-        return {"channels": rp.records(t, {k: k for k in TABLE_KEYS}),
-                "channel_groups": rp.records(self.groups.reset_index().rename(columns={"group": "group"}),
-                                             {"group": "group", **{k: k for k in TABLE_KEYS[2:]}})}
+        return self.c.has_attributed_wins
 
     # -- report blocks ---------------------------------------------------------------------
     def header(self):
         return rp.header("Channel report", self.data, self.window)
 
     def kpis(self):
-        g = self.groups.loc["total"]
-        prev = ch.rollup(ch.channel_table(self.contacts if self.has_contacts else None, self.stages,
-                                          self.window.shift(-self.params.window_months),
-                                          deals=self.data.get("deals"), spend=self.data.get("spend"),
-                                          traffic=self.data.get("traffic")), self.stages).loc["total"]
-        k = [rp.KPI("Spend", g["spend"], "money", prev["spend"], higher_is_better=False)] if self.has_spend else []
+        """Headline cards of the window against the window before: spend, volume, CPL, paid CAC,
+        revenue and ROI (each only where the client's data supports it)."""
+        card = lambda label, metric: rp.KPI.of(self.book, label, metric, previous=PREVIOUS)  # noqa: E731
+        k = [card("Spend (window)", "spend")] if self.has_spend else []
         if self.has_contacts:
-            k += [rp.KPI(self.volume.capitalize() if self.volume != "mqls" else "MQLs", g[self.volume], "count",
-                         prev[self.volume])]
+            k.append(card(f"{'MQLs' if self.volume == 'mqls' else self.volume.capitalize()} (window)", self.volume))
             if self.has_spend:
-                k += [rp.KPI("Blended CPL", g["cpl"], "money", prev["cpl"], higher_is_better=False)] \
-                    if "lead" in self.stages else []
-                k += [rp.KPI("Paid CAC (spend only)", g["cac"], "money", prev["cac"], higher_is_better=False)]
-            elif "customer" in self.stages:
-                k += [rp.KPI("New customers", g["customers"], "count", prev["customers"])]
+                k += [card("Blended CPL (window)", "cpl")] if "lead" in self.stages else []
+        if self.has_spend and self.m.volumes.available("new_customers"):
+            k.append(card("Paid CAC, spend only (window)", "cac_paid"))
+        elif self.m.volumes.available("new_customers"):
+            k.append(card("New customers (window)", "new_customers"))
         if self.data.has("deals"):
-            k += [rp.KPI("Revenue won", g["revenue"], "money", prev["revenue"])]
+            k.append(card("Revenue won (window)", "revenue"))
         if self.has_spend and self.data.has("deals"):
-            k += [rp.KPI("Marketing ROI", g["roi"], "percent", prev["roi"])]
+            k.append(card("Marketing ROI (window)", "roi"))
         label = "vs prior 12 months" if self.params.window_months == 12 else "vs prev. period"
-        return rp.kpi_strip(k, self.currency, previous_label=label, year_label=None)
+        return rp.kpi_strip(k[:6], self.currency, previous_label=label, year_label=None)
 
-    VOLUME_COLUMNS = ["channel", "group", "sessions", "leads", "mqls", "opportunities", "customers", "spend",
+    VOLUME_COLUMNS = ["group", "sessions", "leads", "mqls", "opportunities", "customers", "won_deals", "spend",
                       "revenue", "roi"]
-    EFFICIENCY_COLUMNS = ["channel", "cpl", "cost_per_mql", "cost_per_sqo", "cac", "visits_per_lead",
-                          "value_per_lead", "value_per_visit"]
+    EFFICIENCY_COLUMNS = ["cpl", "cost_per_mql", "cost_per_sqo", "cac", "visits_per_lead", "value_per_lead",
+                          "value_per_visit"]
 
     def channel_table_block(self, columns: str = "volume"):
-        """The channel table in two readable halves: ``volume`` (counts, spend, revenue, ROI) and
-        ``efficiency`` (cost per stage, visits and value per lead)."""
-        t = self.table.reset_index()
+        """The channel table in two readable halves: ``volume`` (period counts, spend, revenue, ROI)
+        and ``efficiency`` (cost per stage, visits and value per lead), with a total row that is the
+        page's headline; a channel without spend is "unpaid" rather than $0 per lead."""
+        t = pd.concat([self.table, self.groups.loc[["total"]].assign(group="")])
+        t.index = [*self.table.index, "Total"]
         cols = self.VOLUME_COLUMNS if columns == "volume" else self.EFFICIENCY_COLUMNS
-        t = t[[c for c in cols if c in t]].rename(columns=lambda c: c.replace("_", " "))
-        money = {c: "money" for c in ("spend", "cpl", "cost per mql", "cost per sqo", "cac", "value per lead",
-                                      "revenue")}
-        return self._without_empty_columns(t, money | {
-            "sessions": "count", "leads": "count", "mqls": "count", "opportunities": "count", "customers": "count",
-            "visits per lead": lambda v: "n/a" if is_missing(v) else f"{v:.1f}",
-            "value per visit": lambda v: fmt_money(v, self.currency, decimals=2), "roi": _roi},
-            "Cost and value per channel" if columns != "volume" else "The channel table")
+        t = t[[c for c in dict.fromkeys([*cols, "spend"]) if c in t]]
+        t = self._table(t.rename_axis("channel").reset_index(), "channel", drop_spend=columns != "volume",
+                        section=
+                        "Cost and value per channel" if columns != "volume" else "The channel table")
+        return t
 
     def group_table_block(self):
-        g = self.groups.reset_index()
-        g = g[["group", "sessions", "leads", "customers", "spend", "cpl", "cac", "revenue", "roi"]]
-        return self._without_empty_columns(g, {"sessions": "count", "leads": "count", "customers": "count",
-                                               "spend": "money", "cpl": "money", "cac": "money", "revenue": "money",
-                                               "roi": _roi}, "The group table")
+        g = self.groups.reset_index().rename(columns={"index": "group"})
+        g = g[[c for c in ("group", "sessions", "leads", "customers", "spend", "cpl", "cac", "revenue", "roi") if c in g]]
+        g["group"] = g["group"].replace({"total": "Total"})
+        return self._table(g, "group", section="The group table")
 
-    def _without_empty_columns(self, t: pd.DataFrame, formats: dict, section: str):
+    def _table(self, t: pd.DataFrame, dimension: str, *, section: str, drop_spend: bool = False):
+        """Format a channel or group table: unpaid rows say so in their cost columns, every cell is
+        marked with the KPI it shows (the Total row is the client's headline)."""
+        unpaid = ~(t["spend"] > 0) if "spend" in t else pd.Series(False, index=t.index)
+        cost = [c for c in ("cpl", "cost_per_mql", "cost_per_sqo", "cac") if c in t]
+        if "spend" in t and t["spend"].notna().any():
+            for c in cost:
+                t[c] = t[c].astype(object).where(~unpaid | t[c].notna(), "unpaid")
+        if drop_spend:
+            t = t.drop(columns="spend")
+        names = list(t[dimension])
+        def key(metric: str):
+            return lambda i: f"{metric}|window||" if names[i] == "Total" else f"{metric}|window|{dimension}|{names[i]}"
+
+        keys = {c.replace("_", " ").replace("cac", "paid cac"): key(metric) for c, metric in CHANNEL_COLUMNS.items()
+                if c in t}
+        t = t.rename(columns=lambda c: c.replace("_", " ").replace("cac", "paid cac"))
+        money = lambda v: v if isinstance(v, str) else fmt_money(v, self.currency)  # noqa: E731
+        formats = {c: money for c in ("spend", "cpl", "cost per mql", "cost per sqo", "paid cac", "value per lead",
+                                      "revenue")}
+        formats |= {c: "count" for c in ("sessions", "leads", "mqls", "sals", "sqls", "opportunities", "customers",
+                                         "won deals")}
+        formats |= {"visits per lead": lambda v: "n/a" if is_missing(v) else f"{v:.1f}",
+                    "value per visit": lambda v: fmt_money(v, self.currency, decimals=2), "roi": _roi,
+                    "group": "text"}
+        return self._without_empty_columns(t, formats, section, keys)
+
+    def _without_empty_columns(self, t: pd.DataFrame, formats: dict, section: str, kpis: dict | None = None):
         """The table without columns that are n/a on every row (the data behind them is missing), and a
         line that names them; a table left with only its labels is not shown."""
         empty = [c for c in t.columns[1:] if t[c].isna().all()]
         if len(empty) == len(t.columns) - 1:
             return rp.missing(section, "the data behind its columns (" + ", ".join(empty) + ")")
-        block = rp.table(t.drop(columns=empty), formats, currency=self.currency)
+        block = rp.table(t.drop(columns=empty), formats, currency=self.currency, kpis=kpis)
         if not empty:
             return block
         line = rp.note("Not shown, as this client's data does not have them: " + ", ".join(empty) + ".")
@@ -229,14 +199,14 @@ class ChannelReport:
 
     @rp.needs("has_contacts", mode="quiet")
     def conversion_heatmap(self):
-        if self.table.empty:
+        cohort = self.c.cohort
+        if cohort.empty:
             return rp.show_missing("Conversion by channel", "contacts created in the window")
         chain = ["created", *self.stages]
-        cols = [f"{a}_to_{b}" for a, b in zip(chain, chain[1:])]
-        m = self.table[cols].copy()
+        m = cohort[[f"{a}_to_{b}" for a, b in zip(chain, chain[1:])]].copy()
         m.columns = [f"{a}→{b}" for a, b in zip(chain, chain[1:])]
-        return kp.heatmap(m, title="Stage conversion by channel", xlabel="Step", ylabel="Channel",
-                          cbar_label="conversion", vmax=1.0)
+        return kp.heatmap(m, title="Cohort view: stage conversion by channel (contacts created in the window)",
+                          xlabel="Step", ylabel="Channel", cbar_label="conversion", vmax=1.0)
 
     @rp.needs("has_contacts", "Conversion by channel", "a contacts file", mode="sentence")
     def conversion_sentence(self) -> str:
@@ -327,7 +297,7 @@ class ChannelReport:
     def flags_block(self):
         if "lead" not in self.stages or "mql" not in self.stages:
             return rp.missing("The rising-volume, falling-conversion check", "lead and MQL stages")
-        f = self.flags
+        f = self.c.flags
         if f.empty:
             return rp.note("No channel's lead volume rose more than 10 % over the last three months while its "
                            "lead-to-MQL rate fell more than 10 %.")
@@ -340,7 +310,7 @@ class ChannelReport:
         spend = self.data.get("spend")
         if spend is None or "campaign" not in spend:
             return rp.missing("The campaign view", "spend with a `campaign` column")
-        t = ch.campaign_table(spend, self.window, contacts=self.contacts, touches=self.data.get("touches"))
+        t = self.c.campaigns()
         if t.empty:
             return rp.missing("The campaign view", "spend with campaigns dated in the window")
         if t["leads"].isna().all():  # no touches with campaigns: leads per campaign are not known
@@ -385,7 +355,7 @@ class ChannelReport:
 
     @rp.needs("has_attributed_wins", mode="quiet")
     def roi_table(self):
-        r = self.attributed_roi[list(at.MODELS)].rename(columns=MODEL_LABELS).reset_index()
+        r = self.c.attributed_roi[list(at.MODELS)].rename(columns=MODEL_LABELS).reset_index()
         return rp.table(r, {v: _roi for v in MODEL_LABELS.values()})
 
     def attribution_sentence(self) -> str:

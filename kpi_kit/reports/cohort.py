@@ -3,19 +3,17 @@ segment, and funnel cohorts over time. MRR comes from :mod:`kpi_kit.mrr` (shared
 
 from __future__ import annotations
 
-from functools import cached_property
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from . import cohorts as co
-from . import mrr as mr
-from . import plotting as kp
-from . import report as rp
-from ._dates import last_full_month, reporting_window, to_day
-from .data import ClientData
-from .formatting import fmt_money, fmt_pct, is_missing
+from .. import plotting as kp
+from .. import report as rp
+from .._dates import last_full_month
+from ..data import ClientData
+from ..formatting import fmt_money, fmt_pct, is_missing
+from ..metrics import cohort as co
+from ..metrics import compute
 
 
 class CohortReport:
@@ -30,49 +28,50 @@ class CohortReport:
 
     def __init__(self, data: ClientData):
         self.data = data
+        self.m = compute(data)
+        self.co = c = self.m.cohort
+        self.book = self.m.kpis
         self.params = p = data.params
-        self.as_of = to_day(p.as_of)
-        self.window = reporting_window(p.as_of, p.window_months)
+        self.as_of, self.window = self.m.ctx.as_of, self.m.ctx.window
         self.currency = p.currency
-        self.grain = p.cohort_grain
+        self.grain = c.grain
         self.unit = "month" if self.grain == "month" else "quarter"
+        self.has_mrr, self.has_customers = c.has_mrr, c.has_customers
 
     @property
-    def has_mrr(self) -> bool:
-        return self.data.has("subscriptions") or self.data.has("mrr")
-
-    @property
-    def has_customers(self) -> bool:
-        return self.has_mrr and self.data.has("customers")
-
-    @cached_property
     def cmrr(self) -> pd.DataFrame | None:
-        return mr.client_customer_mrr(self.data)
+        return self.co.cmrr
 
-    @cached_property
+    @property
     def cohorts(self) -> pd.DataFrame:
-        return co.retention_cohorts(self.cmrr, self.grain, min_cohort_size=self.params.min_cohort_size)
+        return self.co.cohorts
 
-    def metrics(self) -> dict:
-        if not self.has_mrr:  # the SPEC's keys stay present, empty
-            return {"logo_retention": [], "revenue_retention": []}
-        return {"logo_retention": co.retention_records(self.cohorts, "logo_rate"),
-                "revenue_retention": co.retention_records(self.cohorts, "revenue_rate")}
+    @property
+    def by(self) -> dict[str, pd.DataFrame]:
+        return self.co.by
+
+    @property
+    def funnel_curves(self) -> pd.DataFrame:
+        return self.co.funnel_curves
+
+    @property
+    def has_conversions(self) -> bool:
+        return self.co.has_conversions
 
     def header(self):
         return rp.header("Cohort report", self.data, self.window)
 
     @rp.needs("has_mrr", "Retention cohorts", "a subscriptions or mrr file")
     def kpis(self):
-        curve = co.average_curve(self.cohorts, "logo_rate")
-        rev = co.average_curve(self.cohorts, "revenue_rate")
-        k12 = 12 if self.grain == "month" else 4
-        at = lambda c, k: float(c.loc[c["period"] == k, "rate"].iloc[0]) if (c["period"] == k).any() else np.nan  # noqa: E731
-        k6 = 6 if self.grain == "month" else 2
-        items = [rp.KPI("Paying customers ever", self.cmrr["customer_id"].nunique(), "count"),
-                 rp.KPI(f"Logo retention at {k6} {self.unit}s", at(curve, k6), "percent"),
-                 rp.KPI(f"Logo retention at {k12} {self.unit}s", at(curve, k12), "percent"),
-                 rp.KPI(f"Revenue retention at {k12} {self.unit}s", at(rev, k12), "percent")]
+        k6, k12 = (6, 12) if self.grain == "month" else (2, 4)
+        age = lambda k: f"{k} {self.unit}s"  # noqa: E731
+        items = [rp.KPI.of(self.book, "Paying customers ever", "paying_customers_ever", "all time"),
+                 rp.KPI.of(self.book, f"Logo retention at {age(k6)} (all cohorts)", "logo_retention", "all cohorts",
+                           dimension="age", dimension_value=age(k6)),
+                 rp.KPI.of(self.book, f"Logo retention at {age(k12)} (all cohorts)", "logo_retention", "all cohorts",
+                           dimension="age", dimension_value=age(k12)),
+                 rp.KPI.of(self.book, f"Revenue retention at {age(k12)} (all cohorts)", "revenue_retention",
+                           "all cohorts", dimension="age", dimension_value=age(k12))]
         return rp.kpi_strip(items, self.currency, previous_label=None, year_label=None)
 
     def heatmap(self, value: str = "logo_rate", last: int = 24):
@@ -140,14 +139,6 @@ class CohortReport:
         return rp.table(t.drop(columns="small"), {"customers": "count", "starting MRR": "money"}, muted=t["small"],
                         currency=self.currency)
 
-    @cached_property
-    def by(self) -> dict[str, pd.DataFrame]:
-        if not self.has_customers:
-            return {}
-        customers = self.data["customers"]
-        return {b: co.retention_by(self.cmrr, customers, by=b, gross_margin=self.params.gross_margin)
-                for b in ("channel", "segment") if b in customers}
-
     def group_table(self, by: str):
         if by not in self.by:  # the sentence above says why
             return None
@@ -163,7 +154,7 @@ class CohortReport:
     def curves_chart(self, by: str):
         if by not in self.by:
             return None
-        curves = co.retention_curves_by(self.cmrr, self.data["customers"], by=by)
+        curves = self.co.curves_by(by)
         sizes = self.by[by].set_index(by)["customers"]
         fig, ax = plt.subplots(figsize=(kp.WIDTH, 4.0))
         for name, part in curves.groupby(by):
@@ -193,15 +184,6 @@ class CohortReport:
         return (f"{best[by]} customers stay longest ({fmt_pct(best['logo_retention_12m'], 0)} still pay after 12 "
                 f"months, LTV {fmt_money(best['ltv'], self.currency) if not is_missing(best['ltv']) else 'n/a'}); "
                 f"{worst[by]} customers churn fastest ({fmt_pct(worst['logo_retention_12m'], 0)} after 12 months).")
-
-    @cached_property
-    def funnel_curves(self) -> pd.DataFrame:
-        return co.funnel_cohort_curves(self.data["contacts"], self.as_of)
-
-    @property
-    def has_conversions(self) -> bool:
-        f = self.funnel_curves
-        return not f.empty and f["converted"].sum() > 0
 
     @rp.needs("has_conversions", mode="quiet")
     def funnel_chart(self, cohorts: int = 8):

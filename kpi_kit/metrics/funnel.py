@@ -7,12 +7,14 @@ already seen as of ``as_of`` (see :func:`kpi_kit.data.load_client`).
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 import pandas as pd
 
-from ._dates import Window, to_day
-from ._ids import column_by_id, per_frame
-from ._math import safe_div
+from .._dates import Window, to_day
+from .._ids import column_by_id, per_frame
+from .._math import safe_div
 
 STAGE_VOLUME_NAMES = {
     "created": "contacts", "lead": "leads", "mql": "mqls", "sal": "sals", "sql": "sqls",
@@ -260,3 +262,175 @@ def volumes_with_targets(period: pd.DataFrame, targets: pd.DataFrame | None) -> 
         long = long.drop(columns="target").merge(t, on=["metric", "month"], how="left")
     long["attainment"] = safe_div(long["actual"], long["target"])
     return long[["month", "stage", "metric", "actual", "target", "attainment"]]
+
+
+def stage_label(stage: str) -> str:
+    """``MQL`` for short stage names, ``Opportunity`` for long ones."""
+    return stage.upper() if len(stage) <= 3 else stage.capitalize()
+
+
+def count_metric(stage: str) -> str:
+    """The period-count metric of a stage (``lead`` -> ``leads``; ``customer`` -> ``new_customers``)."""
+    return "new_customers" if stage == "customer" else STAGE_VOLUME_NAMES[stage]
+
+
+class FunnelMetrics:
+    """The funnel's numbers for one client run (SPEC "Definitions"), each computed once.
+
+    Period counts come from :class:`~kpi_kit.metrics.volumes.Volumes`; the cohort views
+    (``cohorts``, ``conversion``, ``velocity``, ``funnel_counts``) count contacts created in a
+    period and the stages they reached by ``as_of``.
+
+    Examples
+    --------
+    >>> f = compute(load_client(load_params("data/clients/demo.yaml"))).funnel  # doctest: +SKIP
+    >>> f.deal_outcomes(f.ctx.window)["win_rate"]  # doctest: +SKIP
+    0.27
+    """
+
+    def __init__(self, m):
+        self.m = m
+        self.ctx = ctx = m.ctx
+        self.stages = ctx.stages
+        self.chain = ctx.chain
+        self.has_contacts = ctx.has("contacts")
+        self.has_deals = ctx.has("deals")
+        self.contacts = ctx.data["contacts"]
+        self.deals = ctx.get("deals")
+
+    @cached_property
+    def sales_cycle_for_maturity(self) -> float:
+        p = self.ctx.params
+        return float(p.sales_cycle_days) if p.sales_cycle_days is not None else typical_sales_cycle_days(self.contacts)
+
+    @cached_property
+    def cohorts(self) -> pd.DataFrame:
+        return cohort_funnel(self.contacts, self.stages, self.ctx.as_of, maturity_days=self.sales_cycle_for_maturity)
+
+    @cached_property
+    def months(self) -> pd.PeriodIndex:
+        """From the first contact (or a year before the window) to the last full month."""
+        first = self.contacts["created_at"].min()
+        first = first.to_period("M") if not pd.isna(first) else self.ctx.window.first
+        return pd.period_range(min(first, self.ctx.year_ago.first), self.ctx.last, freq="M")
+
+    @cached_property
+    def period(self) -> pd.DataFrame:
+        """Period funnel: per month, contacts entering each stage; ``customer`` is the month's new
+        customers (the same count as every other page's)."""
+        out = period_funnel(self.contacts, self.stages, self.months)
+        if "customer" in out:
+            out["customer"] = self.m.volumes.monthly("new_customers", self.months).fillna(0).astype("int64").to_numpy()
+        return out
+
+    @cached_property
+    def conversion(self) -> pd.DataFrame:
+        return stage_conversion(self.contacts, self.stages, self.ctx.window)
+
+    @cached_property
+    def velocity(self) -> pd.DataFrame:
+        return stage_velocity(self.contacts, self.stages, self.ctx.window)
+
+    @cached_property
+    def quarterly(self) -> pd.DataFrame:
+        return conversion_by_quarter(self.contacts, self.stages, self.ctx.as_of)
+
+    @cached_property
+    def lead_to_close(self) -> pd.DataFrame:
+        """New customers in the period / leads in the period, for the window and a year earlier."""
+        v = self.m.volumes
+        first = "leads" if "lead" in self.stages else count_metric(self.stages[0])
+        rows = []
+        for label, w in (("current", self.ctx.window), ("year earlier", self.ctx.year_ago)):
+            leads, custs = v.count(first, w), v.count("new_customers", w)
+            rows.append({"period": label, "window": w.label(), "leads": leads, "customers": custs,
+                         "rate": safe_div(custs, leads)})
+        return pd.DataFrame(rows)
+
+    @cached_property
+    def volumes(self) -> pd.DataFrame:
+        return volumes_with_targets(self.period, self.ctx.get("targets"))
+
+    def deal_outcomes(self, window) -> dict:
+        if self.deals is None:
+            return {"won": np.nan, "lost": np.nan, "won_amount": np.nan, "win_rate": np.nan, "avg_deal_size": np.nan}
+        return deal_outcomes(self.deals, window)
+
+    def sales_cycle(self, window) -> float:
+        return np.nan if self.deals is None else sales_cycle_days(self.deals, self.contacts, window)
+
+    @cached_property
+    def pipeline(self) -> dict:
+        if self.deals is None:
+            return {"open_deals": 0, "pipeline": np.nan, "weighted_pipeline": np.nan, "without_probability": 0}
+        return weighted_pipeline(self.deals)
+
+    @cached_property
+    def deals_by_quarter(self) -> pd.DataFrame:
+        """Won, lost, win rate, bookings, deal size and sales cycle per quarter closed (up to eight,
+        none before the first deal; the current quarter to date)."""
+        if self.deals is None:
+            return pd.DataFrame()
+        last_q = self.ctx.last.asfreq("Q")
+        first_deal = self.deals["created_at"].min()
+        first_q = max(last_q - 7, first_deal.to_period("Q")) if not pd.isna(first_deal) else last_q - 7
+        rows = []
+        for q in pd.period_range(min(first_q, last_q), last_q, freq="Q"):
+            w = self.ctx.quarter_window(q)
+            o = deal_outcomes(self.deals, w)
+            partial = q.asfreq("M", "end") > self.ctx.last
+            rows.append({"quarter": f"{q} (to date)" if partial else str(q), "period": self.ctx.period_label(w),
+                         "won": o["won"], "lost": o["lost"], "win_rate": o["win_rate"], "bookings": o["won_amount"],
+                         "avg_deal_size": o["avg_deal_size"],
+                         "sales_cycle_days": sales_cycle_days(self.deals, self.contacts, w)})
+        return pd.DataFrame(rows)
+
+    def funnel_counts(self) -> pd.Series:
+        """Cohort view: contacts created in the window reaching each stage by ``as_of``."""
+        c = self.contacts[self.ctx.window.contains(self.contacts["created_at"])]
+        return reached(c, self.stages).sum().rename(index=stage_label)
+
+    def cohort_matrix(self, months: int = 24) -> pd.DataFrame:
+        """Share of each creation month's contacts reaching each stage (cohort view)."""
+        c = self.cohorts.tail(months).set_index("cohort")
+        created = np.flatnonzero(c["created"].to_numpy() > 0)
+        if len(created):  # months before the first or after the last contact are not cohorts
+            c = c.iloc[created[0]:created[-1] + 1]
+        rates = pd.DataFrame({stage_label(s): safe_div(c[s], c["created"]) for s in self.stages})
+        rates.index = [str(i) for i in c.index]
+        return rates
+
+    def target_attainment(self) -> pd.DataFrame:
+        """Window volumes against the sum of their monthly targets, over months with a target."""
+        v = self.volumes
+        w = self.ctx.window
+        v = v[v["month"].between(w.first, w.last) & v["target"].notna()]
+        if v.empty:
+            return pd.DataFrame(columns=["metric", "months", "actual", "target", "attainment"])
+        g = v.groupby("metric", sort=False).agg(first=("month", "min"), last=("month", "max"),
+                                                actual=("actual", "sum"), target=("target", "sum"))
+        g["months"] = [f"{a:%b %Y} – {b:%b %Y}" for a, b in zip(g["first"], g["last"])]
+        g["attainment"] = safe_div(g["actual"], g["target"])
+        return g.reset_index()[["metric", "months", "actual", "target", "attainment"]]
+
+    def scalars(self) -> dict:
+        o = self.deal_outcomes(self.ctx.window)
+        ltc = self.lead_to_close.set_index("period")["rate"]
+        return {"win_rate": o["win_rate"], "avg_deal_size": o["avg_deal_size"],
+                "avg_sales_cycle_days": self.sales_cycle(self.ctx.window),
+                "weighted_pipeline": self.pipeline["weighted_pipeline"],
+                "lead_to_close_cvr": ltc["current"] if self.has_contacts else np.nan,
+                "lead_to_close_cvr_year_ago": ltc["year earlier"] if self.has_contacts else np.nan}
+
+    def tables(self) -> dict:
+        """The funnel's ``metrics.json`` tables (SPEC keys); empty without contacts."""
+        if not self.has_contacts:
+            return {"funnel_cohorts": [], "funnel_conversion": [], "stage_velocity": []}
+        from .serialise import records
+
+        return {
+            "funnel_cohorts": records(self.cohorts, {"cohort": "cohort", **{s: s for s in self.chain},
+                                                     "mature": "mature"}),
+            "funnel_conversion": records(self.conversion, {"from": "from", "to": "to", "rate": "rate"}),
+            "stage_velocity": records(self.velocity, {"from": "from", "to": "to", "median_days": "median_days"}),
+        }

@@ -8,11 +8,13 @@ and returns stays in that cohort and counts as active again when it pays.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 import pandas as pd
 
-from ._dates import NO_PERIOD, month_label, ordinals, to_day
-from ._math import safe_div
+from .._dates import NO_PERIOD, month_label, ordinals, to_day
+from .._math import safe_div
 
 
 def first_paid_month(cmrr: pd.DataFrame, *, customer_col="customer_id") -> pd.Series:
@@ -182,3 +184,70 @@ def funnel_cohort_curves(contacts: pd.DataFrame, as_of, *, created_col="created_
             rows.append({"cohort": p, "months_since": int(k), "contacts": int(n), "converted": int(v),
                          "rate": v / n if n else np.nan, "partial": bool(p + k == now and as_of != now.end_time.normalize())})
     return pd.DataFrame(rows, columns=["cohort", "months_since", "contacts", "converted", "rate", "partial"])
+
+
+class CohortMetrics:
+    """Retention cohorts of one client run (by first paid month or quarter), by channel and segment,
+    and funnel cohorts over time; the MRR grid is the economics domain's.
+
+    Examples
+    --------
+    >>> c = compute(load_client(load_params("data/clients/demo.yaml"))).cohort  # doctest: +SKIP
+    >>> c.tables()["logo_retention"][0]  # doctest: +SKIP
+    {'cohort': '2024-01', 'month': 0, 'rate': 1.0}
+    """
+
+    def __init__(self, m):
+        self.m = m
+        self.ctx = m.ctx
+        self.params = m.ctx.params
+        self.grain = self.params.cohort_grain
+        self.has_mrr = m.ctx.has_mrr
+        self.has_customers = self.has_mrr and m.ctx.has("customers")
+
+    @property
+    def cmrr(self) -> pd.DataFrame | None:
+        return self.m.economics.cmrr
+
+    @cached_property
+    def cohorts(self) -> pd.DataFrame:
+        return retention_cohorts(self.cmrr, self.grain, min_cohort_size=self.params.min_cohort_size)
+
+    @cached_property
+    def logo_curve(self) -> pd.DataFrame:
+        return average_curve(self.cohorts, "logo_rate")
+
+    @cached_property
+    def revenue_curve(self) -> pd.DataFrame:
+        return average_curve(self.cohorts, "revenue_rate")
+
+    def at_age(self, curve: pd.DataFrame, k: int) -> float:
+        """The pooled curve's rate at age ``k`` (NaN when no cohort is that old)."""
+        hit = curve.loc[curve["period"] == k, "rate"]
+        return float(hit.iloc[0]) if len(hit) else np.nan
+
+    @cached_property
+    def by(self) -> dict[str, pd.DataFrame]:
+        if not self.has_customers:
+            return {}
+        customers = self.ctx.data["customers"]
+        return {b: retention_by(self.cmrr, customers, by=b, gross_margin=self.params.gross_margin)
+                for b in ("channel", "segment") if b in customers}
+
+    def curves_by(self, by: str) -> pd.DataFrame:
+        return retention_curves_by(self.cmrr, self.ctx.data["customers"], by=by)
+
+    @cached_property
+    def funnel_curves(self) -> pd.DataFrame:
+        return funnel_cohort_curves(self.ctx.data["contacts"], self.ctx.as_of)
+
+    @property
+    def has_conversions(self) -> bool:
+        f = self.funnel_curves
+        return not f.empty and f["converted"].sum() > 0
+
+    def tables(self) -> dict:
+        if not self.has_mrr:  # the SPEC's keys stay present, empty
+            return {"logo_retention": [], "revenue_retention": []}
+        return {"logo_retention": retention_records(self.cohorts, "logo_rate"),
+                "revenue_retention": retention_records(self.cohorts, "revenue_rate")}

@@ -14,11 +14,13 @@ Conventions
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 import pandas as pd
 
-from ._dates import NO_PERIOD, last_full_month, ordinals, to_day
-from ._math import mean_defined, safe_div
+from .._dates import NO_PERIOD, last_full_month, ordinals, to_day
+from .._math import mean_defined, safe_div
 
 MOVEMENTS = ("new", "reactivation", "expansion", "contraction", "churn")
 
@@ -297,3 +299,226 @@ def magic_number(bridge: pd.DataFrame, acq: pd.DataFrame) -> pd.DataFrame:
     q["previous_quarter_acquisition"] = a.reindex(q.index - 1).to_numpy()
     q["magic_number"] = safe_div(q["net_new_mrr"] * 12, q["previous_quarter_acquisition"])
     return q.rename_axis("quarter").reset_index()
+
+
+TRAILING_CAC_MONTHS = 3  # the monthly LTV:CAC and payback indicators use a trailing CAC of this many months
+
+
+class EconomicsMetrics:
+    """Unit economics of one client run (SPEC "MRR" … "Magic number"), each number computed once:
+    the MRR grid, movements and bridge; CAC (fully loaded from here, paid from the channel table);
+    LTV, LTV:CAC and payback; by quarter, channel and segment; cost to serve; magic number.
+
+    Examples
+    --------
+    >>> e = compute(load_client(load_params("data/clients/demo.yaml"))).economics  # doctest: +SKIP
+    >>> e.scalars()["ltv_to_cac"]  # doctest: +SKIP
+    """
+
+    def __init__(self, m):
+        self.m = m
+        self.ctx = m.ctx
+        self.params = m.ctx.params
+        self.has_mrr = m.ctx.has_mrr
+
+    @cached_property
+    def cmrr(self) -> pd.DataFrame | None:
+        return client_customer_mrr(self.ctx.data)
+
+    @cached_property
+    def movements(self) -> pd.DataFrame | None:
+        """Every customer-month's MRR movement, computed once for the bridge, new customers and cohorts."""
+        return None if self.cmrr is None else mrr_movements(self.cmrr)
+
+    @cached_property
+    def bridge(self) -> pd.DataFrame:
+        """The MRR bridge up to the last full month."""
+        if self.cmrr is None:
+            return pd.DataFrame(columns=["month", "ending_mrr", "customers", "new_customers", "arpu"])
+        b = mrr_bridge(self.cmrr, movements=self.movements)
+        return b[b["month"] <= self.ctx.last].reset_index(drop=True)
+
+    @cached_property
+    def trailing(self) -> pd.DataFrame:
+        return trailing_retention(self.cmrr, months=12)
+
+    @cached_property
+    def acquisition(self) -> pd.DataFrame | None:
+        costs, spend = self.ctx.get("costs"), self.ctx.get("spend")
+        if costs is None and spend is None:
+            return None
+        return acquisition_costs(costs, spend, self.params.cost_groups)
+
+    @cached_property
+    def service(self) -> pd.DataFrame | None:
+        costs = self.ctx.get("costs")
+        return None if costs is None else service_costs(costs, self.params.cost_groups)
+
+    def acquisition_in(self, window) -> float:
+        """Acquisition costs plus spend dated in ``window`` (NaN without costs or spend)."""
+        if self.acquisition is None:
+            return np.nan
+        a = self.acquisition
+        return float(a.loc[(a["month"] >= window.first) & (a["month"] <= window.last), "total"].sum())
+
+    def cac(self, window=None) -> float:
+        """Fully loaded CAC: (acquisition costs + spend) in ``window`` (the reporting window) / the
+        window's new customers (SPEC ``cac``)."""
+        window = window or self.ctx.window
+        return safe_div(self.acquisition_in(window), self.m.volumes.count("new_customers", window))
+
+    @cached_property
+    def cac_paid(self) -> float:
+        """Paid-only CAC of the window: all spend / all new customers (the channel table's total)."""
+        return float(self.m.channel.total["cac"])
+
+    def unit_economics_at(self, month: pd.Period, cac: float = np.nan) -> dict:
+        """The SPEC scalars as they stood at the end of ``month``."""
+        return unit_economics(self.bridge, month.end_time.normalize(),
+                              churn_window_months=self.params.churn_window_months,
+                              gross_margin=self.params.gross_margin, cac=cac)
+
+    @cached_property
+    def _scalars(self) -> dict:
+        keys = ("mrr", "arpu", "customers", "logo_churn_rate", "ltv", "nrr", "grr", "quick_ratio", "ltv_to_cac",
+                "cac_payback_months")
+        if not self.has_mrr:
+            s = {k: np.nan for k in keys}
+        else:
+            s = self.unit_economics_at(self.ctx.last, cac=self.cac())
+        s["cac"] = self.cac()
+        s["cac_paid_only"] = self.cac_paid
+        last = self.trailing[self.trailing["month"] == self.ctx.last] if self.has_mrr else pd.DataFrame()
+        s["nrr_t12m"] = float(last["nrr"].iloc[0]) if len(last) else np.nan
+        s["grr_t12m"] = float(last["grr"].iloc[0]) if len(last) else np.nan
+        return s
+
+    def scalars(self) -> dict:
+        return dict(self._scalars)
+
+    @cached_property
+    def monthly(self) -> pd.DataFrame:
+        """Per month of the bridge: LTV as it stood at that month's end (the same function as the
+        scalar, so the last month equals it), CAC over the trailing three months, LTV:CAC and payback
+        on that trailing CAC."""
+        if not self.has_mrr:
+            return pd.DataFrame(columns=["month", "ltv", "cac_trailing", "ltv_to_cac", "cac_payback_months"])
+        rows = []
+        for month in self.bridge["month"]:
+            w = type(self.ctx.window)(month - (TRAILING_CAC_MONTHS - 1), month)
+            s = self.unit_economics_at(month, cac=self.cac(w))
+            rows.append({"month": month, "ltv": s["ltv"], "cac_trailing": s["cac"], "ltv_to_cac": s["ltv_to_cac"],
+                         "cac_payback_months": s["cac_payback_months"]})
+        return pd.DataFrame(rows)
+
+    @cached_property
+    def cac_monthly(self) -> pd.DataFrame | None:
+        return None if self.acquisition is None or not self.has_mrr else cac_by_month(self.acquisition, self.bridge)
+
+    @cached_property
+    def cac_quarterly(self) -> pd.DataFrame | None:
+        """CAC by quarter (the last eight, the current one to date), fully loaded and paid only, with
+        LTV:CAC (window LTV) and payback on ARPU of the last full month; magic number."""
+        if self.acquisition is None or not self.has_mrr:
+            return None
+        q = cac_by_quarter(self.acquisition, self.bridge)
+        q = q[q["quarter"] <= self.ctx.last.asfreq("Q")].tail(8).copy()
+        s = self.scalars()
+        q["ltv_to_cac"] = safe_div(s["ltv"], q["cac"])
+        q["payback_months"] = safe_div(q["cac"], s["arpu"] * self.params.gross_margin)
+        if self.magic is not None:
+            q = q.merge(self.magic[["quarter", "magic_number"]], on="quarter", how="left")
+        q["partial"] = [p.asfreq("M", "end") > self.ctx.last for p in q["quarter"]]
+        q["period"] = [self.ctx.period_label(self.ctx.quarter_window(p)) for p in q["quarter"]]
+        return q.reset_index(drop=True)
+
+    @cached_property
+    def magic(self) -> pd.DataFrame | None:
+        return None if self.acquisition is None or not self.has_mrr else magic_number(self.bridge, self.acquisition)
+
+    def last_magic(self) -> tuple[float, str | None]:
+        """The magic number of the last full quarter, and that quarter."""
+        m = self.magic
+        if m is None or m.empty:
+            return np.nan, None
+        last = self.ctx.last
+        done = m[m["quarter"] <= last.asfreq("Q")] if last == last.asfreq("Q").asfreq("M", "end") \
+            else m[m["quarter"] < last.asfreq("Q")]
+        return (float(done["magic_number"].iloc[-1]), str(done["quarter"].iloc[-1])) if len(done) else (np.nan, None)
+
+    @cached_property
+    def cost_to_serve(self) -> pd.DataFrame | None:
+        return None if self.service is None or not self.has_mrr else cost_to_serve(self.service, self.bridge)
+
+    @cached_property
+    def last_cost_to_serve(self) -> float:
+        c = self.cost_to_serve
+        if c is None or not (c["month"] == self.ctx.last).any():
+            return np.nan
+        return float(c.loc[c["month"] == self.ctx.last, "cost_to_serve"].iloc[0])
+
+    def churn_drivers(self, by: str = "segment") -> pd.DataFrame | None:
+        """Churned MRR in the window by customer ``segment`` (or channel) against its share of MRR."""
+        customers = self.ctx.get("customers")
+        if customers is None or by not in customers or not self.has_mrr:
+            return None
+        w = self.ctx.window
+        mv = self.movements
+        mv = mv[(mv["month"] >= w.first) & (mv["month"] <= w.last)]
+        group = customers.set_index("customer_id")[by]
+        churned = mv[mv["movement"] == "churn"].groupby(mv["customer_id"].map(group).fillna("unknown"))["amount"] \
+            .sum().abs()
+        now = self.cmrr[self.cmrr["month"] == w.first - 1]
+        base = now.groupby(now["customer_id"].map(group).fillna("unknown"))["mrr"].sum()
+        out = pd.DataFrame({"churned_mrr": churned, "starting_mrr": base}).fillna(0)
+        out["share_of_churned_mrr"] = safe_div(out["churned_mrr"], out["churned_mrr"].sum())
+        out["share_of_mrr"] = safe_div(out["starting_mrr"], out["starting_mrr"].sum())
+        out.index.name = by
+        return out.sort_values("churned_mrr", ascending=False)
+
+    @cached_property
+    def by_group(self) -> dict[str, pd.DataFrame]:
+        """LTV, CAC, LTV:CAC and payback per acquisition channel and per segment (where customers carry
+        them). A channel's CAC and new customers are the channel table's (paid spend / the channel's
+        new customers); a segment's CAC is the blended fully loaded CAC."""
+        customers = self.ctx.get("customers")
+        out = {}
+        if customers is None or not self.has_mrr:
+            return out
+        new = self.m.volumes.new_customers
+        w = self.ctx.window
+        new = new[(new["month"] >= w.first) & (new["month"] <= w.last)]
+        for by in ("channel", "segment"):
+            if by not in customers:
+                continue
+            r = self.m.cohort.by[by].set_index(by)  # the cohort page's own per-group LTV
+            if by == "channel":
+                t = self.m.channel.table
+                r = r.reindex(r.index.union(t.index[t["customers"] > 0]))
+                r["new_in_window"] = t["customers"].reindex(r.index).fillna(0)
+                r["cac"] = t["cac"].reindex(r.index)
+                r["cac_basis"] = "paid spend"
+            else:
+                r["new_in_window"] = new[by].value_counts().reindex(r.index).fillna(0)
+                r["cac"] = self.cac()
+                r["cac_basis"] = "blended"
+            r["ltv_to_cac"] = safe_div(r["ltv"], r["cac"])
+            r["payback_months"] = safe_div(r["cac"], r["arpu"] * self.params.gross_margin)
+            out[by] = r
+        return out
+
+    BRIDGE_KEYS = ["month", "starting_mrr", "new", "expansion", "contraction", "churn", "reactivation", "ending_mrr",
+                   "customers", "churned_customers", "logo_churn_rate", "arpu", "gross_revenue_churn",
+                   "net_revenue_churn", "grr", "nrr", "quick_ratio"]
+
+    def tables(self) -> dict:
+        from .serialise import records
+
+        if not self.has_mrr:  # the SPEC's keys stay present, empty
+            return {"mrr_bridge": []}
+        out = {"mrr_bridge": records(self.bridge[[k for k in self.BRIDGE_KEYS if k in self.bridge]])}
+        if self.magic is not None:
+            out["magic_number"] = records(self.magic)
+        if self.cost_to_serve is not None:
+            out["cost_to_serve"] = records(self.cost_to_serve)
+        return out

@@ -1,0 +1,127 @@
+"""One client run's metrics: every domain built once on one context, read by every page,
+``metrics.json`` and ``kpis.csv``."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import pandas as pd
+
+from .channel import ChannelMetrics
+from .cohort import CohortMetrics
+from .context import Context
+from .economics import EconomicsMetrics
+from .funnel import FunnelMetrics
+from .overview import OverviewMetrics
+from .volumes import Volumes
+
+
+class ClientMetrics:
+    """The numbers of one client run, by domain: ``volumes`` (period counts), ``funnel``,
+    ``channel``, ``economics``, ``cohort`` and ``overview``; ``kpis`` is the tidy table of every KPI
+    a page shows. Each domain is built on first use and kept, so a value is computed once.
+
+    Examples
+    --------
+    >>> m = compute(load_client(load_params("data/clients/demo.yaml")))  # doctest: +SKIP
+    >>> m.kpis.value("cac_paid", "window", "channel", "Paid Search")  # doctest: +SKIP
+    """
+
+    def __init__(self, data, previous_metrics: str | None = None):
+        self.data = data
+        self.ctx = Context.of(data)
+        self.previous_metrics = previous_metrics
+
+    @cached_property
+    def volumes(self) -> Volumes:
+        return Volumes(self.ctx, self.economics.movements)
+
+    @cached_property
+    def funnel(self) -> FunnelMetrics:
+        return FunnelMetrics(self)
+
+    @cached_property
+    def channel(self) -> ChannelMetrics:
+        return ChannelMetrics(self)
+
+    @cached_property
+    def economics(self) -> EconomicsMetrics:
+        return EconomicsMetrics(self)
+
+    @cached_property
+    def cohort(self) -> CohortMetrics:
+        return CohortMetrics(self)
+
+    @cached_property
+    def overview(self) -> OverviewMetrics:
+        return OverviewMetrics(self)
+
+    @cached_property
+    def kpis(self):
+        """The :class:`~kpi_kit.metrics.kpis.KpiBook` of every KPI shown anywhere."""
+        from .kpis import build
+
+        return build(self)
+
+    def kpi_frame(self) -> pd.DataFrame:
+        """``kpis.csv``: one row per KPI (SPEC columns)."""
+        return self.kpis.frame()
+
+    SCALARS = {"mrr": ("mrr", "window"), "arpu": ("arpu", None), "customers": ("paying_customers", None),
+               "logo_churn_rate": ("logo_churn_rate", "trailing"), "ltv": ("ltv", "trailing"),
+               "cac": ("cac", "window"), "cac_paid_only": ("cac_paid", "window"),
+               "ltv_to_cac": ("ltv_to_cac", "window"), "cac_payback_months": ("cac_payback_months", "window"),
+               "nrr": ("nrr", "trailing"), "grr": ("grr", "trailing"), "quick_ratio": ("quick_ratio", "trailing"),
+               "nrr_t12m": ("nrr", "trailing 12 months"), "grr_t12m": ("grr", "trailing 12 months"),
+               "win_rate": ("win_rate", "window"), "avg_deal_size": ("avg_deal_size", "window"),
+               "avg_sales_cycle_days": ("avg_sales_cycle_days", "window"),
+               "weighted_pipeline": ("weighted_pipeline", "as_of"),
+               "lead_to_close_cvr": ("lead_to_close_cvr", "window"),
+               "lead_to_close_cvr_year_ago": ("lead_to_close_cvr", "window a year earlier")}
+
+    def scalars(self) -> dict:
+        """``metrics.json`` scalars, each read from the KPI table (so both files agree)."""
+        book = self.kpis
+        n = self.ctx.params.churn_window_months
+        out = {}
+        for name, (metric, period) in self.SCALARS.items():
+            if period is None:
+                period = str(self.ctx.last)
+            elif period == "trailing":
+                period = f"trailing {n} months"
+            out[name] = book.value(metric, period)
+        g = self.overview.revenue_goal()
+        out |= {"revenue_last_12m": g["last_year"], "revenue_growth": g["growth"],
+                "revenue_target_next_12m": g["target"]}
+        return out
+
+    def tables(self) -> dict:
+        o = self.overview
+        t = o.targets
+        from .serialise import records
+
+        return (self.funnel.tables() | self.channel.tables() | self.economics.tables() | self.cohort.tables()
+                | {"targets": records(t.drop(columns="period_start")) if not t.empty else [],
+                   "alerts": [{k: v for k, v in a.items() if k != "text"} | {"text": a["text"]} for a in o.alerts],
+                   "lags": records(o.lags())})
+
+    def metrics_json(self) -> dict:
+        """The run's ``metrics.json`` (SPEC "Outputs"): header, every resolved parameter, tables, scalars."""
+        from .. import __version__
+        from .serialise import jsonable
+
+        p = self.ctx.params
+        return {"client": p.client, "as_of": p.as_of.isoformat(), "currency": p.currency,
+                "kit_version": __version__, "params": p.to_notebook_parameters(),
+                "tables": jsonable(self.tables()), "scalars": jsonable(self.scalars())}
+
+
+def compute(data, previous_metrics: str | None = None) -> ClientMetrics:
+    """The metrics of a loaded client, computed once per ``data`` and kept on it, so every
+    notebook of a run (and its forked children) reads the same object."""
+    cached = getattr(data, "_metrics", None)
+    if cached is not None and (previous_metrics is None or cached.previous_metrics == previous_metrics):
+        return cached
+    m = ClientMetrics(data, previous_metrics)
+    object.__setattr__(data, "_metrics", m)
+    return m

@@ -1,0 +1,355 @@
+"""Channel metrics (SPEC "Spend metrics", "Value per lead", "Marketing ROI", ``channels``).
+
+Every function takes the loaded frames (channels already mapped to reporting
+channels, dates seen as of ``as_of``) and a reporting window.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from .._dates import Window
+from .._ids import column_by_id, isin_ids
+from .._math import safe_div
+from .funnel import STAGE_VOLUME_NAMES, passed_dates, reached
+from .volumes import UNKNOWN
+
+NO_CHANNEL = "(no channel)"  # the channel table's row for won revenue tied to no channel
+# stage -> column of the channel table (SPEC keys: leads, mqls, opportunities, customers)
+STAGE_COLUMNS = {s: v for s, v in STAGE_VOLUME_NAMES.items() if s != "created"}
+
+
+def _sum_by(df: pd.DataFrame | None, window: Window, date_col: str, value_col: str, by: str = "channel") -> pd.Series:
+    if df is None or df.empty:
+        return pd.Series(dtype="float64")
+    inside = df[window.contains(df[date_col])]
+    return inside.groupby(by)[value_col].sum().astype("float64")
+
+
+def won_revenue_by_channel(deals: pd.DataFrame | None, contacts: pd.DataFrame, window: Window) -> pd.Series:
+    """Amount of deals won in ``window``, credited to the deal's channel, else its contact's."""
+    if deals is None or deals.empty:
+        return pd.Series(dtype="float64")
+    won = deals[(deals["status"] == "won") & window.contains(deals["closed_at"])]
+    channel = won["channel"] if "channel" in won else pd.Series(np.nan, index=won.index)
+    if "contact_id" in won:
+        from_contact = won["contact_id"].map(column_by_id(contacts, "contact_id", "channel"))
+        channel = channel.where(channel.notna(), from_contact)
+    return won["amount"].groupby(channel.astype(object).fillna("(none)")).sum().astype("float64")
+
+
+def channel_table(counts: pd.DataFrame, stages: list[str], window: Window, *, contacts=None, deals=None,
+                  spend=None, traffic=None) -> pd.DataFrame:
+    """One row per reporting channel over ``window`` (SPEC ``channels``).
+
+    ``counts`` are the window's period counts by channel
+    (:meth:`kpi_kit.metrics.volumes.Volumes.by_channel`, an ``unknown`` row included), so every
+    count column sums over channels to the headline total. Spend and sessions are those dated in
+    the window; ``revenue`` is the amount of deals won in the window credited to the deal's (else
+    its contact's) channel; ``lead_revenue`` is what the window's leads have won so far and drives
+    value per lead and per visit. A channel without spend has no CPL, cost per MQL / SQO or CAC
+    (NaN, "unpaid"), never 0.
+
+    Examples
+    --------
+    >>> t = channel_table(volumes.by_channel(window), ["lead", "mql"], window)  # doctest: +SKIP
+    >>> t.loc["Paid Search", "cpl"]  # doctest: +SKIP
+
+    ``contacts=None`` (a client without a contacts file) leaves every contact count and the
+    ratios built on them undefined (n/a), not 0.
+    """
+    known_contacts = contacts is not None
+    counts = counts.rename(columns={"new_customers": "customers"})
+    spend_s = _sum_by(spend, window, "date", "spend")
+    sessions = _sum_by(traffic, window, "date", "sessions")
+    if known_contacts:
+        created = contacts[window.contains(contacts["created_at"])]
+        contacts_n = created["channel"].astype(object).fillna(UNKNOWN).value_counts()
+        groups = contacts.drop_duplicates("channel").set_index("channel")["group"]
+    else:
+        contacts_n, groups = pd.Series(dtype="int64"), pd.Series(dtype=object)
+    revenue = won_revenue_by_channel(deals, contacts if known_contacts else _NO_CONTACTS, window)
+    lead_rev = pd.Series(dtype="float64")
+    if deals is not None and "contact_id" in deals and known_contacts and "lead" in stages:
+        leads = passed_dates(contacts, stages)["lead"]
+        in_window = contacts.loc[window.contains(leads)]
+        won = deals[(deals["status"] == "won").to_numpy() & isin_ids(deals["contact_id"], in_window["contact_id"])]
+        channel_of = column_by_id(in_window, "contact_id", "channel")
+        lead_rev = won["amount"].groupby(won["contact_id"].map(channel_of).astype(object).fillna(UNKNOWN)).sum()
+    unattributed = float(revenue.get("(none)", 0.0))
+    revenue = revenue.drop("(none)", errors="ignore")
+    index = counts.index.union(contacts_n.index).union(spend_s.index).union(sessions.index).union(revenue.index)
+    if unattributed:  # won revenue tied to no channel still counts in the totals (and blended ROI)
+        index = index.append(pd.Index([NO_CHANNEL]))
+        revenue = pd.concat([revenue, pd.Series({NO_CHANNEL: unattributed})])
+    t = counts.reindex(index).fillna(0)
+    t.insert(0, "contacts", contacts_n.reindex(index).fillna(0))
+    t.insert(0, "group", groups.reindex(index).fillna("other"))
+    if spend is not None:  # channels seen only in spend/traffic still get their group
+        extra = spend.drop_duplicates("channel").set_index("channel")["group"]
+        t["group"] = t["group"].where(t.index.isin(groups.index), extra.reindex(index).fillna("other"))
+    t.insert(1, "sessions", sessions.reindex(index).fillna(0))
+    t["spend"] = spend_s.reindex(index).fillna(0.0)
+    t["revenue"] = revenue.reindex(index).fillna(0.0)
+    t["lead_revenue"] = lead_rev.reindex(index).fillna(0.0)
+    # without the file behind a figure it is unknown (n/a), not 0: no deals file, no revenue or ROI
+    if deals is None:
+        t[["revenue", "lead_revenue"]] = np.nan
+    elif unattributed and len(revenue) == 1:  # no won deal is tied to a channel: per channel it is unknown
+        t.loc[t.index != NO_CHANNEL, ["revenue", "lead_revenue"]] = np.nan
+    if traffic is None:
+        t["sessions"] = np.nan
+    if spend is None:  # and so CPL, CAC and ROI
+        t["spend"] = np.nan
+    for metric in counts.columns:  # a count the data cannot give (no such stage, no file) is n/a on every row
+        if counts[metric].isna().all():
+            t[metric] = np.nan
+    if not known_contacts:
+        t["contacts"] = np.nan
+    _add_ratios(t)
+    t.index.name = "channel"
+    return t.sort_values(["group", "spend", "contacts"], ascending=[True, False, False])
+
+
+_NO_CONTACTS = pd.DataFrame({"contact_id": pd.Series(dtype="string"), "channel": pd.Series(dtype="string")})
+
+
+def _add_ratios(t: pd.DataFrame) -> None:
+    col = lambda c: t[c] if c in t else pd.Series(np.nan, index=t.index)  # noqa: E731
+    paid = t["spend"].where(t["spend"] > 0)  # an unpaid channel has no cost per anything: n/a, not 0
+    t["cpl"] = safe_div(paid, col("leads"))
+    t["cost_per_mql"] = safe_div(paid, col("mqls"))
+    t["cost_per_sqo"] = safe_div(paid, col("opportunities"))
+    t["cac"] = safe_div(paid, col("customers"))
+    t["visits_per_lead"] = safe_div(t["sessions"], col("leads"))
+    t["value_per_lead"] = safe_div(t["lead_revenue"], col("leads"))
+    t["value_per_visit"] = safe_div(t["lead_revenue"], t["sessions"])
+    t["roi"] = safe_div(t["revenue"] - paid, paid)
+
+
+VOLUME_COLUMNS = ["contacts", "sessions", "leads", "mqls", "sals", "sqls", "opportunities", "customers", "won_deals",
+                  "spend", "revenue", "lead_revenue"]
+
+
+def rollup(table: pd.DataFrame, by: str = "group") -> pd.DataFrame:
+    """Sum the channel table's volumes by ``group`` (plus a ``total`` row) and recompute the ratios."""
+    volumes = [c for c in VOLUME_COLUMNS if c in table]
+    g = table.groupby(by)[volumes].sum(min_count=1)  # unknown counts stay n/a
+    g.loc["total"] = table[volumes].sum(min_count=1)
+    _add_ratios(g)
+    return g
+
+
+def cohort_by_channel(contacts: pd.DataFrame, stages: list[str], window: Window) -> pd.DataFrame:
+    """Cohort view: per channel, contacts created in ``window`` reaching each stage by ``as_of`` and
+    each step's conversion ``a_to_b`` over those same contacts."""
+    c = contacts[window.contains(contacts["created_at"])]
+    hit = reached(c, stages)
+    counts = hit.groupby(c["channel"].astype(object).fillna(UNKNOWN)).sum()
+    chain = ["created", *stages]
+    for a, b in zip(chain, chain[1:]):
+        counts[f"{a}_to_{b}"] = safe_div(counts[b], counts[a])
+    counts.index.name = "channel"
+    return counts
+
+
+def monthly_by_channel(counts: pd.DataFrame, months: pd.PeriodIndex, *, spend=None) -> pd.DataFrame:
+    """Tidy month × channel: the period counts of ``counts``
+    (:meth:`~kpi_kit.metrics.volumes.Volumes.monthly_by_channel`), spend, and per-month CPL and CAC
+    (spend / the month's new customers; n/a without spend)."""
+    out = counts.set_index(["month", "channel"])
+    if spend is not None and len(spend):
+        s = spend.groupby([spend["date"].dt.to_period("M").rename("month"), "channel"])["spend"].sum()
+        out = out.join(s[s.index.get_level_values("month").isin(months)], how="outer")
+    else:
+        out["spend"] = 0.0
+    out = out.fillna(0).reset_index()
+    paid = out["spend"].where(out["spend"] > 0)
+    out["cpl"] = safe_div(paid, out["leads"]) if "leads" in out else np.nan
+    out["cac"] = safe_div(paid, out["new_customers"]) if "new_customers" in out else np.nan
+    return out.rename(columns={"new_customers": "customers"})
+
+
+def rising_volume_falling_conversion(monthly: pd.DataFrame, *, volume: str = "leads", next_volume: str = "mqls",
+                                     months: int = 3, threshold: float = 0.10) -> pd.DataFrame:
+    """Channels whose ``volume`` rose by more than ``threshold`` over the last ``months`` months against
+    the ``months`` before, while the ratio ``next_volume / volume`` (entries in the same months) fell by more
+    than ``threshold`` (relative)."""
+    last = monthly["month"].max()
+    recent = monthly[monthly["month"] > last - months].groupby("channel")[[volume, next_volume]].sum()
+    before = monthly[(monthly["month"] <= last - months) & (monthly["month"] > last - 2 * months)] \
+        .groupby("channel")[[volume, next_volume]].sum()
+    both = recent.add_suffix("_recent").join(before.add_suffix("_before"), how="inner")
+    both["volume_change"] = safe_div(both[f"{volume}_recent"], both[f"{volume}_before"]) - 1
+    rate_recent = safe_div(both[f"{next_volume}_recent"], both[f"{volume}_recent"])
+    rate_before = safe_div(both[f"{next_volume}_before"], both[f"{volume}_before"])
+    both["rate_recent"], both["rate_before"] = rate_recent, rate_before
+    both["rate_change"] = safe_div(rate_recent, rate_before) - 1
+    flagged = both[(both["volume_change"] > threshold) & (both["rate_change"] < -threshold)]
+    return flagged[["volume_change", "rate_before", "rate_recent", "rate_change"]].reset_index()
+
+
+def campaign_table(spend: pd.DataFrame, window: Window, *, contacts=None, touches=None) -> pd.DataFrame:
+    """Per channel and campaign over ``window``: impressions, clicks, CTR, CPC, spend; the platform's
+    conversions and cost per conversion where spend has ``conversions``; and — where touches carry
+    campaigns — leads (contacts created in the window whose first touch was the campaign) and CPL."""
+    s = spend[window.contains(spend["date"])].copy()
+    if "campaign" not in s:
+        return pd.DataFrame()
+    s["campaign"] = s["campaign"].fillna("(no campaign)")
+    total = lambda x: x.sum(min_count=1)  # noqa: E731 (no impressions recorded stays n/a, not 0)
+    cols = {"spend": "sum"} | {c: total for c in ("impressions", "clicks", "conversions") if c in s}
+    t = s.groupby(["channel", "campaign"]).agg(cols)
+    for c in ("impressions", "clicks"):
+        if c not in t:
+            t[c] = np.nan
+    t["ctr"] = safe_div(t["clicks"], t["impressions"])
+    t["cpc"] = safe_div(t["spend"], t["clicks"])
+    if "conversions" in t:
+        t["cost_per_conversion"] = safe_div(t["spend"], t["conversions"])
+    t["leads"] = np.nan
+    if touches is not None and contacts is not None and "campaign" in touches:
+        c = contacts[window.contains(contacts["created_at"]) & contacts["lead_at"].notna()]
+        first = touches[isin_ids(touches["contact_id"], c["contact_id"])].sort_values("touched_at", kind="stable") \
+            .drop_duplicates("contact_id")
+        leads = first.groupby(["channel", "campaign"]).size()
+        t["leads"] = leads.reindex(t.index).fillna(0)
+    t["cpl"] = safe_div(t["spend"], t["leads"])
+    return t.reset_index().sort_values(["channel", "spend"], ascending=[True, False])
+
+
+def self_reported_vs_tracked(contacts: pd.DataFrame, window: Window | None = None,
+                             answer_col: str = "self_reported_source") -> pd.DataFrame:
+    """Share of each tracked channel's answers per self-reported source (rows sum to 1), with the
+    number of answers per channel in ``answers``."""
+    c = contacts if window is None else contacts[window.contains(contacts["created_at"])]
+    c = c[c[answer_col].notna()]
+    if c.empty:
+        return pd.DataFrame()
+    counts = pd.crosstab(c["channel"], c[answer_col])
+    shares = counts.div(counts.sum(axis=1), axis=0)
+    shares["answers"] = counts.sum(axis=1)
+    return shares
+
+
+class ChannelMetrics:
+    """The channel numbers of one client run: the channel and group tables (period counts, so every
+    column sums to the headline), monthly trends, flags, campaigns and attribution.
+
+    Examples
+    --------
+    >>> c = compute(load_client(load_params("data/clients/demo.yaml"))).channel  # doctest: +SKIP
+    >>> c.table.loc["Paid Search", "cac"]  # doctest: +SKIP
+    """
+
+    def __init__(self, m):
+        self.m = m
+        self.ctx = ctx = m.ctx
+        self.stages = ctx.stages
+        self.has_contacts = ctx.has("contacts")
+        self.has_spend = ctx.has("spend")
+        # the top of this client's funnel: leads, or the first stage it tracks (Olist starts at MQL)
+        self.volume = STAGE_COLUMNS[self.stages[0]]
+
+    def table_for(self, window: Window) -> pd.DataFrame:
+        d = self.ctx.data
+        return channel_table(self.m.volumes.by_channel(window), self.stages, window,
+                             contacts=d["contacts"] if self.has_contacts else None, deals=d.get("deals"),
+                             spend=d.get("spend"), traffic=d.get("traffic"))
+
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        return self.table_for(self.ctx.window)
+
+    @cached_property
+    def groups(self) -> pd.DataFrame:
+        return rollup(self.table)
+
+    @cached_property
+    def previous_groups(self) -> pd.DataFrame:
+        return rollup(self.table_for(self.ctx.previous))
+
+    @cached_property
+    def total(self) -> pd.Series:
+        """The client totals of the window (blended CPL, paid CAC = all spend / all new customers, ROI)."""
+        return self.groups.loc["total"]
+
+    @cached_property
+    def cohort(self) -> pd.DataFrame:
+        """Cohort view by channel: contacts created in the window and the stages they reached."""
+        return cohort_by_channel(self.ctx.data["contacts"], self.stages, self.ctx.window)
+
+    @cached_property
+    def monthly(self) -> pd.DataFrame:
+        months = pd.period_range(self.ctx.window.first - 12, self.ctx.last, freq="M")
+        return monthly_by_channel(self.m.volumes.monthly_by_channel(months), months, spend=self.ctx.get("spend"))
+
+    @cached_property
+    def flags(self) -> pd.DataFrame:
+        if "lead" not in self.stages or "mql" not in self.stages or self.monthly.empty:
+            return pd.DataFrame()
+        return rising_volume_falling_conversion(self.monthly)
+
+    def campaigns(self) -> pd.DataFrame:
+        spend = self.ctx.get("spend")
+        if spend is None or "campaign" not in spend:
+            return pd.DataFrame()
+        return campaign_table(spend, self.ctx.window, contacts=self.ctx.data["contacts"],
+                              touches=self.ctx.get("touches"))
+
+    def self_reported(self) -> pd.DataFrame:
+        c = self.ctx.data["contacts"]
+        if "self_reported_source" not in c or c["self_reported_source"].isna().all():
+            return pd.DataFrame()
+        return self_reported_vs_tracked(c, self.ctx.window)
+
+    def conversions(self) -> pd.DataFrame:
+        """Customers won in the window, with their lead/opportunity dates and won revenue."""
+        c = self.ctx.data["contacts"]
+        w = self.ctx.window
+        conv = c[c["customer_at"].notna() & w.contains(c["customer_at"])] if "customer_at" in c else c.iloc[:0]
+        conv = conv[["contact_id", "customer_at", "channel"]
+                    + [k for k in ("lead_at", "opportunity_at") if k in conv]].rename(
+            columns={"customer_at": "converted_at"})
+        deals = self.ctx.get("deals")
+        value = pd.Series(0.0, index=conv.index)
+        if deals is not None and "contact_id" in deals:
+            won = deals[deals["status"] == "won"].groupby("contact_id")["amount"].sum()
+            value = conv["contact_id"].map(won).fillna(0.0)
+        return conv.assign(revenue=value).reset_index(drop=True)
+
+    @cached_property
+    def attribution(self) -> pd.DataFrame | None:
+        """Channel × (measure, model): customers and revenue credited under every model."""
+        from .attribution import attribution_by_channel
+
+        touches = self.ctx.get("touches")
+        if touches is None or touches.empty:
+            return None
+        return attribution_by_channel(touches, self.conversions(), as_of=self.ctx.as_of,
+                                      half_life_days=self.ctx.params.half_life_days, value_col="revenue")
+
+    @property
+    def has_attributed_wins(self) -> bool:
+        return self.attribution is not None and not self.attribution.empty
+
+    @cached_property
+    def attributed_roi(self) -> pd.DataFrame | None:
+        from .attribution import attributed_roi
+
+        return None if self.attribution is None else attributed_roi(self.attribution, self.table["spend"])
+
+    TABLE_KEYS = ["channel", "group", "sessions", "leads", "mqls", "opportunities", "customers", "spend", "cpl",
+                  "cost_per_mql", "cost_per_sqo", "cac", "revenue", "roi"]
+
+    def tables(self) -> dict:
+        from .serialise import records
+
+        t = self.table.reset_index()
+        g = self.groups.reset_index().rename(columns={"index": "group"})
+        keys = [k for k in self.TABLE_KEYS if k in t]
+        return {"channels": records(t, {k: k for k in keys}),
+                "channel_groups": records(g, {"group": "group", **{k: k for k in keys[2:] if k in g}})}

@@ -1,0 +1,89 @@
+"""What every metric of a client run shares: the data, as_of, the reporting window and the
+periods it is compared with, the currency."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .._dates import Window, last_full_month, reporting_window, to_day
+
+
+@dataclass(frozen=True)
+class Context:
+    """One client run's frame of reference (SPEC "Time").
+
+    ``window`` is the last ``window_months`` full months, ``previous`` the same length before it,
+    ``year_ago`` the window shifted back twelve months, ``last`` the last full month.
+
+    Examples
+    --------
+    >>> ctx = Context.of(load_client(load_params("data/clients/demo.yaml")))  # doctest: +SKIP
+    >>> ctx.window.label()  # doctest: +SKIP
+    'Nov 2025 – Oct 2026'
+    """
+
+    data: object  # ClientData
+    as_of: pd.Timestamp
+    window: Window
+    previous: Window
+    year_ago: Window
+    last: pd.Period
+
+    @classmethod
+    def of(cls, data) -> Context:
+        p = data.params
+        window = reporting_window(p.as_of, p.window_months)
+        return cls(data=data, as_of=to_day(p.as_of), window=window, previous=window.shift(-p.window_months),
+                   year_ago=window.shift(-12), last=last_full_month(p.as_of))
+
+    @property
+    def params(self):
+        return self.data.params
+
+    @property
+    def currency(self) -> str:
+        return self.params.currency
+
+    @property
+    def stages(self) -> list[str]:
+        return list(self.params.stages)
+
+    @property
+    def chain(self) -> list[str]:
+        """``created`` followed by the client's stages."""
+        return ["created", *self.params.stages]
+
+    @property
+    def coverage(self) -> dict:
+        """Latest date seen per file."""
+        return dict(self.data.quality.latest_date)
+
+    def has(self, *stems: str) -> bool:
+        return self.data.has(*stems)
+
+    def get(self, stem: str) -> pd.DataFrame | None:
+        return self.data.get(stem)
+
+    @property
+    def has_mrr(self) -> bool:
+        return self.has("subscriptions") or self.has("mrr")
+
+    def quarter_window(self, quarter: pd.Period) -> Window:
+        """A quarter's full months, cut at the last full month (a quarter to date)."""
+        return Window(quarter.asfreq("M", "start"), min(quarter.asfreq("M", "end"), self.last))
+
+    def month_window(self, month: pd.Period) -> Window:
+        return Window(month, month)
+
+    def period_label(self, window: Window) -> str:
+        """``window`` for the reporting window, ``YYYY-MM`` for a month, ``YYYY-Qn`` for a quarter."""
+        if window == self.window:
+            return "window"
+        if window.first == window.last:
+            return str(window.first)
+        q = window.first.asfreq("Q")
+        if window.first == q.asfreq("M", "start") and window.last <= q.asfreq("M", "end"):
+            return f"{q.year}-Q{q.quarter}"
+        return f"{window.first}..{window.last}"

@@ -1,0 +1,241 @@
+"""The tidy KPI table of a client run: every KPI any page shows, one row each (SPEC ``kpis.csv``).
+
+Pages read their headline values through :class:`KpiBook`, so a card, a table cell,
+``kpis.csv`` and ``metrics.json`` show one number for one (metric, period, dimension).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .._math import safe_div, wilson_interval
+from .catalogue import BY_NAME
+from .volumes import COUNTS
+
+KPI_COLUMNS = ["client", "as_of", "metric", "period", "period_start", "period_end", "dimension",
+               "dimension_value", "value", "unit", "n", "low", "high"]
+PREVIOUS = "previous window"
+YEAR_AGO = "window a year earlier"
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One row of the KPI table."""
+
+    metric: str
+    period: str
+    value: float
+    unit: str
+    period_start: pd.Timestamp | None = None
+    period_end: pd.Timestamp | None = None
+    dimension: str = ""
+    dimension_value: str = ""
+    n: float = np.nan
+    low: float = np.nan
+    high: float = np.nan
+
+    @property
+    def key(self) -> str:
+        """``metric|period|dimension|dimension_value``: how a page marks the value it shows."""
+        return "|".join((self.metric, self.period, self.dimension, str(self.dimension_value)))
+
+
+def unit_of(metric: str) -> str:
+    return BY_NAME[metric].unit if metric in BY_NAME else "number"
+
+
+class KpiBook:
+    """Collects KPI rows while a run's metrics are read, and looks them up by key."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.rows: dict[str, Kpi] = {}
+
+    def add(self, metric: str, period: str, value, *, window=None, start=None, end=None, dimension: str = "",
+            dimension_value: str = "", n=np.nan, successes=None, unit: str | None = None) -> Kpi:
+        if window is not None:
+            start, end = window.start, window.end
+        low, high = wilson_interval(successes, n) if successes is not None else (np.nan, np.nan)
+        value = float(value) if value is not None and not pd.isna(value) else np.nan
+        k = Kpi(metric, period, value, unit or unit_of(metric), start, end, dimension, str(dimension_value),
+                float(n) if n is not None and not pd.isna(n) else np.nan, low, high)
+        self.rows[k.key] = k
+        return k
+
+    def get(self, metric: str, period: str = "window", dimension: str = "", dimension_value: str = "") -> Kpi:
+        return self.rows["|".join((metric, period, dimension, str(dimension_value)))]
+
+    def value(self, metric: str, period: str = "window", dimension: str = "", dimension_value: str = "") -> float:
+        k = self.rows.get("|".join((metric, period, dimension, str(dimension_value))))
+        return np.nan if k is None else k.value
+
+    def frame(self) -> pd.DataFrame:
+        p = self.ctx.params
+        rows = [{"client": p.client, "as_of": p.as_of.isoformat(), "metric": k.metric, "period": k.period,
+                 "period_start": None if k.period_start is None else f"{k.period_start:%Y-%m-%d}",
+                 "period_end": None if k.period_end is None else f"{k.period_end:%Y-%m-%d}",
+                 "dimension": k.dimension, "dimension_value": k.dimension_value, "value": k.value, "unit": k.unit,
+                 "n": k.n, "low": k.low, "high": k.high} for k in self.rows.values()]
+        return pd.DataFrame(rows, columns=KPI_COLUMNS)
+
+
+def build(m) -> KpiBook:
+    """Every KPI of the run ``m`` (a :class:`~kpi_kit.metrics.ClientMetrics`) in one book."""
+    ctx = m.ctx
+    book = KpiBook(ctx)
+    windows = {"window": ctx.window, PREVIOUS: ctx.previous, YEAR_AGO: ctx.year_ago}
+    months = {str(mo): ctx.month_window(mo) for mo in (ctx.last, ctx.last - 1, ctx.last - 12)}
+    _counts(m, book, windows | months)
+    _funnel(m, book, windows)
+    _channels(m, book)
+    _economics(m, book)
+    _overview(m, book)
+    _cohorts(m, book)
+    return book
+
+
+def _counts(m, book, periods):
+    v = m.volumes
+    for metric in ("contacts", *COUNTS):
+        if not v.available(metric):
+            continue
+        for label, w in periods.items():
+            book.add(metric, label, v.count(metric, w), window=w, unit="count")
+
+
+def _funnel(m, book, windows):
+    f = m.funnel
+    if m.ctx.has("deals"):
+        for label, w in windows.items():
+            o = f.deal_outcomes(w)
+            closed = o["won"] + o["lost"]
+            book.add("win_rate", label, o["win_rate"], window=w, n=closed, successes=o["won"])
+            book.add("avg_deal_size", label, o["avg_deal_size"], window=w, n=o["won"])
+            book.add("avg_sales_cycle_days", label, f.sales_cycle(w), window=w, n=o["won"])
+            book.add("bookings", label, o["won_amount"], window=w)
+        for r in f.deals_by_quarter.itertuples():
+            w = m.ctx.quarter_window(pd.Period(r.quarter.split(" ")[0], freq="Q"))
+            book.add("win_rate", r.period, r.win_rate, window=w, n=r.won + r.lost, successes=r.won)
+            book.add("bookings", r.period, r.bookings, window=w)
+            book.add("avg_deal_size", r.period, r.avg_deal_size, window=w, n=r.won)
+            book.add("avg_sales_cycle_days", r.period, r.sales_cycle_days, window=w, n=r.won)
+        p = f.pipeline
+        book.add("weighted_pipeline", "as_of", p["weighted_pipeline"], start=m.ctx.as_of, end=m.ctx.as_of,
+                 n=p["open_deals"] - p["without_probability"])
+        book.add("open_pipeline", "as_of", p["pipeline"], start=m.ctx.as_of, end=m.ctx.as_of, n=p["open_deals"])
+    if m.ctx.has("contacts"):
+        ltc = f.lead_to_close.set_index("period")
+        for label, key in (("window", "current"), (YEAR_AGO, "year earlier")):
+            w = windows[label]
+            r = ltc.loc[key]
+            book.add("lead_to_close_cvr", label, r["rate"], window=w, n=r["leads"])
+        for r in f.conversion.itertuples():
+            book.add("stage_conversion", "window (cohort)", r.rate, window=m.ctx.window, dimension="step",
+                     dimension_value=f"{r._1}→{r.to}", n=r.reached_from, successes=r.reached_to)
+
+
+CHANNEL_COLUMNS = {"leads": "leads", "mqls": "mqls", "sals": "sals", "sqls": "sqls", "opportunities": "opportunities",
+                   "customers": "new_customers", "won_deals": "won_deals", "sessions": "sessions", "spend": "spend",
+                   "cpl": "cpl", "cost_per_mql": "cost_per_mql", "cost_per_sqo": "cost_per_sqo", "cac": "cac_paid",
+                   "revenue": "revenue", "roi": "roi", "visits_per_lead": "visits_per_lead",
+                   "value_per_lead": "value_per_lead", "value_per_visit": "value_per_visit"}
+
+
+def _channels(m, book):
+    c = m.channel
+    w = m.ctx.window
+    for label, frame, dim in (("window", c.table, "channel"), ("window", c.groups.drop(index="total"), "group")):
+        for name, row in frame.iterrows():
+            for col, metric in CHANNEL_COLUMNS.items():
+                if col in row.index and not row[col:col].isna().all():
+                    book.add(metric, label, row[col], window=w, dimension=dim, dimension_value=name)
+    total = c.total
+    prev = c.previous_groups.loc["total"]
+    for col, metric in CHANNEL_COLUMNS.items():
+        if col in ("spend", "cpl", "cost_per_mql", "cost_per_sqo", "cac", "revenue", "roi", "sessions"):
+            if col in total.index:
+                book.add(metric, "window", total[col], window=w)
+                book.add(metric, PREVIOUS, prev[col], window=m.ctx.previous)
+
+
+def _economics(m, book):
+    e = m.economics
+    ctx = m.ctx
+    s = e.scalars()
+    w = ctx.window
+    last = ctx.month_window(ctx.last)
+    n = ctx.params.churn_window_months
+    trailing = type(w)(ctx.last - (n - 1), ctx.last)
+    span = f"trailing {n} months"
+    book.add("cac", "window", s["cac"], window=w, n=m.volumes.count("new_customers", w))
+    book.add("cac_paid", "window", s["cac_paid_only"], window=w, n=m.volumes.count("new_customers", w))
+    if not e.has_mrr:
+        return
+    b = e.bridge.set_index("month")
+    for mo in (ctx.last, ctx.last - 1, ctx.last - 12):
+        mw = ctx.month_window(mo)
+        row = b.loc[mo] if mo in b.index else None
+        for col, metric in (("ending_mrr", "mrr"), ("customers", "paying_customers"), ("arpu", "arpu"),
+                            ("new", "new_mrr"), ("logo_churn_rate", "logo_churn_rate")):
+            book.add(metric, str(mo), np.nan if row is None else row[col], window=mw)
+    for metric in ("logo_churn_rate", "nrr", "grr", "quick_ratio", "ltv"):
+        book.add(metric, span, s[metric], window=trailing)
+    book.add("mrr", "window", s["mrr"], window=last)  # metrics.json's scalars are read at the last full month
+    for metric in ("ltv_to_cac", "cac_payback_months"):
+        book.add(metric, "window", s[metric], window=w)
+    t12 = type(w)(ctx.last - 11, ctx.last)
+    book.add("nrr", "trailing 12 months", s["nrr_t12m"], window=t12)
+    book.add("grr", "trailing 12 months", s["grr_t12m"], window=t12)
+    mon = e.monthly.set_index("month")
+    if ctx.last in mon.index and e.acquisition is not None:
+        tw = type(w)(ctx.last - 2, ctx.last)
+        for metric in ("ltv_to_cac", "cac_payback_months"):
+            book.add(metric, "trailing 3 months", mon.loc[ctx.last, metric], window=tw)
+    q = e.cac_quarterly
+    if q is not None:
+        for r in q.itertuples():
+            qw = ctx.quarter_window(r.quarter)
+            book.add("cac", r.period, r.cac, window=qw, n=r.new_customers)
+            book.add("cac_paid", r.period, r.paid_cac, window=qw, n=r.new_customers)
+            book.add("ltv_to_cac", r.period, r.ltv_to_cac, window=qw)
+            book.add("cac_payback_months", r.period, r.payback_months, window=qw)
+            if hasattr(r, "magic_number"):
+                book.add("magic_number", r.period, r.magic_number, window=qw)
+    book.add("cost_to_serve", str(ctx.last), e.last_cost_to_serve, window=last)
+    for by, r in e.by_group.items():
+        for name, row in r.iterrows():
+            for col, metric in (("ltv", "ltv"), ("ltv_to_cac", "ltv_to_cac"), ("payback_months", "cac_payback_months")):
+                book.add(metric, "window", row[col], window=w, dimension=by, dimension_value=name)
+
+
+def _overview(m, book):
+    o = m.overview
+    ctx = m.ctx
+    s = o.series
+    skip = {"leads", "mqls", "customers", "mrr", "new_mrr", "logo_churn_rate", "ltv", "ltv_to_cac",
+            "cac_payback_months"}  # already in the book from their own domain
+    for key in s.columns:
+        if key in skip or s[key].dropna().empty:
+            continue
+        for mo in (ctx.last, ctx.last - 1, ctx.last - 12):
+            book.add(key, str(mo), s[key].get(mo, np.nan), window=ctx.month_window(mo))
+    g = o.revenue_goal()
+    if not pd.isna(g["target"]):
+        nxt = type(ctx.window)(ctx.last + 1, ctx.last + 12)
+        book.add("revenue_target", "next 12 months", g["target"], window=nxt)
+        book.add("revenue", "trailing 12 months", g["last_year"], window=type(ctx.window)(ctx.last - 11, ctx.last),
+                 unit="money")
+
+
+def _cohorts(m, book):
+    c = m.cohort
+    if not c.has_mrr:
+        return
+    unit = "month" if c.grain == "month" else "quarter"
+    for k in ((6, 12) if c.grain == "month" else (2, 4)):
+        for curve, metric in ((c.logo_curve, "logo_retention"), (c.revenue_curve, "revenue_retention")):
+            book.add(metric, "all cohorts", c.at_age(curve, k), dimension="age", dimension_value=f"{k} {unit}s")
+    book.add("paying_customers_ever", "all time", safe_div(c.cmrr["customer_id"].nunique(), 1), unit="count")

@@ -1,0 +1,352 @@
+"""The KPI overview: leading and lagging indicators on one page, goals and OKR pacing, alerts,
+snapshot changes and the weighted pipeline forecast. It composes the other notebooks' analyses
+(the same kpi_kit functions), so every number matches the detailed reports."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from .. import plotting as kp
+from .. import report as rp
+from .._math import safe_div
+from ..data import ClientData
+from ..formatting import fmt_money, fmt_pct, fmt_pp, fmt_value, is_missing
+from ..metrics import compute
+from ..metrics.catalogue import BY_NAME
+from ..metrics.overview import INDICATORS, changes
+
+# The overview's indicators, top of the funnel to revenue; labels, units and kinds from the catalogue.
+SERIES = {k: (BY_NAME[k].label, BY_NAME[k].unit, BY_NAME[k].kind, BY_NAME[k].higher_is_better) for k in INDICATORS}
+SERIES["customers"] = (BY_NAME["new_customers"].label, *SERIES["customers"][1:])
+SERIES["ltv_to_cac"] = ("LTV:CAC (trailing 3-month CAC)", *SERIES["ltv_to_cac"][1:])
+SERIES["cac_payback_months"] = ("CAC payback (trailing 3-month CAC)", *SERIES["cac_payback_months"][1:])
+
+
+class OverviewReport:
+    """The page a marketing lead opens first.
+
+    Examples
+    --------
+    >>> r = OverviewReport(load_client(load_params("data/clients/demo.yaml")))  # doctest: +SKIP
+    >>> r.revenue_goal()["target"]  # doctest: +SKIP
+    """
+
+    def __init__(self, data: ClientData, previous_metrics: str | None = None):
+        self.data = data
+        self.m = compute(data, previous_metrics)
+        self.o = self.m.overview
+        self.book = self.m.kpis
+        self.params = data.params
+        self.as_of, self.window, self.last = self.m.ctx.as_of, self.m.ctx.window, self.m.ctx.last
+        self.currency = self.params.currency
+        self.funnel, self.economics = self.m.funnel, self.m.economics
+        self.months = self.o.months
+
+    @property
+    def series(self) -> pd.DataFrame:
+        return self.o.series
+
+    @property
+    def targets(self) -> pd.DataFrame:
+        return self.o.targets
+
+    @property
+    def alerts(self) -> list[dict]:
+        return self.o.alerts
+
+    def yearly_revenue(self) -> pd.Series:
+        return self.o.yearly_revenue()
+
+    def revenue_goal(self) -> dict:
+        return self.o.revenue_goal()
+
+    def goal_block(self):
+        y = self.yearly_revenue()
+        g = self.revenue_goal()
+        if y.empty:
+            return rp.missing("The revenue target", "subscriptions, mrr or won deals covering a full year")
+        basis = "month-end MRR summed over each 12 months" if self.m.ctx.has_mrr else "won deal amounts"
+        rows = [(period, fmt_money(v, self.currency)) for period, v in y.items()]
+        rows += [("Average YoY growth", "n/a (one complete year: no growth to average)" if is_missing(g["growth"])
+                  else " and ".join(fmt_pct(r) for r in g["growth_rates"]) + f" → mean {fmt_pct(g['growth'])}"),
+                 ("Uplift (parameter)", fmt_pct(g["uplift"])),
+                 ("Target for the next 12 months",
+                  f"{fmt_money(g['last_year'], self.currency)} × (1 + {fmt_pct(0 if is_missing(g['growth']) else g['growth'])}"
+                  f" + {fmt_pct(g['uplift'])}) = {fmt_money(g['target'], self.currency)}")]
+        t = rp.table(pd.DataFrame(rows, columns=["revenue (" + basis + ")", "value"]))
+        return t
+
+    def targets_block(self, current_only: bool = True):
+        t = self.targets
+        if t.empty:
+            return rp.missing("OKRs and KPI targets", "a targets file")
+        if current_only:  # the periods running now and the last finished month, quarter and year
+            live = t[t["status"].isin(["on track", "behind"])]
+            done = t[t["status"].isin(["met", "missed"])]
+            recent = done.sort_values("period_start").groupby("metric").tail(1)
+            t = pd.concat([live, recent]).sort_values(["metric", "period_start"])
+        money = {"bookings", "new_mrr", "revenue", "mrr", "spend"}
+        fmt = lambda unit: lambda v: fmt_value(v, unit, self.currency)  # noqa: E731
+        shown = t.assign(
+            target=[fmt("money" if m in money else "count")(v) for m, v in zip(t["metric"], t["target"])],
+            actual=[fmt("money" if m in money else "count")(v) for m, v in zip(t["metric"], t["actual"])],
+            pace_to_date=[fmt("money" if m in money else "count")(v) for m, v in zip(t["metric"], t["pace_to_date"])],
+            projected=[fmt("money" if m in money else "count")(v) for m, v in zip(t["metric"], t["projected"])],
+        ).drop(columns="period_start").rename(columns={"pace_to_date": "pace to date"})
+        block = rp.table(shown, {"attained": "percent"})
+        colours = {"on track": "kk-good", "met": "kk-good", "behind": "kk-bad", "missed": "kk-bad"}
+        html = block._repr_html_()
+        for status, cls in colours.items():
+            html = html.replace(f"<td>{status}</td>", f'<td class="{cls}">{status}</td>')
+        return rp.Block(html, repr(block))
+
+    def targets_sentence(self) -> str:
+        t = self.targets
+        if t.empty:
+            return "No targets were set."
+        live = t[t["status"].isin(["on track", "behind"])]
+        behind = live[live["status"] == "behind"]
+        text = f"{len(live) - len(behind)} of {len(live)} targets running now are on pace"
+        if len(behind):
+            worst = behind.loc[(behind["actual"] / behind["pace_to_date"]).idxmin()]
+            text += (f"; furthest behind is {worst['metric']} ({worst['period']}) at "
+                     f"{fmt_pct(safe_div(worst['actual'], worst['pace_to_date']), 0)} of its pace")
+        return text + "."
+
+    # -- leading vs lagging ------------------------------------------------------------------
+    def indicator_table(self):
+        """Each indicator's last full month with its change on the month and on the year (rates in pp)."""
+        rows, keys = [], []
+        n = self.params.churn_window_months
+        period = {"ltv": f"trailing {n} months", "ltv_to_cac": "trailing 3 months",
+                  "cac_payback_months": "trailing 3 months"}
+        for key, (label, unit, kind, _better) in SERIES.items():
+            s = self.series[key]
+            if s.dropna().empty:
+                continue
+            last = changes(s).loc[self.last]
+            value, before, year = s.get(self.last), s.get(self.last - 1), s.get(self.last - 12)
+            if unit == "percent":  # a rate's change is in percentage points
+                mom, yoy = (value - before) * 100, (value - year) * 100
+            else:
+                mom, yoy = last["mom"], last["yoy"]
+            rows.append({"indicator": label, "kind": kind, "value": fmt_value(value, unit, self.currency),
+                         "MoM": (mom, unit), "YoY": (yoy, unit)})
+            metric = "new_customers" if key == "customers" else key
+            keys.append(f"{metric}|{period.get(key, str(self.last))}||")
+        if not rows:
+            return rp.missing("Leading and lagging indicators", "traffic, engagement, contacts, deals or subscriptions")
+        change = lambda v: fmt_pp(v[0]) if v[1] == "percent" else fmt_pct(v[0], signed=True)  # noqa: E731
+        t = pd.DataFrame(rows).rename(columns={"value": self.last.strftime("%b %Y")})
+        return rp.table(t, {"MoM": change, "YoY": change}, kpis={self.last.strftime("%b %Y"): lambda i: keys[i]})
+
+    def indicator_chart(self):
+        keys = [k for k in SERIES if not self.series[k].dropna().empty]
+        if not keys:  # the table above already says so
+            return None
+        cols = 3
+        rows = int(np.ceil(len(keys) / cols))
+        fig, axes = plt.subplots(rows, cols, figsize=(kp.WIDTH, 1.9 * rows + 0.6), sharex=True)
+        shown = self.months[-24:]  # two years: enough for year-over-year, without a young company's early noise
+        first = self.series.loc[shown, keys].dropna(how="all").index.min()  # nor months before the data starts
+        shown = shown[shown >= first] if not pd.isna(first) else shown
+        x = shown.to_timestamp()
+        targets = self.data.get("targets")
+        for ax, key in zip(axes.flat, keys):
+            label, unit, kind, _ = SERIES[key]
+            s = self.series[key].reindex(shown)
+            ax.plot(x, s.to_numpy(dtype=float), color=kp.ACCENT if kind == "leading" else kp.GOOD, lw=1.8)
+            if targets is not None:
+                tm = targets[targets["metric"] == key]
+                tm = tm[(tm["period_start"].dt.to_period("M") == tm["period_end"].dt.to_period("M"))
+                        & (tm["period_start"] >= x[0])]
+                if len(tm):
+                    ax.plot(tm["period_start"], tm["target"], color=kp.INK, ls="--", lw=1, label="target")
+            ax.set_title(f"{label} · {kind}", fontsize=9, loc="left")
+            if unit == "money":
+                kp.money_axis(ax, self.currency)
+            elif unit == "percent":
+                kp.percent_axis(ax, decimals=1)
+            elif unit == "count":
+                kp.count_axis(ax)  # 50,000 rather than 50000
+            ax.tick_params(labelsize=7)
+            ax.set_xlim(x[0], x[-1])
+            kp.month_axis(ax)
+        for ax in list(axes.flat)[len(keys):]:
+            ax.set_visible(False)
+        fig.suptitle("From the top of the funnel to revenue: leading (blue) and lagging (green) indicators, "
+                     "targets dashed", x=0.01, ha="left", fontweight="bold", fontsize=10)
+        fig.supxlabel("Month", fontsize=9)
+        # fixed margins: tight_layout would measure every tick label of 18 panels (a second per report)
+        inch = 1 / fig.get_figheight()
+        fig.subplots_adjust(left=0.075, right=0.99, top=1 - 0.8 * inch, bottom=0.75 * inch, hspace=0.5, wspace=0.3)
+        return axes
+
+    def lags(self) -> pd.DataFrame:
+        return self.o.lags()
+
+    def snapshot(self) -> pd.DataFrame | None:
+        return self.o.snapshot()
+
+    def forecast(self) -> pd.DataFrame | None:
+        return self.o.forecast()
+
+    def lag_sentence(self) -> str:
+        lags = self.lags().dropna()
+        if lags.empty:
+            return "Too little history to estimate how long leading indicators take to show in results."
+        r = lags.iloc[0]
+        return (f"{r['pair']}: changes in the first show up in the second about {int(r['lag_months'])} month(s) "
+                f"later (correlation {r['correlation']:.2f} of month-over-month changes).")
+
+    def lag_table(self):
+        return rp.table(self.lags(), {"lag_months": lambda v: "n/a" if is_missing(v) else f"{v:.0f}",
+                                      "correlation": lambda v: "n/a" if is_missing(v) else f"{v:.2f}"})
+
+    # -- alerts ------------------------------------------------------------------------------
+    def alerts_block(self):
+        if not self.alerts:
+            return rp.note(f"No divergence in {self.last:%b %Y}: no leading volume rose more than "
+                           f"{fmt_pct(self.params.alert_threshold, 0)} while the conversion below it fell as much.")
+        lines = [f"{a['text']} ({a['month']})" for a in self.alerts]
+        return rp.Block(rp.CSS + '<div class="kk-missing">⚠ ' + "<br>⚠ ".join(lines) + "</div>", "\n".join(lines))
+
+    # -- snapshots ---------------------------------------------------------------------------
+    def snapshot_block(self, cohorts: int = 12):
+        diff = self.snapshot()
+        if diff is None:  # the sentence above says so
+            return None
+        stages = [s for s in self.params.stages if f"{s}_change" in diff]
+        t = diff.tail(cohorts)[["cohort"] + [f"{s}_{w}" for s in stages for w in ("then", "now")]]
+        t.columns = ["cohort"] + [f"{s} {w}" for s in stages for w in ("then", "now")]
+        return rp.table(t, {c: "count" for c in t.columns if c != "cohort"})
+
+    def snapshot_sentence(self) -> str:
+        diff = self.snapshot()
+        if diff is None:
+            return ("No earlier run of this client was found in the output folder, so there is nothing to compare "
+                    "yet; this run's cohort funnel is kept in metrics.json for the next one.")
+        last_stage = self.params.stages[-1]
+        moved = diff[f"{last_stage}_change"].sum()
+        biggest = diff.loc[diff[f"{self.params.stages[0]}_change"].abs().idxmax()] if len(diff) else None
+        text = (f"Since the run of {diff.attrs.get('previous_as_of')}, earlier cohorts gained {moved:,.0f} "
+                f"{last_stage}s")
+        if biggest is not None:
+            text += f"; the {biggest['cohort']} cohort moved most"
+        return text + "."
+
+    # -- pipeline forecast --------------------------------------------------------------------
+    def forecast_chart(self):
+        f = self.forecast()
+        if f is None or f.empty:  # the sentence above says so
+            return None
+        if (f["without_probability"] == f["open_deals"]).all():  # the sentence above says why
+            return None
+        f = f[f["month"] <= self.last + 7]
+        targets = self.data.get("targets")
+        fig, ax = plt.subplots(figsize=(kp.WIDTH, 3.6))
+        x = f["month"].dt.to_timestamp()
+        ax.bar(x, f["expected"], width=20, color=kp.ACCENT, label="Expected bookings (amount × probability)")
+        if targets is not None:
+            b = targets[targets["metric"] == "bookings"]
+            for r in b.itertuples():
+                months = pd.period_range(r.period_start, r.period_end, freq="M")
+                per_month = r.target / len(months)
+                ax.plot(months.to_timestamp(), [per_month] * len(months), color=kp.INK, ls="--", lw=1.2)
+            if len(b):
+                ax.plot([], [], color=kp.INK, ls="--", label="Bookings target per month")
+        kp.money_axis(ax, self.currency)
+        ax.set_xlim(x.min() - pd.Timedelta(days=20), x.max() + pd.Timedelta(days=20))
+        ax.xaxis.set_major_locator(kp.MonthStartLocator())
+        ax.xaxis.set_major_formatter(plt.matplotlib.dates.DateFormatter("%b %Y"))
+        ax.set_title("Weighted pipeline forecast by expected close month")
+        ax.set_ylabel(f"Expected bookings ({self.currency})")
+        ax.set_xlabel("Expected close month")
+        ax.legend(loc="upper right")
+        return ax
+
+    def forecast_sentence(self) -> str:
+        f = self.forecast()
+        if f is None:
+            return rp.missing("The pipeline forecast", "a deals file with open deals")
+        if f.empty:
+            return "No deals are open, so there are no expected bookings to forecast."
+        if (f["without_probability"] == f["open_deals"]).all():
+            return (f"None of the {f['open_deals'].sum():,.0f} open deals has a probability, so expected bookings "
+                    "cannot be forecast.")
+        q = (self.last + 1).asfreq("Q")
+        in_q = f[f["month"].dt.asfreq("Q") == q]["expected"].sum()
+        t = self.targets
+        text = f"Open deals are expected to bring {fmt_money(in_q, self.currency)} of bookings in {q}"
+        if not t.empty:
+            bq = t[(t["metric"] == "bookings") & (t["period_start"].dt.to_period("Q") == q)]
+            if len(bq):
+                remaining = bq["target"].iloc[0] - (0 if is_missing(bq["actual"].iloc[0]) else bq["actual"].iloc[0])
+                text += (f" against {fmt_money(remaining, self.currency)} still to book for its target "
+                         f"({fmt_pct(safe_div(in_q, remaining), 0)} covered)")
+        return text + "."
+
+    # -- summary -----------------------------------------------------------------------------
+    def summary(self):
+        """Three to five sentences, generated from the numbers, on what changed."""
+        s = self.series
+        lines = []
+        if self.m.ctx.has_mrr:
+            mrr = changes(s["mrr"]).loc[self.last]
+            n = self.params.churn_window_months
+            lines.append(f"MRR reached {fmt_money(mrr['value'], self.currency)} at the end of {self.last:%B %Y} "
+                         f"({fmt_pct(mrr['mom'], signed=True)} on the month, {fmt_pct(mrr['yoy'], signed=True)} on the "
+                         f"year), with monthly NRR averaging {fmt_pct(self.book.value('nrr', f'trailing {n} months'))} "
+                         f"over the last {n} months.")
+        leads = changes(s["leads"]).loc[self.last]
+        if not is_missing(leads["value"]):
+            lines.append(f"Leads were {leads['value']:,.0f} in {self.last:%B}, {fmt_pct(leads['mom'], signed=True)} "
+                         f"month over month and {fmt_pct(leads['yoy'], signed=True)} year over year.")
+        lines.append(self.targets_sentence())
+        g = self.revenue_goal()
+        if not is_missing(g["target"]):
+            lines.append(f"At the current growth rate plus {fmt_pct(g['uplift'], 0)} uplift, the revenue target for the "
+                         f"next twelve months is {fmt_money(g['target'], self.currency)}.")
+        lines.append(f"{len(self.alerts)} divergence alert(s) this month." if self.alerts else
+                     "No leading indicator diverged from its conversion this month.")
+        text = " ".join(lines[:5])
+        return rp.Block(rp.CSS + f'<p class="kk-note" style="font-size:15px">{text}</p>', text)
+
+    def kpis(self):
+        """Up to six headline cards, each only where the client's data supports it; every card reads
+        its KPI-table row (the same value the detailed pages show)."""
+        last, prev, year = str(self.last), str(self.last - 1), str(self.last - 12)
+        month = f"{self.last:%b %Y}"
+        b, v = self.book, self.m.volumes
+        monthly = lambda label, metric: rp.KPI.of(b, f"{label} ({month})", metric, last, previous=prev,  # noqa: E731
+                                                  year_ago=year)
+        k = []
+        if self.m.ctx.has_mrr:
+            k.append(monthly("MRR", "mrr"))
+        if "lead" in self.m.ctx.stages and v.available("leads"):
+            k.append(monthly("Leads", "leads"))
+        elif "mql" in self.m.ctx.stages and v.available("mqls"):  # a funnel that starts at MQL
+            k.append(monthly("MQLs", "mqls"))
+        if v.available("new_customers"):
+            k.append(monthly("New customers", "new_customers"))
+        if self.m.funnel.has_deals:
+            if not self.m.ctx.has_mrr:
+                k.append(monthly("Bookings", "bookings"))
+            k.append(rp.KPI.of(b, "Win rate (window)", "win_rate"))
+        if self.m.ctx.has_mrr and not is_missing(b.value("ltv_to_cac")):
+            k.append(rp.KPI.of(b, "LTV:CAC (window)", "ltv_to_cac"))
+        elif self.m.ctx.has_mrr:
+            k.append(monthly("Logo churn", "logo_churn_rate"))
+        if self.m.funnel.has_deals and not is_missing(b.value("weighted_pipeline", "as_of")) \
+                and self.m.funnel.pipeline["open_deals"]:
+            k.append(rp.KPI.of(b, f"Weighted pipeline ({self.as_of:%d %b %Y})", "weighted_pipeline", "as_of"))
+        if not k and not self.series["roi"].dropna().empty:
+            k.append(monthly("Marketing ROI", "roi"))
+        if self.data.has("spend"):
+            k.append(rp.KPI.of(b, "Spend (window)", "spend"))
+        return rp.kpi_strip(k[:6], self.currency, previous_label="vs prev. month", year_label="vs year earlier")
+
+    def header(self):
+        return rp.header("KPI overview", self.data, self.window)

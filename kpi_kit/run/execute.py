@@ -1,0 +1,84 @@
+"""One notebook: execute it with papermill, then export it to a self-contained HTML report."""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+from ..exceptions import KpiKitError
+from ..params import Params
+from .registry import available_notebooks, notebook_dir
+
+KERNEL_NAME = "python3"
+ENGINES = ("fast", "kernel")
+FAST_ENGINE = "kpi_kit"  # the papermill engine name :mod:`kpi_kit.run.engine` registers
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def execute_notebook(name: str, params: Params, out_dir: Path, *, notebooks: Path | None = None,
+                     previous_metrics: str | None = None, engine: str = "kernel") -> Path:
+    """Run one notebook with papermill into ``out_dir/<name>.ipynb``; return its path.
+
+    ``engine="kernel"`` starts a Jupyter kernel (papermill's default engine); ``"fast"`` uses the
+    kit's in-process kernel engine, which registers itself with papermill when
+    :mod:`kpi_kit.run.engine` is imported (the batch imports it with its warm-up)."""
+    import papermill as pm
+
+    src = (notebooks or notebook_dir()) / f"{name}.ipynb"
+    if not src.exists():
+        raise KpiKitError(f"notebook '{name}' not found in {src.parent}. Fix: choose from "
+                          f"{', '.join(available_notebooks(src.parent))}.")
+    out = out_dir / f"{name}.ipynb"
+    # absolute: the notebook runs in its own folder, where a relative path would point elsewhere
+    parameters = params.to_notebook_parameters() | {
+        "previous_metrics": str(Path(previous_metrics).resolve()) if previous_metrics else None}
+    env_backend = os.environ.pop("MPLBACKEND", None)  # Agg would capture no figures
+    try:
+        if engine == "fast":
+            _require_fast_engine()
+            pm.execute_notebook(str(src), str(out), parameters=parameters, kernel_name=KERNEL_NAME,
+                                engine_name=FAST_ENGINE, cwd=str(src.parent), progress_bar=False)
+        else:
+            pm.execute_notebook(str(src), str(out), parameters=parameters, kernel_name=KERNEL_NAME,
+                                cwd=str(src.parent), progress_bar=False, log_output=False,
+                                extra_arguments=["--IPKernelApp.log_level=ERROR"])
+    finally:
+        if env_backend is not None:
+            os.environ["MPLBACKEND"] = env_backend
+    return out
+
+
+def _require_fast_engine() -> None:
+    # Not imported from here: the engine imports this module for its warm-up (no import circle).
+    from papermill.engines import papermill_engines
+    from papermill.exceptions import PapermillException
+
+    try:
+        papermill_engines.get_engine(FAST_ENGINE)
+    except PapermillException:
+        raise KpiKitError("the fast engine is not loaded. Fix: import kpi_kit.run.engine first "
+                          "(run_batch does).") from None
+
+
+@functools.lru_cache(maxsize=1)
+def html_exporter():
+    """The report's HTML exporter, built (and its template compiled) once per process: forked runs
+    inherit it warm from the batch's parent."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(template_name="kpi_report", extra_template_basedirs=[str(TEMPLATES)],
+                        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                        embed_images=True)
+
+
+def export_html(notebook_path: Path, title: str) -> Path:
+    """Export an executed notebook to a self-contained HTML report without code cells."""
+    import nbformat
+
+    nb = nbformat.read(notebook_path, as_version=4)
+    nb.metadata["title"] = title
+    body, _ = html_exporter().from_notebook_node(nb)
+    out = notebook_path.with_suffix(".html")
+    out.write_text(body, encoding="utf-8")
+    return out

@@ -1,0 +1,116 @@
+"""Publish a client's run: its metrics files and indexes, and the swap into ``<out>/<client>/<as_of>/``.
+
+A run writes into a hidden temporary folder (:func:`temp_folder`) that :func:`swap_in` renames to
+``<out>/<client>/<as_of>/`` only when every notebook succeeded, so an earlier report is never
+destroyed and a half-finished one never appears; :func:`keep_failed` keeps a failed run's notebooks
+in ``<as_of>.failed/`` until a later run of that date succeeds.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import shutil
+from pathlib import Path
+
+from .. import __version__
+from ..params import Params
+from .registry import title
+
+INDEX_CSS = ("body{font-family:system-ui,sans-serif;max-width:760px;margin:40px auto;color:#111827}"
+             "h1{border-bottom:3px solid #1e3a8a;padding-bottom:6px}li{margin:6px 0}a{color:#1d4ed8}"
+             ".muted{color:#6b7280}")
+
+
+# -- the run's folder ------------------------------------------------------------------------------
+def temp_folder(client_root: Path, as_of: str) -> Path:
+    """A new, empty ``<client_root>/.<as_of>.tmp-<pid>``: the run writes there, out of sight."""
+    tmp = client_root / f".{as_of}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)  # left by a killed run that had this pid
+    tmp.mkdir(parents=True)
+    return tmp
+
+
+def keep_failed(tmp: Path, final: Path) -> Path:
+    """Rename a failed run's ``tmp`` to ``<final>.failed`` (replacing an older one); return it."""
+    failed = final.with_name(f"{final.name}.failed")
+    shutil.rmtree(failed, ignore_errors=True)
+    tmp.rename(failed)
+    return failed
+
+
+def swap_in(tmp: Path, final: Path) -> None:
+    """Rename the finished ``tmp`` to ``final``, replacing an earlier run of the same date.
+
+    The earlier run is renamed aside first and put back if the rename fails, so it is never lost;
+    a ``.failed`` folder kept from an earlier try of this date is history now and goes."""
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{os.getpid()}")
+        shutil.rmtree(old, ignore_errors=True)
+        final.rename(old)
+        try:
+            tmp.rename(final)
+        except BaseException:
+            old.rename(final)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(final)
+    shutil.rmtree(final.with_name(f"{final.name}.failed"), ignore_errors=True)
+
+
+def previous_run_metrics(client_root: Path, as_of: str) -> str | None:
+    """``metrics.json`` of the latest finished run of this client dated before ``as_of``."""
+    runs = sorted(p for p in client_root.glob("????-??-??") if p.name < as_of and (p / "metrics.json").exists())
+    return str(runs[-1] / "metrics.json") if runs else None
+
+
+# -- what a finished run holds ---------------------------------------------------------------------
+def write_metrics(folder: Path, metrics, notebooks: list[str]) -> None:
+    """Write ``metrics.json`` and ``kpis.csv`` of a client's computed metrics into ``folder``.
+
+    Parameters
+    ----------
+    folder : Path
+        The run's temporary folder.
+    metrics : kpi_kit.metrics.ClientMetrics
+        The client's metrics; ``metrics.json`` is :meth:`~kpi_kit.metrics.ClientMetrics.metrics_json`
+        plus the ``notebooks`` rendered.
+    notebooks : list of str
+        The notebooks rendered in this run, in report order.
+    """
+    # serialised before anything is written: a value that cannot be written leaves no half file
+    body = json.dumps(metrics.metrics_json() | {"notebooks": list(notebooks)}, indent=1, ensure_ascii=False) + "\n"
+    kpis = metrics.kpis().to_csv(index=False)
+    (folder / "metrics.json").write_text(body, encoding="utf-8")
+    (folder / "kpis.csv").write_text(kpis, encoding="utf-8")
+
+
+def _page(page_title: str, body: str) -> str:
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(page_title)}</title>"
+            f"<style>{INDEX_CSS}</style></head><body><h1>{html.escape(page_title)}</h1>{body}</body></html>\n")
+
+
+def write_run_index(folder: Path, params: Params, notebooks: list[str]) -> Path:
+    """``<folder>/index.html`` linking the run's reports, notebooks and metrics files."""
+    items = "".join(f"<li><a href='{n}.html'>{html.escape(title(n))}</a> "
+                    f"<span class='muted'>(<a href='{n}.ipynb'>notebook</a>)</span></li>" for n in notebooks)
+    body = (f"<p class='muted'>as of {params.as_of:%d %b %Y} · {params.currency} · kpi_kit {__version__}</p>"
+            f"<ul>{items}<li><a href='metrics.json'>metrics.json</a></li><li><a href='kpis.csv'>kpis.csv</a></li></ul>")
+    out = folder / "index.html"
+    out.write_text(_page(f"{params.client}: KPI reports", body), encoding="utf-8")
+    return out
+
+
+def write_output_index(out_root: Path) -> Path:
+    """``<out>/index.html`` linking every client's runs, newest first."""
+    rows = []
+    for client in sorted(p for p in out_root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        runs = sorted((r for r in client.iterdir() if r.is_dir() and (r / "index.html").exists()), reverse=True)
+        if runs:
+            links = " · ".join(f"<a href='{client.name}/{r.name}/index.html'>{r.name}</a>" for r in runs)
+            rows.append(f"<li><b>{html.escape(client.name)}</b>: {links}</li>")
+    out = out_root / "index.html"
+    out.write_text(_page("KPI reports", f"<ul>{''.join(rows)}</ul>"), encoding="utf-8")
+    return out
