@@ -130,8 +130,8 @@ def demo(out_dir, seed):
 @click.option("--readme", default="README.md", show_default=True, type=click.Path(dir_okay=False))
 def docs(out, readme):
     """Regenerate the metric catalogue page and the README's data-contract table from the code."""
-    from .metrics.catalogue import catalogue_markdown
     from .contract import update_readme
+    from .metrics.catalogue import catalogue_markdown
 
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(catalogue_markdown(), encoding="utf-8")

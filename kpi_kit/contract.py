@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 STAGE_COLUMNS = ("lead_at", "mql_at", "sal_at", "sql_at", "opportunity_at", "customer_at")
 
 
+UNKNOWN = "unknown"  # the channel (or segment) of rows whose source gave none: a row of its own, never dropped
+
 @dataclass(frozen=True)
 class Column:
     """One column of a contract file.

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ._dates import to_day
-from .contract import CONTRACT, FileSpec
+from .contract import CONTRACT, UNKNOWN, FileSpec
 from .exceptions import DataError
 from .params import Params
 
@@ -252,7 +252,7 @@ def map_channels(df: pd.DataFrame, params: Params, q: DataQuality, stem: str) ->
         return df
     required = CONTRACT[stem].column("channel").required if stem in CONTRACT else True
     # an empty optional channel (a deal without one) stays empty, so callers can fall back to the contact's
-    raw = df["channel"].fillna("(none)") if required else df["channel"]
+    raw = df["channel"].fillna(UNKNOWN) if required else df["channel"]
     mapped = raw.map(params.channel_map)
     unmapped = mapped.isna() & raw.notna()
     for value, n in raw[unmapped].value_counts().items():

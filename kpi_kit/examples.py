@@ -70,7 +70,7 @@ def run_examples(datasets="../shared/datasets", recipes="data/examples", out="re
     0
     """
     from .exceptions import KpiKitError
-    from .runner import run_batch
+    from .run import run_batch
 
     ready = []
     for ex in find_examples(recipes, datasets):

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import nbformat
 
-from .runner import KERNEL_NAME, notebook_dir
+from .run.execute import KERNEL_NAME
+from .run.registry import notebook_dir
 
 
 def strip_volatile(nb) -> None:

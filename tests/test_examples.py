@@ -131,4 +131,4 @@ def test_every_example_renders_every_notebook(imported, tmp_path):
         assert sorted(m["notebooks"]) == ["channel", "cohort", "funnel", "overview", "unit_economics"]
     maven = json.loads((tmp_path / "maven-crm" / "2017-12-31" / "metrics.json").read_text())
     assert maven["scalars"]["win_rate"] == pytest.approx(0.6315, abs=1e-4)
-    assert [c["channel"] for c in maven["tables"]["channels"]] == ["(no channel)"]  # revenue tied to no channel
+    assert [c["channel"] for c in maven["tables"]["channels"]] == ["unknown"]  # revenue tied to no channel

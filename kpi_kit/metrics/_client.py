@@ -19,12 +19,13 @@ from .volumes import Volumes
 class ClientMetrics:
     """The numbers of one client run, by domain: ``volumes`` (period counts), ``funnel``,
     ``channel``, ``economics``, ``cohort`` and ``overview``; ``kpis`` is the tidy table of every KPI
-    a page shows. Each domain is built on first use and kept, so a value is computed once.
+    a page shows (``book``, the table behind ``kpis.csv``). Each domain is built on first use and kept,
+    so a value is computed once.
 
     Examples
     --------
     >>> m = compute(load_client(load_params("data/clients/demo.yaml")))  # doctest: +SKIP
-    >>> m.kpis.value("cac_paid", "window", "channel", "Paid Search")  # doctest: +SKIP
+    >>> m.book.value("cac_paid", "window", "channel", "Paid Search")  # doctest: +SKIP
     """
 
     def __init__(self, data, previous_metrics: str | None = None):
@@ -57,17 +58,17 @@ class ClientMetrics:
         return OverviewMetrics(self)
 
     @cached_property
-    def kpis(self):
-        """The :class:`~kpi_kit.metrics.kpis.KpiBook` of every KPI shown anywhere."""
+    def book(self):
+        """The :class:`~kpi_kit.metrics.kpis.KpiBook` of every KPI shown anywhere; pages read it."""
         from .kpis import build
 
         return build(self)
 
-    def kpi_frame(self) -> pd.DataFrame:
+    def kpis(self) -> pd.DataFrame:
         """``kpis.csv``: one row per KPI (SPEC columns)."""
-        return self.kpis.frame()
+        return self.book.frame()
 
-    SCALARS = {"mrr": ("mrr", "window"), "arpu": ("arpu", None), "customers": ("paying_customers", None),
+    SCALARS = {"mrr": ("mrr", None), "arpu": ("arpu", None), "customers": ("paying_customers", None),
                "logo_churn_rate": ("logo_churn_rate", "trailing"), "ltv": ("ltv", "trailing"),
                "cac": ("cac", "window"), "cac_paid_only": ("cac_paid", "window"),
                "ltv_to_cac": ("ltv_to_cac", "window"), "cac_payback_months": ("cac_payback_months", "window"),
@@ -79,17 +80,15 @@ class ClientMetrics:
                "lead_to_close_cvr": ("lead_to_close_cvr", "window"),
                "lead_to_close_cvr_year_ago": ("lead_to_close_cvr", "window a year earlier")}
 
+    def scalar_keys(self) -> dict[str, tuple[str, str]]:
+        """metrics.json scalar -> the (metric, period) of its KPI-table row."""
+        n = self.ctx.params.churn_window_months
+        resolve = {None: str(self.ctx.last), "trailing": f"trailing {n} months"}
+        return {name: (metric, resolve.get(period, period)) for name, (metric, period) in self.SCALARS.items()}
+
     def scalars(self) -> dict:
         """``metrics.json`` scalars, each read from the KPI table (so both files agree)."""
-        book = self.kpis
-        n = self.ctx.params.churn_window_months
-        out = {}
-        for name, (metric, period) in self.SCALARS.items():
-            if period is None:
-                period = str(self.ctx.last)
-            elif period == "trailing":
-                period = f"trailing {n} months"
-            out[name] = book.value(metric, period)
+        out = {name: self.book.value(metric, period) for name, (metric, period) in self.scalar_keys().items()}
         g = self.overview.revenue_goal()
         out |= {"revenue_last_12m": g["last_year"], "revenue_growth": g["growth"],
                 "revenue_target_next_12m": g["target"]}

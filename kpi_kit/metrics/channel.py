@@ -14,10 +14,9 @@ import pandas as pd
 from .._dates import Window
 from .._ids import column_by_id, isin_ids
 from .._math import safe_div
+from ..contract import UNKNOWN
 from .funnel import STAGE_VOLUME_NAMES, passed_dates, reached
-from .volumes import UNKNOWN
 
-NO_CHANNEL = "(no channel)"  # the channel table's row for won revenue tied to no channel
 # stage -> column of the channel table (SPEC keys: leads, mqls, opportunities, customers)
 STAGE_COLUMNS = {s: v for s, v in STAGE_VOLUME_NAMES.items() if s != "created"}
 
@@ -38,7 +37,7 @@ def won_revenue_by_channel(deals: pd.DataFrame | None, contacts: pd.DataFrame, w
     if "contact_id" in won:
         from_contact = won["contact_id"].map(column_by_id(contacts, "contact_id", "channel"))
         channel = channel.where(channel.notna(), from_contact)
-    return won["amount"].groupby(channel.astype(object).fillna("(none)")).sum().astype("float64")
+    return won["amount"].groupby(channel.astype(object).fillna(UNKNOWN)).sum().astype("float64")
 
 
 def channel_table(counts: pd.DataFrame, stages: list[str], window: Window, *, contacts=None, deals=None,
@@ -79,12 +78,8 @@ def channel_table(counts: pd.DataFrame, stages: list[str], window: Window, *, co
         won = deals[(deals["status"] == "won").to_numpy() & isin_ids(deals["contact_id"], in_window["contact_id"])]
         channel_of = column_by_id(in_window, "contact_id", "channel")
         lead_rev = won["amount"].groupby(won["contact_id"].map(channel_of).astype(object).fillna(UNKNOWN)).sum()
-    unattributed = float(revenue.get("(none)", 0.0))
-    revenue = revenue.drop("(none)", errors="ignore")
+    # won revenue tied to no channel is the `unknown` row's: it still counts in the totals (and blended ROI)
     index = counts.index.union(contacts_n.index).union(spend_s.index).union(sessions.index).union(revenue.index)
-    if unattributed:  # won revenue tied to no channel still counts in the totals (and blended ROI)
-        index = index.append(pd.Index([NO_CHANNEL]))
-        revenue = pd.concat([revenue, pd.Series({NO_CHANNEL: unattributed})])
     t = counts.reindex(index).fillna(0)
     t.insert(0, "contacts", contacts_n.reindex(index).fillna(0))
     t.insert(0, "group", groups.reindex(index).fillna("other"))
@@ -98,8 +93,8 @@ def channel_table(counts: pd.DataFrame, stages: list[str], window: Window, *, co
     # without the file behind a figure it is unknown (n/a), not 0: no deals file, no revenue or ROI
     if deals is None:
         t[["revenue", "lead_revenue"]] = np.nan
-    elif unattributed and len(revenue) == 1:  # no won deal is tied to a channel: per channel it is unknown
-        t.loc[t.index != NO_CHANNEL, ["revenue", "lead_revenue"]] = np.nan
+    elif len(revenue) and set(revenue.index) == {UNKNOWN}:  # no won deal is tied to a channel: per channel n/a
+        t.loc[t.index != UNKNOWN, ["revenue", "lead_revenue"]] = np.nan
     if traffic is None:
         t["sessions"] = np.nan
     if spend is None:  # and so CPL, CAC and ROI

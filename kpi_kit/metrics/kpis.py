@@ -148,17 +148,17 @@ def _channels(m, book):
     c = m.channel
     w = m.ctx.window
     for label, frame, dim in (("window", c.table, "channel"), ("window", c.groups.drop(index="total"), "group")):
-        for name, row in frame.iterrows():
-            for col, metric in CHANNEL_COLUMNS.items():
-                if col in row.index and not row[col:col].isna().all():
-                    book.add(metric, label, row[col], window=w, dimension=dim, dimension_value=name)
-    total = c.total
-    prev = c.previous_groups.loc["total"]
+        for col, metric in CHANNEL_COLUMNS.items():
+            if col not in frame or frame[col].isna().all():  # the client's data cannot give it: not shown
+                continue
+            for name, value in frame[col].items():
+                book.add(metric, label, value, window=w, dimension=dim, dimension_value=name)
+    total, prev = c.total, c.previous_groups.loc["total"]
+    counts = {"leads", "mqls", "sals", "sqls", "opportunities", "customers", "won_deals"}  # in the book already
     for col, metric in CHANNEL_COLUMNS.items():
-        if col in ("spend", "cpl", "cost_per_mql", "cost_per_sqo", "cac", "revenue", "roi", "sessions"):
-            if col in total.index:
-                book.add(metric, "window", total[col], window=w)
-                book.add(metric, PREVIOUS, prev[col], window=m.ctx.previous)
+        if col in total.index and col not in counts:
+            book.add(metric, "window", total[col], window=w)
+            book.add(metric, PREVIOUS, prev[col], window=m.ctx.previous)
 
 
 def _economics(m, book):
@@ -183,7 +183,6 @@ def _economics(m, book):
             book.add(metric, str(mo), np.nan if row is None else row[col], window=mw)
     for metric in ("logo_churn_rate", "nrr", "grr", "quick_ratio", "ltv"):
         book.add(metric, span, s[metric], window=trailing)
-    book.add("mrr", "window", s["mrr"], window=last)  # metrics.json's scalars are read at the last full month
     for metric in ("ltv_to_cac", "cac_payback_months"):
         book.add(metric, "window", s[metric], window=w)
     t12 = type(w)(ctx.last - 11, ctx.last)

@@ -21,9 +21,9 @@ import pandas as pd
 
 from .._dates import Window
 from .._ids import column_by_id
+from ..contract import UNKNOWN
 from .funnel import STAGE_VOLUME_NAMES, passed_dates
 
-UNKNOWN = "unknown"  # the channel (or segment) row of counts whose source gave none
 # period-count metric -> funnel stage
 STAGE_OF = {v: k for k, v in STAGE_VOLUME_NAMES.items() if k not in ("created", "customer")}
 COUNTS = ("leads", "mqls", "sals", "sqls", "opportunities", "new_customers", "won_deals")

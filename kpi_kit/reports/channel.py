@@ -37,7 +37,7 @@ class ChannelReport:
         self.data = data
         self.m = compute(data)
         self.c = c = self.m.channel
-        self.book = self.m.kpis
+        self.book = self.m.book
         self.params = p = data.params
         self.as_of = self.m.ctx.as_of
         self.stages = c.stages

@@ -30,7 +30,7 @@ class CohortReport:
         self.data = data
         self.m = compute(data)
         self.co = c = self.m.cohort
-        self.book = self.m.kpis
+        self.book = self.m.book
         self.params = p = data.params
         self.as_of, self.window = self.m.ctx.as_of, self.m.ctx.window
         self.currency = p.currency

@@ -35,7 +35,7 @@ class FunnelReport:
         self.data = data
         self.m = compute(data)
         self.f = f = self.m.funnel
-        self.book = self.m.kpis
+        self.book = self.m.book
         self.params = data.params
         self.as_of = self.m.ctx.as_of
         self.stages, self.chain = f.stages, f.chain

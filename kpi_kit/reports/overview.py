@@ -37,7 +37,7 @@ class OverviewReport:
         self.data = data
         self.m = compute(data, previous_metrics)
         self.o = self.m.overview
-        self.book = self.m.kpis
+        self.book = self.m.book
         self.params = data.params
         self.as_of, self.window, self.last = self.m.ctx.as_of, self.m.ctx.window, self.m.ctx.last
         self.currency = self.params.currency

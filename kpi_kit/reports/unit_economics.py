@@ -38,7 +38,7 @@ class UnitEconomicsReport:
         self.data = data
         self.m = compute(data)
         self.e = e = self.m.economics
-        self.book = self.m.kpis
+        self.book = self.m.book
         self.params = p = data.params
         self.as_of, self.window, self.last = self.m.ctx.as_of, self.m.ctx.window, self.m.ctx.last
         self.currency = p.currency
