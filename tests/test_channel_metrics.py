@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi_kit.metrics import channel as ch
 from kpi_kit import load_client, load_params
+from kpi_kit.metrics import channel as ch
 from kpi_kit.reports.channel import ChannelReport
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -3,8 +3,8 @@
 import re
 from pathlib import Path
 
-from kpi_kit.metrics.catalogue import METRICS, catalogue_markdown
 from kpi_kit.contract import contract_markdown
+from kpi_kit.metrics.catalogue import METRICS, catalogue_markdown
 
 ROOT = Path(__file__).parent.parent
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from consistency import check_run
 
 from kpi_kit import load_client, load_params
 from kpi_kit.examples import build_example, find_examples
-from kpi_kit.reports.funnel import FunnelReport
+from kpi_kit.metrics import compute
 from kpi_kit.run import run_batch
-from kpi_kit.reports.unit_economics import UnitEconomicsReport
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("KPI_KIT_DATASETS", ROOT.parent / "shared" / "datasets"))
@@ -71,7 +71,7 @@ def test_olist_funnel_by_creation_month_matches_the_raw_export(imported):
     j = j[~(j["won_date"].dt.normalize() < j["first_contact_date"])]  # the one lead "won" before first contact
     month = j["first_contact_date"].dt.to_period("M")
     expected = pd.DataFrame({"created": j.groupby(month).size(), "customer": j["won_date"].notna().groupby(month).sum()})
-    cohorts = FunnelReport(data_of(imported, "olist")).cohorts.set_index("cohort")
+    cohorts = compute(data_of(imported, "olist")).funnel.cohorts.set_index("cohort")
     got = cohorts.loc[expected.index, ["created", "customer"]]
     assert got.astype(int).to_dict() == expected.astype(int).to_dict()
     assert cohorts["created"].sum() == 7999 and cohorts["customer"].sum() == 841
@@ -83,7 +83,7 @@ def test_maven_win_rate_deal_size_and_sales_cycle_in_the_window(imported):
         p[col] = pd.to_datetime(p[col], format="%m/%d/%Y")
     closed = p[p["close_date"].between("2017-01-01", "2017-12-31") & p["deal_stage"].isin(["Won", "Lost"])]
     won = closed[closed["deal_stage"] == "Won"]
-    s = FunnelReport(data_of(imported, "maven-crm")).scalars()
+    s = compute(data_of(imported, "maven-crm")).funnel.scalars()
     assert s["win_rate"] == pytest.approx(len(won) / len(closed))
     assert s["avg_deal_size"] == pytest.approx(won["close_value"].mean())
     assert s["avg_sales_cycle_days"] == pytest.approx((won["close_date"] - won["engage_date"]).dt.days.mean())
@@ -93,7 +93,7 @@ def test_maven_win_rate_deal_size_and_sales_cycle_in_the_window(imported):
 def test_telco_mrr_and_churn_from_tenure_and_flag(imported):
     t = raw("telco-churn", "WA_Fn-UseC_-Telco-Customer-Churn.csv")
     stays = (t["Churn"] == "No") & (t["Tenure"] >= 1)
-    b = UnitEconomicsReport(data_of(imported, "telco-churn")).bridge.set_index("month")
+    b = compute(data_of(imported, "telco-churn")).economics.bridge.set_index("month")
     jan = b.loc[pd.Period("2018-01", "M")]
     assert jan["ending_mrr"] == pytest.approx(t.loc[stays, "MonthlyCharges"].sum())
     assert jan["churned_customers"] == (t["Churn"] == "Yes").sum()
@@ -108,9 +108,7 @@ def test_robyn_spend_and_revenue_in_the_window(imported):
     spend = data["spend"]
     assert spend.loc[spend["date"].between("2018-11-01", "2019-10-31"), "spend"].sum() == pytest.approx(
         inside[["tv_S", "ooh_S", "print_S", "facebook_S", "search_S"]].to_numpy().sum())
-    from kpi_kit.reports.channel import ChannelReport
-
-    total = ChannelReport(data).groups.loc["total"]
+    total = compute(data).channel.total
     assert total["revenue"] == pytest.approx(inside["revenue"].sum())
 
 
@@ -129,6 +127,7 @@ def test_every_example_renders_every_notebook(imported, tmp_path):
                                                         "unit_economics.html", "metrics.json", "index.html"}
         m = json.loads((r.folder / "metrics.json").read_text())
         assert sorted(m["notebooks"]) == ["channel", "cohort", "funnel", "overview", "unit_economics"]
+        check_run(r.folder, compute(data_of(imported, r.client)).scalar_keys())  # one number per KPI
     maven = json.loads((tmp_path / "maven-crm" / "2017-12-31" / "metrics.json").read_text())
     assert maven["scalars"]["win_rate"] == pytest.approx(0.6315, abs=1e-4)
     assert [c["channel"] for c in maven["tables"]["channels"]] == ["unknown"]  # revenue tied to no channel

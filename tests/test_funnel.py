@@ -5,8 +5,8 @@ import math
 import pandas as pd
 import pytest
 
-from kpi_kit.metrics import funnel as fn
 from kpi_kit._dates import reporting_window
+from kpi_kit.metrics import funnel as fn
 from kpi_kit.reports.funnel import FunnelReport
 
 STAGES = ["lead", "mql", "sql", "customer"]

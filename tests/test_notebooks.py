@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from kpi_kit.params import Params
-from kpi_kit.run.registry import NAMES, NOTEBOOKS as REGISTRY, available_notebooks, notebook_dir
+from kpi_kit.run.registry import NAMES, available_notebooks, notebook_dir
+from kpi_kit.run.registry import NOTEBOOKS as REGISTRY
 
 ROOT = Path(__file__).parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

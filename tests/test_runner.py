@@ -51,7 +51,6 @@ def test_metrics_files_come_from_the_metrics_layer(funnel_run):
     assert "kpis.csv" in (folder / "index.html").read_text()
 
 
-@pytest.mark.xfail(reason="metrics layer in progress", strict=False)
 def test_metrics_json_follows_spec(funnel_run):
     out, _ = funnel_run
     m = json.loads((out / "tiny" / "2026-03-31" / "metrics.json").read_text())
@@ -107,7 +106,6 @@ def test_validate_command(tmp_path):
     assert ok.exit_code == 0 and "valid." in ok.output and "skipped mql" in ok.output
 
 
-@pytest.mark.xfail(reason="metrics layer in progress", strict=False)  # compares with the earlier metrics.json
 def test_second_run_at_later_as_of_shows_snapshot_changes(tmp_path):
     text = (FIXTURES / "tiny.yaml").read_text().replace("data_dir: tiny", f"data_dir: {FIXTURES / 'tiny'}")
     first, second = tmp_path / "feb.yaml", tmp_path / "mar.yaml"

@@ -236,7 +236,7 @@ def unit_economics(bridge: pd.DataFrame, as_of, *, churn_window_months: int = 6,
 
 def _monthly(df: pd.DataFrame | None, date_col: str, value_col: str) -> pd.Series:
     if df is None or df.empty:
-        return pd.Series(dtype="float64")
+        return pd.Series(dtype="float64", index=pd.PeriodIndex([], freq="M"))
     return df.groupby(df[date_col].dt.to_period("M"))[value_col].sum().astype("float64")
 
 
@@ -248,7 +248,7 @@ def _check_groups(costs: pd.DataFrame, cost_groups: dict) -> None:
 
 def acquisition_costs(costs: pd.DataFrame | None, spend: pd.DataFrame | None, cost_groups: dict) -> pd.DataFrame:
     """Monthly acquisition cost: ``costs`` in the ``acquisition`` group plus ``spend``."""
-    c = pd.Series(dtype="float64")
+    c = pd.Series(dtype="float64", index=pd.PeriodIndex([], freq="M"))
     if costs is not None and len(costs):
         _check_groups(costs, cost_groups)
         acq = costs[costs["category"].map(cost_groups) == "acquisition"]

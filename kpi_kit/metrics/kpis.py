@@ -149,7 +149,7 @@ def _channels(m, book):
     w = m.ctx.window
     for label, frame, dim in (("window", c.table, "channel"), ("window", c.groups.drop(index="total"), "group")):
         for col, metric in CHANNEL_COLUMNS.items():
-            if col not in frame or frame[col].isna().all():  # the client's data cannot give it: not shown
+            if col not in frame or c.groups[col].isna().all():  # the client's data cannot give it: not shown
                 continue
             for name, value in frame[col].items():
                 book.add(metric, label, value, window=w, dimension=dim, dimension_value=name)

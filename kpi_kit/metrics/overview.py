@@ -367,7 +367,7 @@ class OverviewMetrics:
         prev = json.loads(Path(self.previous_metrics).read_text())
         if not prev.get("tables", {}).get("funnel_cohorts"):
             return None
-        cur = self.m.funnel.metrics()["funnel_cohorts"]
+        cur = self.m.funnel.tables()["funnel_cohorts"]
         diff = snapshot_diff(cur, prev["tables"].get("funnel_cohorts", []), self.ctx.params.stages)
         diff.attrs["previous_as_of"] = prev.get("as_of")
         return diff

@@ -114,6 +114,7 @@ class ChannelReport:
     def _table(self, t: pd.DataFrame, dimension: str, *, section: str, drop_spend: bool = False):
         """Format a channel or group table: unpaid rows say so in their cost columns, every cell is
         marked with the KPI it shows (the Total row is the client's headline)."""
+        empty = [c for c in t.columns[1:] if t[c].isna().all()]  # before "unpaid" fills the cost columns
         unpaid = ~(t["spend"] > 0) if "spend" in t else pd.Series(False, index=t.index)
         cost = [c for c in ("cpl", "cost_per_mql", "cost_per_sqo", "cac") if c in t]
         if "spend" in t and t["spend"].notna().any():
@@ -136,12 +137,14 @@ class ChannelReport:
         formats |= {"visits per lead": lambda v: "n/a" if is_missing(v) else f"{v:.1f}",
                     "value per visit": lambda v: fmt_money(v, self.currency, decimals=2), "roi": _roi,
                     "group": "text"}
-        return self._without_empty_columns(t, formats, section, keys)
+        return self._without_empty_columns(t, formats, section, keys, empty=[
+            c.replace("_", " ").replace("cac", "paid cac") for c in empty])
 
-    def _without_empty_columns(self, t: pd.DataFrame, formats: dict, section: str, kpis: dict | None = None):
+    def _without_empty_columns(self, t: pd.DataFrame, formats: dict, section: str, kpis: dict | None = None, *,
+                               empty: list[str] | None = None):
         """The table without columns that are n/a on every row (the data behind them is missing), and a
         line that names them; a table left with only its labels is not shown."""
-        empty = [c for c in t.columns[1:] if t[c].isna().all()]
+        empty = [c for c in t.columns[1:] if (t[c].isna().all() if empty is None else c in empty)]
         if len(empty) == len(t.columns) - 1:
             return rp.missing(section, "the data behind its columns (" + ", ".join(empty) + ")")
         block = rp.table(t.drop(columns=empty), formats, currency=self.currency, kpis=kpis)
