@@ -91,12 +91,6 @@ class Params(BaseModel):
             {k: namespace[k] for k in cls.model_fields if k in namespace}, source="notebook parameters"
         )
 
-    # -- derived ----------------------------------------------------------------------
-    @property
-    def funnel_stages(self) -> list[str]:
-        """``created`` followed by the client's stages."""
-        return ["created", *self.stages]
-
     def to_notebook_parameters(self) -> dict:
         """Plain JSON-able values for papermill (dates as ISO strings)."""
         return self.model_dump(mode="json")

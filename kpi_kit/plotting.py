@@ -52,10 +52,6 @@ def channel_colour(channel: str) -> str:
     return _FALLBACK[zlib.crc32(str(channel).encode()) % len(_FALLBACK)]
 
 
-def channel_palette(channels) -> dict[str, str]:
-    return {c: channel_colour(c) for c in channels}
-
-
 def use_style() -> None:
     """Apply the kit's matplotlib style; inside a kernel, make sure figures are captured inline.
 

@@ -80,6 +80,13 @@ class ClientMetrics:
                "lead_to_close_cvr": ("lead_to_close_cvr", "window"),
                "lead_to_close_cvr_year_ago": ("lead_to_close_cvr", "window a year earlier")}
 
+    def compute_all(self) -> ClientMetrics:
+        """Compute every value a page, ``metrics.json`` or ``kpis.csv`` reads, now (a batch does it
+        before forking its notebook runs, so they inherit the values instead of computing them)."""
+        self.book  # noqa: B018 - every domain's KPIs
+        self._json = self.metrics_json()
+        return self
+
     def scalar_keys(self) -> dict[str, tuple[str, str]]:
         """metrics.json scalar -> the (metric, period) of its KPI-table row."""
         n = self.ctx.params.churn_window_months
@@ -109,6 +116,8 @@ class ClientMetrics:
         from .. import __version__
         from .serialise import jsonable
 
+        if getattr(self, "_json", None) is not None:
+            return self._json
         p = self.ctx.params
         return {"client": p.client, "as_of": p.as_of.isoformat(), "currency": p.currency,
                 "kit_version": __version__, "params": p.to_notebook_parameters(),

@@ -175,7 +175,7 @@ def catalogue_markdown() -> str:
     lines = [
         "# Metric catalogue",
         "",
-        "Generated from `kpi_kit/catalogue.py` by `kpi-kit docs`; do not edit by hand.",
+        "Generated from `kpi_kit/metrics/catalogue.py` by `kpi-kit docs`; do not edit by hand.",
         "",
         "| metric | name | formula | unit | leading / lagging | notebook | computed by |",
         "|---|---|---|---|---|---|---|",

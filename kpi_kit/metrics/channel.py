@@ -344,7 +344,7 @@ class ChannelMetrics:
         from .serialise import records
 
         t = self.table.reset_index()
-        g = self.groups.reset_index().rename(columns={"index": "group"})
+        g = self.groups.reset_index()
         keys = [k for k in self.TABLE_KEYS if k in t]
         return {"channels": records(t, {k: k for k in keys}),
                 "channel_groups": records(g, {"group": "group", **{k: k for k in keys[2:] if k in g}})}

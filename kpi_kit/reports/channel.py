@@ -106,7 +106,7 @@ class ChannelReport:
         return t
 
     def group_table_block(self):
-        g = self.groups.reset_index().rename(columns={"index": "group"})
+        g = self.groups.reset_index()
         g = g[[c for c in ("group", "sessions", "leads", "customers", "spend", "cpl", "cac", "revenue", "roi") if c in g]]
         g["group"] = g["group"].replace({"total": "Total"})
         return self._table(g, "group", section="The group table")

@@ -105,7 +105,9 @@ def run_client(params_file, out_root="reports", *, notebooks: list[str] | None =
         client_root.mkdir(parents=True, exist_ok=True)
         final = client_root / params.as_of.isoformat()
         previous = publish.previous_run_metrics(client_root, params.as_of.isoformat())
-        metrics = compute(data, previous_metrics=previous)  # before the forks: every notebook run inherits it
+        # computed once, before the forks: every notebook run inherits the values, metrics.json and kpis.csv
+        # are written from them
+        metrics = compute(data, previous_metrics=previous).compute_all()
         tmp = publish.temp_folder(client_root, params.as_of.isoformat())
         for name in names:
             try:

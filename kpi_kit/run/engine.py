@@ -122,7 +122,6 @@ def warm_up() -> None:
     import pandas.io.formats.string  # noqa: F401
     import papermill  # noqa: F401
     import PIL.Image
-    import seaborn  # noqa: F401
 
     for notebook in NOTEBOOKS:  # the report modules, and the kit modules they import
         notebook.report_class()

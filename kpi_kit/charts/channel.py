@@ -1,0 +1,321 @@
+"""Channel charts: cost per lead and CAC, conversion by channel, monthly trends, pipeline share,
+attribution models and spend against attributed revenue."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from .. import plotting as kp
+from ..formatting import fmt_money
+
+MODEL_LABELS = {"first_touch": "First touch", "last_touch": "Last touch", "linear": "Linear",
+                "position_based": "Position (40/20/40)", "time_decay": "Time decay", "w_shaped": "W-shaped"}
+MODEL_SHADES = ["#1e3a8a", "#2563eb", "#60a5fa", "#0d9488", "#f59e0b", "#b91c1c"]
+_PAID_COLUMNS = ("spend", "cpl", "cac")  # trend panels drawn for paid channels only
+_SUMMED_COLUMNS = ("leads", "mqls", "spend")  # summed over duplicate (month, channel) rows; others averaged
+
+
+def _model_label(model: str, labels: Mapping[str, str] | None = None) -> str:
+    return {**MODEL_LABELS, **(labels or {})}.get(model, model)
+
+
+def cpl_cac_chart(costs: pd.DataFrame, blended: Mapping[str, float], *, currency: str = "USD", fig=None) -> np.ndarray:
+    """Cost per lead and channel CAC as two bar panels, cheapest channel at the bottom, each with its
+    blended figure as a dashed line.
+
+    Parameters
+    ----------
+    costs : DataFrame
+        Indexed by channel: ``cpl`` and ``cac`` (NaN where undefined; such channels are left out of that
+        panel, and a panel with none is hidden). Pass the paid channels only.
+    blended : mapping or Series
+        The blended ``cpl`` and ``cac`` over all channels, drawn as the dashed lines.
+    currency : str
+        ISO code, for the axis labels, ticks and the legend's blended amounts.
+    fig : Figure, optional
+        An empty figure to draw into; by default a new one ``WIDTH`` × 3.8 in.
+
+    Returns
+    -------
+    ndarray of Axes
+        Shape (2,): CPL, then CAC.
+
+    Examples
+    --------
+    >>> costs = pd.DataFrame({"cpl": [100.0, 40.0], "cac": [4000.0, 900.0]}, index=["Paid Search", "Email"])
+    >>> axes = cpl_cac_chart(costs, {"cpl": 80.0, "cac": 2500.0}, currency="USD")  # doctest: +SKIP
+    """
+    if fig is None:
+        fig, axes = plt.subplots(1, 2, figsize=(kp.WIDTH, 3.8))
+    else:
+        axes = fig.subplots(1, 2)
+    for ax, col, label in ((axes[0], "cpl", "Cost per lead"), (axes[1], "cac", "Channel CAC")):
+        s = costs[col].dropna().sort_values()
+        if s.empty:
+            ax.set_visible(False)
+            continue
+        ax.barh(s.index, s.to_numpy(), color=[kp.channel_colour(c) for c in s.index])
+        ax.axvline(blended[col], color=kp.INK, ls="--", lw=1.2, label=f"Blended {fmt_money(blended[col], currency)}")
+        kp.money_axis(ax, currency, axis="x")
+        ax.set_title(f"{label} by channel")
+        ax.set_xlabel(f"{label} ({currency})")
+        ax.legend(loc="lower right")
+    axes[0].set_ylabel("Channel")
+    fig.tight_layout()
+    return axes
+
+
+def conversion_heatmap(cohort: pd.DataFrame, stages: Iterable[str], *, start: str = "created", ax=None):
+    """Step-by-step conversion of each channel's contacts (created in the window) as a heatmap.
+
+    Parameters
+    ----------
+    cohort : DataFrame
+        Indexed by channel, one column ``<from>_to_<to>`` (rate, 0–1) per consecutive pair of
+        ``[start, *stages]``, e.g. ``created_to_lead``, ``lead_to_mql``.
+    stages : list of str
+        The funnel's stages in order; the columns drawn are the steps between them.
+    start : str
+        The step before the first stage.
+    ax : Axes, optional
+        Axes to draw on; by default a new figure ``WIDTH`` wide, 0.22 in per channel + 1.5 in high (at least 3 in).
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> cohort = pd.DataFrame({"created_to_lead": [0.9], "lead_to_mql": [0.4]}, index=["Email"])
+    >>> ax = conversion_heatmap(cohort, ["lead", "mql"])  # doctest: +SKIP
+    """
+    chain = [start, *stages]
+    steps = list(zip(chain, chain[1:]))
+    m = cohort[[f"{a}_to_{b}" for a, b in steps]].copy()
+    m.columns = [f"{a}→{b}" for a, b in steps]
+    return kp.heatmap(m, title="Cohort view: stage conversion by channel (contacts created in the window)",
+                      xlabel="Step", ylabel="Channel", cbar_label="conversion", vmax=1.0, ax=ax)
+
+
+def _format_axis(ax, unit, currency: str) -> None:
+    if callable(unit):
+        unit(ax)
+    elif unit == "money":
+        kp.money_axis(ax, currency)
+    elif unit == "percent":
+        kp.percent_axis(ax)
+    elif unit == "count":
+        kp.count_axis(ax)
+    else:
+        raise ValueError(f"unit must be 'count', 'money', 'percent' or a callable, not {unit!r}")
+
+
+def trend_chart(monthly: pd.DataFrame, panels: Iterable[tuple[str, str, str, str | Callable]], *,
+                currency: str = "USD", channels=None, paid_channels=None, fig=None) -> np.ndarray:
+    """Monthly trends by channel, one panel per measure (at most four), one line per channel, with
+    one legend of channels under the grid.
+
+    Parameters
+    ----------
+    monthly : DataFrame
+        Tidy, one row per month and channel: ``month`` (Period[M]), ``channel`` and a column per
+        panel (e.g. ``leads``, ``spend``, ``cpl``, ``cac``). Pass only the months to draw.
+    panels : list of (column, title, ylabel, unit)
+        One per panel, in order; ``unit`` is ``"count"``, ``"money"``, ``"percent"`` or a function
+        formatting the axes' y axis (as ``ChannelReport.trend_panels`` gives).
+    currency : str
+        ISO code for money panels.
+    channels : list of str, optional
+        Channels to draw, in legend order; by default those in ``monthly``, in order of appearance.
+    paid_channels : list of str, optional
+        Channels drawn in the ``spend``, ``cpl`` and ``cac`` panels; by default ``channels``.
+    fig : Figure, optional
+        An empty figure to draw into; by default a new one ``WIDTH`` wide, 3.6 in high for one row of
+        panels and 6.4 in for two.
+
+    Returns
+    -------
+    ndarray of Axes
+        Shape (rows, cols): (1, 1) for one panel, (1, 2) for two, (2, 2) for three or four.
+
+    Examples
+    --------
+    >>> panels = [("leads", "Leads per month", "Leads", "count"), ("spend", "Spend per month", "Spend (USD)", "money")]
+    >>> axes = trend_chart(monthly, panels, currency="USD", paid_channels=["Paid Search"])  # doctest: +SKIP
+    """
+    panels = list(panels)
+    if not 1 <= len(panels) <= 4:
+        raise ValueError(f"trend_chart draws one to four panels, got {len(panels)}")
+    rows = 2 if len(panels) > 2 else 1
+    cols = 2 if len(panels) > 1 else 1
+    if fig is None:
+        fig, axes = plt.subplots(rows, cols, figsize=(kp.WIDTH, 6.4 if rows == 2 else 3.6), sharex=True,
+                                 squeeze=False)
+    else:
+        axes = fig.subplots(rows, cols, sharex=True, squeeze=False)
+    channels = list(dict.fromkeys(monthly["channel"])) if channels is None else list(channels)
+    paid = channels if paid_channels is None else list(paid_channels)
+    present = set(monthly["channel"])
+    for ax, (col, title, ylabel, unit) in zip(axes.flat, panels):
+        chosen = paid if col in _PAID_COLUMNS else channels
+        wide = monthly.pivot_table(index="month", columns="channel", values=col, aggfunc="sum" if col in
+                                   _SUMMED_COLUMNS else "mean").reindex(columns=[c for c in chosen if c in present])
+        x = pd.PeriodIndex(wide.index, freq="M").to_timestamp()
+        for c in wide.columns:
+            ax.plot(x, wide[c].to_numpy(dtype=float), color=kp.channel_colour(c), lw=1.8, marker="o"
+                    if len(x) < 4 else None, label=c)
+        ax.set_title(title)
+        ax.set_ylabel(ylabel)
+        _format_axis(ax, unit, currency)
+        kp.month_axis(ax)
+        ax.tick_params(axis="x", labelrotation=30)
+        ax.set_ylim(bottom=0)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=5, bbox_to_anchor=(0.5, -0.06))
+    fig.tight_layout()
+    return axes
+
+
+def pipeline_share_chart(monthly: pd.DataFrame, *, column: str = "opportunities", noun: str | None = None, ax=None):
+    """Each channel's share of a month's new volume as a 100 % stacked area (months without volume
+    left out).
+
+    Parameters
+    ----------
+    monthly : DataFrame
+        Tidy, one row per month and channel: ``month`` (Period[M]), ``channel`` and ``column``.
+        Pass only the months to draw.
+    column : str
+        The volume to split, e.g. ``opportunities``, ``leads`` or ``mqls``.
+    noun : str, optional
+        What the volume is called in the title and axis label; by default ``column`` ("MQLs" for ``mqls``).
+    ax : Axes, optional
+        Axes to draw on; by default a new figure ``WIDTH`` × 3.6 in.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> ax = pipeline_share_chart(monthly, column="opportunities")  # doctest: +SKIP
+    """
+    wide = monthly.pivot_table(index="month", columns="channel", values=column, aggfunc="sum").fillna(0)
+    wide = wide[wide.sum(axis=1) > 0]  # a month with no new volume has no shares
+    share = wide.div(wide.sum(axis=1), axis=0)
+    noun = noun or ("MQLs" if column == "mqls" else column)
+    fig, ax = plt.subplots(figsize=(kp.WIDTH, 3.6)) if ax is None else (ax.figure, ax)
+    ax.stackplot(pd.PeriodIndex(share.index, freq="M").to_timestamp(), share.T.to_numpy(), labels=share.columns,
+                 colors=[kp.channel_colour(c) for c in share.columns], alpha=0.9)
+    kp.percent_axis(ax)
+    kp.month_axis(ax)
+    ax.set_ylim(0, 1)
+    ax.set_title(f"Share of new {noun} by channel")
+    ax.set_ylabel(f"Share of {noun}")
+    ax.set_xlabel("Month")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return ax
+
+
+def attribution_chart(credit: pd.DataFrame, *, models=None, model_labels: Mapping[str, str] | None = None,
+                      currency: str = "USD", ax=None):
+    """Revenue credited to each channel under each attribution model, as grouped bars (channels with
+    the most credit first).
+
+    Parameters
+    ----------
+    credit : DataFrame
+        Indexed by channel, one column of attributed revenue per model (``first_touch``, ``last_touch``,
+        ``linear``, ...).
+    models : list of str, optional
+        Models to draw, in bar order (six at most get distinct shades); by default the columns of ``credit``.
+    model_labels : mapping, optional
+        Legend label per model, on top of :data:`MODEL_LABELS`; a model without one shows its name.
+    currency : str
+        ISO code, for the axis label and ticks.
+    ax : Axes, optional
+        Axes to draw on; by default a new figure ``WIDTH`` × 4.2 in.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> credit = pd.DataFrame({"first_touch": [5e5, 2e5], "last_touch": [3e5, 4e5]}, index=["Email", "Events"])
+    >>> ax = attribution_chart(credit, currency="USD")  # doctest: +SKIP
+    """
+    models = list(credit.columns) if models is None else list(models)
+    a = credit[models]
+    a = a.loc[a.sum(axis=1).sort_values(ascending=False).index]
+    fig, ax = plt.subplots(figsize=(kp.WIDTH, 4.2)) if ax is None else (ax.figure, ax)
+    width = 0.8 / len(models)
+    x = np.arange(len(a))
+    for i, model in enumerate(models):
+        ax.bar(x + i * width - 0.4 + width / 2, a[model], width, label=_model_label(model, model_labels),
+               color=MODEL_SHADES[i % len(MODEL_SHADES)])
+    ax.set_xticks(x, a.index, rotation=20)
+    kp.money_axis(ax, currency)
+    ax.set_title("Revenue credited to each channel by attribution model")
+    ax.set_ylabel(f"Attributed revenue ({currency})")
+    ax.set_xlabel("Channel")
+    ax.legend(ncol=3, loc="upper right")
+    return ax
+
+
+def spend_revenue_chart(data: pd.DataFrame, *, x: str = "spend", y: str = "revenue", model: str | None = None,
+                        model_labels: Mapping[str, str] | None = None, currency: str = "USD", ax=None):
+    """Each channel's spend against its attributed revenue, on equal money axes with the break-even
+    diagonal (points above it return more than they cost).
+
+    Parameters
+    ----------
+    data : DataFrame
+        Indexed by channel (the point labels), with the ``x`` and ``y`` columns. Pass the paid channels only.
+    x, y : str
+        Columns of spend and attributed revenue.
+    model : str, optional
+        The attribution model behind ``y`` (e.g. ``"linear"``), named in the title via :data:`MODEL_LABELS`.
+    model_labels : mapping, optional
+        Labels on top of :data:`MODEL_LABELS`.
+    currency : str
+        ISO code, for the axis labels and ticks.
+    ax : Axes, optional
+        Axes to draw on; by default a new figure ``WIDTH`` × 4.4 in.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"spend": [2e5, 5e4], "revenue": [6e5, 2e4]}, index=["Paid Search", "Display"])
+    >>> ax = spend_revenue_chart(d, model="linear", currency="USD")  # doctest: +SKIP
+    """
+    fig, ax = plt.subplots(figsize=(kp.WIDTH, 4.4)) if ax is None else (ax.figure, ax)
+    spend, revenue = data[x], data[y]
+    ax.scatter(spend, revenue, s=80, c=[kp.channel_colour(c) for c in data.index], zorder=3)
+    for c in data.index:
+        ax.annotate(c, (spend[c], revenue[c]), xytext=(6, 4), textcoords="offset points", fontsize=9)
+    top = max(float(spend.max() or 1), float(revenue.max() or 1)) * 1.1
+    ax.plot([0, top], [0, top], color=kp.MUTED, ls="--", lw=1, label="Break-even (ROI 0)")
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    kp.money_axis(ax, currency)
+    kp.money_axis(ax, currency, axis="x")
+    title = "Spend vs attributed revenue"
+    ax.set_title(f"{title} ({_model_label(model, model_labels).lower()})" if model else title)
+    ax.set_xlabel(f"Spend in window ({currency})")
+    ax.set_ylabel(f"Attributed revenue ({currency})")
+    ax.legend(loc="upper left")
+    return ax
+
+
+__all__ = ["MODEL_LABELS", "cpl_cac_chart", "conversion_heatmap", "trend_chart", "pipeline_share_chart",
+           "attribution_chart", "spend_revenue_chart"]
