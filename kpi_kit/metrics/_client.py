@@ -124,12 +124,24 @@ class ClientMetrics:
                 "tables": jsonable(self.tables()), "scalars": jsonable(self.scalars())}
 
 
+_COMPUTED: dict[tuple, ClientMetrics] = {}  # the last few clients' metrics, by parameters and frames
+
+
 def compute(data, previous_metrics: str | None = None) -> ClientMetrics:
-    """The metrics of a loaded client, computed once per ``data`` and kept on it, so every
-    notebook of a run (and its forked children) reads the same object."""
-    cached = getattr(data, "_metrics", None)
+    """The metrics of a loaded client, computed once: the same parameters and the same frames (a
+    batch's preloaded data, seen from every forked notebook run) give the same object back.
+
+    Examples
+    --------
+    >>> m = compute(load_client(load_params("data/clients/demo.yaml")))  # doctest: +SKIP
+    >>> m.scalars()["cac"]  # doctest: +SKIP
+    """
+    key = (data.params.model_dump_json(), tuple((stem, id(df)) for stem, df in data.frames.items()))
+    cached = _COMPUTED.get(key)
     if cached is not None and (previous_metrics is None or cached.previous_metrics == previous_metrics):
         return cached
     m = ClientMetrics(data, previous_metrics)
-    object.__setattr__(data, "_metrics", m)
+    while len(_COMPUTED) >= 4:  # a long-lived process (a notebook server) keeps only the last few
+        _COMPUTED.pop(next(iter(_COMPUTED)))
+    _COMPUTED[key] = m
     return m

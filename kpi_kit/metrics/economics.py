@@ -220,17 +220,32 @@ def unit_economics(bridge: pd.DataFrame, as_of, *, churn_window_months: int = 6,
     10000.0
     """
     last = last_full_month(as_of)
-    row = bridge[bridge["month"] == last]
-    pick = lambda col: float(row[col].iloc[0]) if len(row) else np.nan  # noqa: E731
-    recent = bridge[(bridge["month"] > last - churn_window_months) & (bridge["month"] <= last)]
-    out = {"mrr": pick("ending_mrr"), "customers": pick("customers"), "arpu": pick("arpu")}
-    for col in ("logo_churn_rate", "nrr", "grr", "quick_ratio"):
-        out[col] = mean_defined(recent[col]) if col in recent else np.nan
-    churn = out["logo_churn_rate"]
-    out["ltv"] = out["arpu"] * gross_margin / churn if churn and not np.isnan(churn) and churn > 0 else np.nan
+    by_month = unit_economics_by_month(bridge, churn_window_months=churn_window_months, gross_margin=gross_margin)
+    if last not in by_month.index:
+        out = dict.fromkeys(by_month.columns, np.nan)
+    else:
+        out = {k: float(v) for k, v in by_month.loc[last].items()}
     out["cac"] = cac
     out["ltv_to_cac"] = safe_div(out["ltv"], cac)
     out["cac_payback_months"] = safe_div(cac, out["arpu"] * gross_margin)
+    return out
+
+
+def unit_economics_by_month(bridge: pd.DataFrame, *, churn_window_months: int = 6,
+                            gross_margin: float = 1.0) -> pd.DataFrame:
+    """:func:`unit_economics` as it stood at the end of every month of ``bridge`` (one row a month):
+    MRR, customers and ARPU of the month; logo churn, NRR, GRR and quick ratio averaged over the
+    ``churn_window_months`` months ending with it (undefined months skipped); LTV on that churn."""
+    months = pd.period_range(bridge["month"].min(), bridge["month"].max(), freq="M") if len(bridge) \
+        else pd.PeriodIndex([], freq="M")
+    b = bridge.set_index("month").reindex(months)
+    out = pd.DataFrame({"mrr": b.get("ending_mrr"), "customers": b.get("customers"), "arpu": b.get("arpu")},
+                       index=months, dtype="float64")
+    for col in ("logo_churn_rate", "nrr", "grr", "quick_ratio"):
+        values = b[col].astype("float64") if col in b else pd.Series(np.nan, index=months)
+        out[col] = [mean_defined(values.iloc[max(0, i - churn_window_months + 1):i + 1]) for i in range(len(values))]
+    churn = out["logo_churn_rate"]
+    out["ltv"] = (out["arpu"] * gross_margin / churn.where(churn > 0)).astype("float64")
     return out
 
 
@@ -403,13 +418,13 @@ class EconomicsMetrics:
         on that trailing CAC."""
         if not self.has_mrr:
             return pd.DataFrame(columns=["month", "ltv", "cac_trailing", "ltv_to_cac", "cac_payback_months"])
-        rows = []
-        for month in self.bridge["month"]:
-            w = type(self.ctx.window)(month - (TRAILING_CAC_MONTHS - 1), month)
-            s = self.unit_economics_at(month, cac=self.cac(w))
-            rows.append({"month": month, "ltv": s["ltv"], "cac_trailing": s["cac"], "ltv_to_cac": s["ltv_to_cac"],
-                         "cac_payback_months": s["cac_payback_months"]})
-        return pd.DataFrame(rows)
+        u = unit_economics_by_month(self.bridge, churn_window_months=self.params.churn_window_months,
+                                    gross_margin=self.params.gross_margin)
+        cac = pd.Series([self.cac(type(self.ctx.window)(m - (TRAILING_CAC_MONTHS - 1), m)) for m in u.index],
+                        index=u.index, dtype="float64")
+        return pd.DataFrame({"month": u.index, "ltv": u["ltv"].to_numpy(), "cac_trailing": cac.to_numpy(),
+                             "ltv_to_cac": safe_div(u["ltv"], cac).to_numpy(),
+                             "cac_payback_months": safe_div(cac, u["arpu"] * self.params.gross_margin).to_numpy()})
 
     @cached_property
     def cac_monthly(self) -> pd.DataFrame | None:

@@ -1,0 +1,151 @@
+"""Overview charts: leading and lagging indicators as small multiples, and the pipeline forecast."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from .. import plotting as kp
+
+
+def _format_axis(ax, unit: str, currency: str) -> None:
+    if unit == "money":
+        kp.money_axis(ax, currency)
+    elif unit == "percent":
+        kp.percent_axis(ax, decimals=1)
+    elif unit == "count":
+        kp.count_axis(ax)  # 50,000 rather than 50000
+
+
+def indicator_chart(series: pd.DataFrame, spec: Iterable[tuple], *, targets: pd.DataFrame | None = None,
+                    currency: str = "USD", months: int = 24, fig=None) -> np.ndarray:
+    """Small multiples of monthly indicators, three per row: leading ones in blue, lagging ones in
+    green, monthly targets dashed.
+
+    The months drawn are the last ``months`` of ``series``, from the first with data in any panel.
+    Margins are fixed (``tight_layout`` would measure every tick label of every panel).
+
+    Parameters
+    ----------
+    series : DataFrame
+        One row per month (PeriodIndex, monthly), one column per indicator (NaN where unknown).
+    spec : list of (key, label, unit, kind)
+        One per panel, in order: the column of ``series``, its title, its unit (``"money"``,
+        ``"percent"``, ``"count"``; anything else keeps the plain tick format) and its kind
+        (``"leading"`` or ``"lagging"``). Further items of a tuple are ignored.
+    targets : DataFrame, optional
+        Target rows: ``metric`` (a key), ``period_start``, ``period_end`` (dates) and ``target``; those
+        covering one calendar month are drawn.
+    currency : str
+        ISO code for money panels.
+    months : int
+        The most recent months drawn (two years: enough for year-over-year).
+    fig : Figure, optional
+        An empty figure to draw into; by default a new one ``WIDTH`` wide, 1.9 in per row + 0.6 in high.
+
+    Returns
+    -------
+    ndarray of Axes
+        Shape (rows, 3); cells without a panel are hidden.
+
+    Examples
+    --------
+    >>> spec = [("leads", "Leads", "count", "leading"), ("mrr", "MRR", "money", "lagging")]
+    >>> axes = indicator_chart(series, spec, targets=targets, currency="USD")  # doctest: +SKIP
+    """
+    spec = [tuple(s)[:4] for s in spec]
+    if not spec:
+        raise ValueError("indicator_chart needs at least one panel")
+    keys = [s[0] for s in spec]
+    series = series.set_axis(pd.PeriodIndex(series.index, freq="M"))
+    cols = 3
+    rows = int(np.ceil(len(spec) / cols))
+    if fig is None:
+        fig, axes = plt.subplots(rows, cols, figsize=(kp.WIDTH, 1.9 * rows + 0.6), sharex=True, squeeze=False)
+    else:
+        axes = fig.subplots(rows, cols, sharex=True, squeeze=False)
+    shown = series.index[-months:]  # without a young company's early noise
+    first = series.loc[shown, keys].dropna(how="all").index.min()  # nor months before the data starts
+    shown = shown[shown >= first] if not pd.isna(first) else shown
+    x = shown.to_timestamp()
+    for ax, (key, label, unit, kind) in zip(axes.flat, spec):
+        s = series[key].reindex(shown)
+        ax.plot(x, s.to_numpy(dtype=float), color=kp.ACCENT if kind == "leading" else kp.GOOD, lw=1.8)
+        if targets is not None:
+            tm = targets[targets["metric"] == key]
+            tm = tm[(tm["period_start"].dt.to_period("M") == tm["period_end"].dt.to_period("M"))
+                    & (tm["period_start"] >= x[0])]
+            if len(tm):
+                ax.plot(tm["period_start"], tm["target"], color=kp.INK, ls="--", lw=1, label="target")
+        ax.set_title(f"{label} · {kind}", fontsize=9, loc="left")
+        _format_axis(ax, unit, currency)
+        ax.tick_params(labelsize=7)
+        ax.set_xlim(x[0], x[-1])
+        kp.month_axis(ax)
+    for ax in list(axes.flat)[len(spec):]:
+        ax.set_visible(False)
+    fig.suptitle("From the top of the funnel to revenue: leading (blue) and lagging (green) indicators, "
+                 "targets dashed", x=0.01, ha="left", fontweight="bold", fontsize=10)
+    fig.supxlabel("Month", fontsize=9)
+    # fixed margins: tight_layout would measure every tick label of 18 panels (a second per report)
+    inch = 1 / fig.get_figheight()
+    fig.subplots_adjust(left=0.075, right=0.99, top=1 - 0.8 * inch, bottom=0.75 * inch, hspace=0.5, wspace=0.3)
+    return axes
+
+
+def forecast_chart(forecast: pd.DataFrame, *, targets: pd.DataFrame | None = None, metric: str = "bookings",
+                   currency: str = "USD", ax=None):
+    """Expected bookings of open deals by expected close month, with the bookings target spread
+    evenly over its months as dashed steps.
+
+    Parameters
+    ----------
+    forecast : DataFrame
+        One row per expected close month to draw: ``month`` (Period[M]) and ``expected`` (amount ×
+        probability summed).
+    targets : DataFrame, optional
+        Target rows: ``metric``, ``period_start``, ``period_end`` (dates) and ``target``; the rows of
+        ``metric`` are drawn.
+    metric : str
+        The target metric drawn.
+    currency : str
+        ISO code, for the axis label and ticks.
+    ax : Axes, optional
+        Axes to draw on; by default a new figure ``WIDTH`` × 3.6 in.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> ax = forecast_chart(forecast, targets=targets, currency="USD")  # doctest: +SKIP
+    """
+    f = forecast
+    fig, ax = plt.subplots(figsize=(kp.WIDTH, 3.6)) if ax is None else (ax.figure, ax)
+    x = pd.PeriodIndex(f["month"], freq="M").to_timestamp()
+    ax.bar(x, f["expected"], width=20, color=kp.ACCENT, label="Expected bookings (amount × probability)")
+    if targets is not None:
+        b = targets[targets["metric"] == metric]
+        for r in b.itertuples():
+            months = pd.period_range(r.period_start, r.period_end, freq="M")
+            per_month = r.target / len(months)
+            ax.plot(months.to_timestamp(), [per_month] * len(months), color=kp.INK, ls="--", lw=1.2)
+        if len(b):
+            ax.plot([], [], color=kp.INK, ls="--", label="Bookings target per month")
+    kp.money_axis(ax, currency)
+    ax.set_xlim(x.min() - pd.Timedelta(days=20), x.max() + pd.Timedelta(days=20))
+    ax.xaxis.set_major_locator(kp.MonthStartLocator())
+    ax.xaxis.set_major_formatter(mpl.dates.DateFormatter("%b %Y"))
+    ax.set_title("Weighted pipeline forecast by expected close month")
+    ax.set_ylabel(f"Expected bookings ({currency})")
+    ax.set_xlabel("Expected close month")
+    ax.legend(loc="upper right")
+    return ax
+
+
+__all__ = ["indicator_chart", "forecast_chart"]

@@ -1,0 +1,37 @@
+"""The charts namespace: every chart exported once, documented, and drawing without the metrics layer."""
+
+import ast
+import inspect
+from pathlib import Path
+
+from kpi_kit import charts
+
+MODULES = ["funnel", "channel", "economics", "cohort", "overview"]
+
+
+def test_every_chart_function_is_exported_once():
+    assert len(charts.__all__) == len(set(charts.__all__)) == 22
+    for module in MODULES:
+        mod = getattr(charts, module)
+        public = [n for n, f in inspect.getmembers(mod, inspect.isfunction) if f.__module__ == mod.__name__
+                  and not n.startswith("_")]
+        assert public and set(public) <= set(charts.__all__)
+    assert all(callable(getattr(charts, name)) for name in charts.__all__)
+
+
+def test_chart_functions_take_ax_or_fig_and_are_documented():
+    for name in charts.__all__:
+        f = getattr(charts, name)
+        params = inspect.signature(f).parameters
+        assert ("ax" in params) != ("fig" in params), name
+        assert params["ax" if "ax" in params else "fig"].default is None
+        assert all(section in f.__doc__ for section in ("Parameters", "Returns", "Examples")), name
+
+
+def test_charts_import_only_the_style_and_formatting():
+    root = Path(charts.__file__).parent
+    for module in MODULES:
+        tree = ast.parse((root / f"{module}.py").read_text())
+        kit = {(n.module or "") + ":" + ",".join(a.name for a in n.names)
+               for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level}
+        assert kit <= {":plotting", "formatting:fmt_money"}, (module, kit)
