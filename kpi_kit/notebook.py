@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import warnings
 
+from .charts.style import register_channels, use_style
 from .data import ClientData, load_client
 from .params import Params
-from .plotting import register_channels, use_style
 
 
 def open_client(namespace: dict) -> ClientData:

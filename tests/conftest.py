@@ -36,7 +36,7 @@ def kit_style():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from kpi_kit import plotting
+    from kpi_kit.charts import style as plotting
 
     with matplotlib.rc_context():
         plotting.use_style()

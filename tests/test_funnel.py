@@ -163,7 +163,7 @@ def test_weighted_pipeline_without_any_probability_is_undefined_not_zero():
 
 
 def test_volumes_chart_titles_and_one_month_label(tiny, kit_style):
-    axes = FunnelReport(tiny).volumes_chart()
+    axes = FunnelReport(tiny).section("volumes").parts[0]
     shown = [ax for ax in axes.flat if ax.get_visible()]
     assert [ax.get_title(loc="left") for ax in shown][:2] == ["Leads per month", "MQLs per month"]
     assert all(ax.get_ylabel() == "Contacts" for ax in shown)
@@ -177,7 +177,7 @@ def test_volumes_chart_shows_month_labels_under_every_column(tiny, kit_style, ch
     """Fewer stages, fewer rows; a panel with no panel below it still shows its months."""
     report = FunnelReport(tiny)
     report.chain = chain
-    axes = report.volumes_chart()
+    axes = report.section("volumes").parts[0]
     assert axes.shape == shape
     axes[0, 0].figure.canvas.draw()
     for col in range(shape[1]):

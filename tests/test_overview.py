@@ -101,7 +101,7 @@ def test_indicator_chart_titles_and_axis_formats(tiny, kit_style):
     """One small panel per indicator with data, titled with its kind; counts get thousands separators."""
     from kpi_kit.reports.overview import SERIES, OverviewReport
 
-    axes = OverviewReport(tiny).indicator_chart()
+    axes = OverviewReport(tiny).section("indicators").parts[1]
     shown = [ax for ax in axes.flat if ax.get_visible()]
     titles = [ax.get_title(loc="left") for ax in shown]
     assert titles and all(t.endswith(("· leading", "· lagging")) for t in titles)

@@ -183,6 +183,9 @@ class _Metrics:
     def __init__(self, data, previous_metrics=None):
         self.client, self.previous = data.params.client, previous_metrics
 
+    def compute_all(self):
+        return self
+
     def metrics_json(self) -> dict:
         return {"client": self.client, "previous": self.previous, "scalars": {"win_rate": 0.5, "note": "ü"}}
 

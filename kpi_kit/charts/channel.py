@@ -9,8 +9,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .. import plotting as kp
 from ..formatting import fmt_money
+from . import style as kp
 
 MODEL_LABELS = {"first_touch": "First touch", "last_touch": "Last touch", "linear": "Linear",
                 "position_based": "Position (40/20/40)", "time_decay": "Time decay", "w_shaped": "W-shaped"}

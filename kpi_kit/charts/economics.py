@@ -7,7 +7,7 @@ import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 
-from .. import plotting as kp
+from . import style as kp
 
 MOVEMENT_COLOURS = {"new": "#2563eb", "expansion": "#059669", "reactivation": "#0891b2",
                     "contraction": "#f59e0b", "churn": "#b91c1c"}

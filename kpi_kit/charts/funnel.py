@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .. import plotting as kp
+from . import style as kp
 
 
 def _stage_title(stage: str) -> str:

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .. import plotting as kp
+from . import style as kp
 
 
 def _format_axis(ax, unit: str, currency: str) -> None:

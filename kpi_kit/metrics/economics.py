@@ -428,7 +428,15 @@ class EconomicsMetrics:
 
     @cached_property
     def cac_monthly(self) -> pd.DataFrame | None:
-        return None if self.acquisition is None or not self.has_mrr else cac_by_month(self.acquisition, self.bridge)
+        """CAC per month, fully loaded and paid only, with the same over the trailing three months
+        (the monthly indicators' CAC)."""
+        if self.acquisition is None or not self.has_mrr:
+            return None
+        m = cac_by_month(self.acquisition, self.bridge)
+        trailing = lambda col: m[col].rolling(TRAILING_CAC_MONTHS, min_periods=1).sum()  # noqa: E731
+        m["cac_trailing"] = safe_div(trailing("total"), trailing("new_customers"))
+        m["paid_cac_trailing"] = safe_div(trailing("spend"), trailing("new_customers"))
+        return m
 
     @cached_property
     def cac_quarterly(self) -> pd.DataFrame | None:

@@ -1,71 +1,48 @@
-"""The channel notebook's analysis: spend efficiency, traffic value and attribution by channel."""
+"""The channel page: sections of sentences, tables and charts over the run's channel metrics
+(:class:`~kpi_kit.metrics.channel.ChannelMetrics`); it computes no number of its own."""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
-from .. import plotting as kp
-from .. import report as rp
+from .. import charts
 from .._math import safe_div
-from ..data import ClientData
+from ..charts import style as kp
+from ..charts.channel import MODEL_LABELS
 from ..formatting import fmt_count, fmt_money, fmt_pct, is_missing
 from ..metrics import attribution as at
-from ..metrics import channel as ch
-from ..metrics import compute
 from ..metrics.kpis import CHANNEL_COLUMNS, PREVIOUS
+from . import blocks as rp
+from ._base import Report
+from .section import Section, section
 
-MODEL_LABELS = {"first_touch": "First touch", "last_touch": "Last touch", "linear": "Linear",
-                "position_based": "Position (40/20/40)", "time_decay": "Time decay", "w_shaped": "W-shaped"}
+CONTACTS = ("has_contacts", "a contacts file")
+
+
 def _roi(value) -> str:
     """ROI as a signed whole percentage: (revenue − spend) / spend."""
     return fmt_pct(value, 0, signed=True)
 
 
-class ChannelReport:
-    """The channel notebook: sentences, tables and charts over the run's channel metrics
-    (:class:`~kpi_kit.metrics.channel.ChannelMetrics`); it computes no number of its own.
+class ChannelReport(Report):
+    """The channel notebook: which channels bring leads that become revenue, at what cost.
 
     Examples
     --------
     >>> r = ChannelReport(load_client(load_params("data/clients/demo.yaml")))  # doctest: +SKIP
-    >>> r.table.loc["Paid Search", "cpl"]  # doctest: +SKIP
+    >>> r.section("channels")  # doctest: +SKIP
     """
 
-    def __init__(self, data: ClientData):
-        self.data = data
-        self.m = compute(data)
+    title = "Channel report"
+
+    def __init__(self, data, previous_metrics: str | None = None):
+        super().__init__(data, previous_metrics)
         self.c = c = self.m.channel
-        self.book = self.m.book
-        self.params = p = data.params
-        self.as_of = self.m.ctx.as_of
         self.stages = c.stages
-        self.window = self.m.ctx.window
-        self.currency = p.currency
         self.contacts = data["contacts"]
         self.has_contacts, self.has_spend, self.volume = c.has_contacts, c.has_spend, c.volume
+        self.has_touches = data.has("touches")
         self.table, self.groups = c.table, c.groups
-
-    @property
-    def monthly(self) -> pd.DataFrame:
-        return self.c.monthly
-
-    @property
-    def attribution(self) -> pd.DataFrame | None:
-        return self.c.attribution
-
-    @property
-    def has_touches(self) -> bool:
-        return self.data.has("touches")
-
-    @property
-    def has_attributed_wins(self) -> bool:
-        return self.c.has_attributed_wins
-
-    # -- report blocks ---------------------------------------------------------------------
-    def header(self):
-        return rp.header("Channel report", self.data, self.window)
 
     def kpis(self):
         """Headline cards of the window against the window before: spend, volume, CPL, paid CAC,
@@ -87,6 +64,136 @@ class ChannelReport:
         label = "vs prior 12 months" if self.params.window_months == 12 else "vs prev. period"
         return rp.kpi_strip(k[:6], self.currency, previous_label=label, year_label=None)
 
+    @section("The channel table")
+    def channels(self) -> Section:
+        table = self.channel_table_block("volume")
+        return table if isinstance(table, Section) else Section("The channel table", table,
+                                                                 takeaway=self._table_sentence())
+
+    @section("Cost and value per channel")
+    def efficiency(self) -> Section:
+        table = self.channel_table_block("efficiency")
+        return table if isinstance(table, Section) else Section("Cost and value per channel", table)
+
+    @section("The group table")
+    def groups_table(self) -> Section:
+        table = self.group_table_block()
+        return table if isinstance(table, Section) else Section("The group table", table)
+
+    @section("Cost per lead and CAC")
+    def cost(self) -> Section:
+        t = self.table[self.table["spend"] > 0]
+        if t.empty or t[["cpl", "cac"]].isna().all().all():
+            return Section.not_shown("Cost per lead and CAC", "spend dated in the window on channels with leads")
+        return Section("Cost per lead and CAC",
+                       charts.cpl_cac_chart(t, self.groups.loc["total"], currency=self.currency))
+
+    @section("Conversion by channel (cohort view)", CONTACTS)
+    def conversion(self) -> Section:
+        if self.c.cohort.empty:
+            return Section.not_shown("Conversion by channel (cohort view)", "contacts created in the window")
+        return Section("Conversion by channel (cohort view)", charts.conversion_heatmap(self.c.cohort, self.stages),
+                       takeaway=self._conversion_sentence())
+
+    @section("Channel trends")
+    def trends(self) -> Section:
+        m = self.c.monthly
+        m = m[m["month"] >= self.window.first]
+        panels = self.trend_panels()
+        if m.empty or not panels:
+            return Section.not_shown("Channel trends", "contacts or spend in the reporting window")
+        if m["month"].nunique() < 2:
+            return Section.not_shown("Channel trends", "at least two months in the reporting window")
+        return Section("Channel trends", charts.trend_chart(
+            m, panels, currency=self.currency, channels=list(self.table.index),
+            paid_channels=list(self.table.index[self.table["spend"] > 0])))
+
+    @section("The share of pipeline by channel")
+    def pipeline_share(self) -> Section:
+        m = self.c.monthly
+        m = m[m["month"] >= self.window.first - 12]
+        col = "opportunities" if "opportunities" in m else self.volume
+        if m.empty or col not in m or m[col].sum() == 0:
+            return Section.not_shown("The share of pipeline by channel", "opportunities or leads by month")
+        return Section("The share of pipeline by channel", charts.pipeline_share_chart(m, column=col))
+
+    @section("The rising-volume, falling-conversion check", CONTACTS)
+    def flags(self) -> Section:
+        title = "The rising-volume, falling-conversion check"
+        if "lead" not in self.stages or "mql" not in self.stages:
+            return Section.not_shown(title, "lead and MQL stages")
+        f = self.c.flags
+        if f.empty:
+            return Section(title, takeaway="No channel's lead volume rose more than 10 % over the last three months "
+                                           "while its lead-to-MQL rate fell more than 10 %.")
+        lines = [f"{r.channel}: leads {fmt_pct(r.volume_change, 0, signed=True)} over the last three months while "
+                 f"lead-to-MQL fell from {fmt_pct(r.rate_before)} to {fmt_pct(r.rate_recent)}" for r in f.itertuples()]
+        return Section(title, rp.alert(lines))
+
+    @section("The campaign view")
+    def campaigns(self) -> Section:
+        spend = self.data.get("spend")
+        if spend is None or "campaign" not in spend:
+            return Section.not_shown("The campaign view", "spend with a `campaign` column")
+        t = self.c.campaigns()
+        if t.empty:
+            return Section.not_shown("The campaign view", "spend with campaigns dated in the window")
+        if t["leads"].isna().all():  # no touches with campaigns: leads per campaign are not known
+            t = t.drop(columns=["leads", "cpl"])
+        cents = lambda v: fmt_money(v, self.currency, decimals=2)  # noqa: E731
+        t = t.rename(columns={"ctr": "CTR", "cpc": "CPC", "cost_per_conversion": "cost per conversion",
+                              "conversions": "platform conversions", "cpl": "CPL"})
+        return Section("The campaign view", rp.table(
+            t, {"spend": "money", "impressions": "count", "clicks": "count", "CTR": lambda v: fmt_pct(v, 2),
+                "CPC": cents, "platform conversions": "count", "cost per conversion": cents, "leads": "count",
+                "CPL": "money"}, currency=self.currency))
+
+    @section("Attribution", ("has_touches", "a touches file"))
+    def attribution(self) -> Section:
+        """Revenue credit per channel under every model, then customers credited and ROI per model."""
+        if not self.c.has_attributed_wins:
+            return Section.not_shown("Attribution", "customers won in the window whose contacts have touches")
+        a = self.c.attribution
+        models = list(at.MODELS)
+        count = lambda x: "n/a" if is_missing(x) else f"{x:.1f}"  # noqa: E731
+        customers = rp.table(a["conversions"][models].rename(columns=MODEL_LABELS).reset_index(),
+                             {v: count for v in MODEL_LABELS.values()}, caption="Customers credited per model")
+        roi = rp.table(self.c.attributed_roi[models].rename(columns=MODEL_LABELS).reset_index(),
+                       {v: _roi for v in MODEL_LABELS.values()}, caption="Marketing ROI per model")
+        return Section("Attribution", charts.attribution_chart(a["value"], models=models, currency=self.currency),
+                       customers, roi, takeaway=self._attribution_sentence())
+
+    @section("Spend against revenue")
+    def spend_revenue(self) -> Section:
+        t = self.table
+        if not (t["spend"] > 0).any():
+            return Section.not_shown("Spend against revenue", "spend dated in the window")
+        if not self.data.has("deals"):
+            return Section.not_shown("Spend against revenue", "a deals file (won revenue)")
+        a = self.c.attribution
+        if a is None and t.loc[t["spend"] > 0, "revenue"].isna().all():
+            return Section.not_shown("Spend against revenue by channel", "won revenue tied to channels")
+        model = self.params.attribution_model
+        rev = a["value"][model].reindex(t.index).fillna(0) if a is not None else t["revenue"]
+        paid = t["spend"] > 0
+        return Section("Spend against revenue", charts.spend_revenue_chart(
+            t.loc[paid, ["spend"]].assign(revenue=rev[paid]), model=model, currency=self.currency))
+
+    @section("The self-reported source comparison", CONTACTS)
+    def self_reported(self) -> Section:
+        title = "The self-reported source comparison"
+        x = self.c.self_reported()
+        if "self_reported_source" not in self.contacts or self.contacts["self_reported_source"].isna().all():
+            return Section.not_shown(title, "a `self_reported_source` column in contacts")
+        if x.empty:
+            return Section.not_shown(title, "answers from contacts created in the window")
+        answers = x.pop("answers")
+        x = x.reset_index()
+        x["answers"] = answers.to_numpy()
+        return Section(title, rp.table(x, {col: "percent" for col in x.columns if col not in ("channel", "answers")}
+                                       | {"answers": "count"}), takeaway=self._self_reported_sentence())
+
+    # -- tables and takeaways ---------------------------------------------------------------------
     VOLUME_COLUMNS = ["group", "sessions", "leads", "mqls", "opportunities", "customers", "won_deals", "spend",
                       "revenue", "roi"]
     EFFICIENCY_COLUMNS = ["cpl", "cost_per_mql", "cost_per_sqo", "cac", "visits_per_lead", "value_per_lead",
@@ -146,14 +253,31 @@ class ChannelReport:
         line that names them; a table left with only its labels is not shown."""
         empty = [c for c in t.columns[1:] if (t[c].isna().all() if empty is None else c in empty)]
         if len(empty) == len(t.columns) - 1:
-            return rp.missing(section, "the data behind its columns (" + ", ".join(empty) + ")")
+            return Section.not_shown(section, "the data behind its columns (" + ", ".join(empty) + ")")
         block = rp.table(t.drop(columns=empty), formats, currency=self.currency, kpis=kpis)
         if not empty:
             return block
         line = rp.note("Not shown, as this client's data does not have them: " + ", ".join(empty) + ".")
         return rp.Block(block._repr_html_() + line._repr_html_(), repr(block) + "\n" + repr(line))
 
-    def table_sentence(self) -> str:
+    def trend_panels(self) -> list[tuple]:
+        """(column, title, y label, axis formatter) of every trend this client's data supports."""
+        money = lambda a: kp.money_axis(a, self.currency)  # noqa: E731
+        m = self.c.monthly
+        vol = self.volume
+        label = "MQLs" if vol == "mqls" else vol.capitalize()
+        panels = []
+        if self.has_contacts and vol in m:
+            panels.append((vol, f"{label} per month", label, kp.count_axis))
+        if self.has_spend:
+            panels.append(("spend", "Spend per month", f"Spend ({self.currency})", money))
+        if self.has_spend and self.has_contacts and "lead" in self.stages:
+            panels.append(("cpl", "CPL per month", f"CPL ({self.currency})", money))
+        if self.has_spend and self.has_contacts and "customer" in self.stages:
+            panels.append(("cac", "CAC per month", f"CAC ({self.currency})", money))
+        return panels
+
+    def _table_sentence(self) -> str:
         t = self.table[self.table["spend"] > 0]
         g = self.groups.loc["total"]
         if not self.has_spend:
@@ -179,40 +303,7 @@ class ChannelReport:
             text += f" and {best} the best ROI ({_roi(t.loc[best, 'roi'])})"
         return text + "."
 
-    def cpl_cac_chart(self):
-        t = self.table[self.table["spend"] > 0]
-        if t.empty or t[["cpl", "cac"]].isna().all().all():
-            return rp.show_missing("Cost per lead and CAC", "spend dated in the window on channels with leads")
-        fig, axes = plt.subplots(1, 2, figsize=(kp.WIDTH, 3.8))
-        g = self.groups.loc["total"]
-        for ax, col, label in ((axes[0], "cpl", "Cost per lead"), (axes[1], "cac", "Channel CAC")):
-            s = t[col].dropna().sort_values()
-            if s.empty:
-                ax.set_visible(False)
-                continue
-            ax.barh(s.index, s.to_numpy(), color=[kp.channel_colour(c) for c in s.index])
-            ax.axvline(g[col], color=kp.INK, ls="--", lw=1.2, label=f"Blended {fmt_money(g[col], self.currency)}")
-            kp.money_axis(ax, self.currency, axis="x")
-            ax.set_title(f"{label} by channel")
-            ax.set_xlabel(f"{label} ({self.currency})")
-            ax.legend(loc="lower right")
-        axes[0].set_ylabel("Channel")
-        fig.tight_layout()
-        return axes
-
-    @rp.needs("has_contacts", mode="quiet")
-    def conversion_heatmap(self):
-        cohort = self.c.cohort
-        if cohort.empty:
-            return rp.show_missing("Conversion by channel", "contacts created in the window")
-        chain = ["created", *self.stages]
-        m = cohort[[f"{a}_to_{b}" for a, b in zip(chain, chain[1:])]].copy()
-        m.columns = [f"{a}→{b}" for a, b in zip(chain, chain[1:])]
-        return kp.heatmap(m, title="Cohort view: stage conversion by channel (contacts created in the window)",
-                          xlabel="Step", ylabel="Channel", cbar_label="conversion", vmax=1.0)
-
-    @rp.needs("has_contacts", "Conversion by channel", "a contacts file", mode="sentence")
-    def conversion_sentence(self) -> str:
+    def _conversion_sentence(self) -> str:
         vol = self.volume
         noun = "MQLs" if vol == "mqls" else vol
         t = self.table[self.table[vol] >= 20]
@@ -223,146 +314,8 @@ class ChannelReport:
         return (f"{best} turns the largest share of its {noun} into customers ({fmt_pct(rate[best])}), "
                 f"{worst} the smallest ({fmt_pct(rate[worst])}); young {noun} are still converting.")
 
-    def trend_panels(self) -> list[tuple]:
-        """(column, title, y label, axis formatter) of every trend this client's data supports."""
-        money = lambda a: kp.money_axis(a, self.currency)  # noqa: E731
-        m = self.monthly
-        vol = self.volume
-        label = "MQLs" if vol == "mqls" else vol.capitalize()
-        panels = []
-        if self.has_contacts and vol in m:
-            panels.append((vol, f"{label} per month", label, kp.count_axis))
-        if self.has_spend:
-            panels.append(("spend", "Spend per month", f"Spend ({self.currency})", money))
-        if self.has_spend and self.has_contacts and "lead" in self.stages:
-            panels.append(("cpl", "CPL per month", f"CPL ({self.currency})", money))
-        if self.has_spend and self.has_contacts and "customer" in self.stages:
-            panels.append(("cac", "CAC per month", f"CAC ({self.currency})", money))
-        return panels
-
-    def trend_chart(self):
-        m = self.monthly
-        m = m[m["month"] >= self.window.first]
-        panels = self.trend_panels()
-        if m.empty or not panels:
-            return rp.show_missing("Channel trends", "contacts or spend in the reporting window")
-        if m["month"].nunique() < 2:
-            return rp.show_missing("Channel trends", "at least two months in the reporting window")
-        rows = 2 if len(panels) > 2 else 1
-        cols = 2 if len(panels) > 1 else 1
-        fig, axes = plt.subplots(rows, cols, figsize=(kp.WIDTH, 6.4 if rows == 2 else 3.6), sharex=True, squeeze=False)
-        paid = self.table.index[self.table["spend"] > 0]
-        for ax, (col, title, ylabel, fmt) in zip(axes.flat, panels):
-            channels = paid if col in ("spend", "cpl", "cac") else self.table.index
-            wide = m.pivot_table(index="month", columns="channel", values=col, aggfunc="sum" if col in
-                                 ("leads", "mqls", "spend") else "mean").reindex(
-                columns=[c for c in channels if c in set(m["channel"])])
-            x = wide.index.to_timestamp()
-            for c in wide.columns:
-                ax.plot(x, wide[c].to_numpy(dtype=float), color=kp.channel_colour(c), lw=1.8, marker="o"
-                        if len(x) < 4 else None, label=c)
-            ax.set_title(title)
-            ax.set_ylabel(ylabel)
-            fmt(ax)
-            kp.month_axis(ax)
-            ax.tick_params(axis="x", labelrotation=30)
-            ax.set_ylim(bottom=0)
-        for ax in list(axes.flat)[len(panels):]:
-            ax.set_visible(False)
-        handles, labels = axes[0, 0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="lower center", ncol=5, bbox_to_anchor=(0.5, -0.06))
-        fig.tight_layout()
-        return axes
-
-    def pipeline_share_chart(self):
-        m = self.monthly
-        m = m[m["month"] >= self.window.first - 12]
-        col = "opportunities" if "opportunities" in m else self.volume
-        if m.empty or col not in m or m[col].sum() == 0:
-            return rp.show_missing("The share of pipeline by channel", "opportunities or leads by month")
-        wide = m.pivot_table(index="month", columns="channel", values=col, aggfunc="sum").fillna(0)
-        wide = wide[wide.sum(axis=1) > 0]  # a month with no new volume has no shares
-        share = wide.div(wide.sum(axis=1), axis=0)
-        noun = "MQLs" if col == "mqls" else col
-        fig, ax = plt.subplots(figsize=(kp.WIDTH, 3.6))
-        ax.stackplot(share.index.to_timestamp(), share.T.to_numpy(), labels=share.columns,
-                     colors=[kp.channel_colour(c) for c in share.columns], alpha=0.9)
-        kp.percent_axis(ax)
-        kp.month_axis(ax)
-        ax.set_ylim(0, 1)
-        ax.set_title(f"Share of new {noun} by channel")
-        ax.set_ylabel(f"Share of {noun}")
-        ax.set_xlabel("Month")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
-        return ax
-
-    @rp.needs("has_contacts", "The rising-volume, falling-conversion check", "a contacts file", mode="sentence")
-    def flags_block(self):
-        if "lead" not in self.stages or "mql" not in self.stages:
-            return rp.missing("The rising-volume, falling-conversion check", "lead and MQL stages")
-        f = self.c.flags
-        if f.empty:
-            return rp.note("No channel's lead volume rose more than 10 % over the last three months while its "
-                           "lead-to-MQL rate fell more than 10 %.")
-        lines = [f"{r.channel}: leads {fmt_pct(r.volume_change, 0, signed=True)} over the last three months while "
-                 f"lead-to-MQL fell from {fmt_pct(r.rate_before)} to {fmt_pct(r.rate_recent)}" for r in f.itertuples()]
-        return rp.Block(rp.CSS + '<div class="kk-missing">⚠ ' + "<br>⚠ ".join(lines) + "</div>",
-                        "\n".join(lines))
-
-    def campaign_block(self):
-        spend = self.data.get("spend")
-        if spend is None or "campaign" not in spend:
-            return rp.missing("The campaign view", "spend with a `campaign` column")
-        t = self.c.campaigns()
-        if t.empty:
-            return rp.missing("The campaign view", "spend with campaigns dated in the window")
-        if t["leads"].isna().all():  # no touches with campaigns: leads per campaign are not known
-            t = t.drop(columns=["leads", "cpl"])
-        cents = lambda v: fmt_money(v, self.currency, decimals=2)  # noqa: E731
-        t = t.rename(columns={"ctr": "CTR", "cpc": "CPC", "cost_per_conversion": "cost per conversion",
-                              "conversions": "platform conversions", "cpl": "CPL"})
-        return rp.table(t, {"spend": "money", "impressions": "count", "clicks": "count",
-                            "CTR": lambda v: fmt_pct(v, 2), "CPC": cents, "platform conversions": "count",
-                            "cost per conversion": cents, "leads": "count", "CPL": "money"}, currency=self.currency)
-
-    @rp.needs("has_touches", "Attribution", "a touches file")
-    def attribution_chart(self):
-        """The takeaway sentence, then revenue credit per channel under every model."""
-        from IPython.display import display
-
-        if not self.has_attributed_wins:
-            return rp.show_missing("Attribution", "customers won in the window whose contacts have touches")
-        display(rp.note(self.attribution_sentence()))
-        a = self.attribution["value"][list(at.MODELS)]
-        a = a.loc[a.sum(axis=1).sort_values(ascending=False).index]
-        fig, ax = plt.subplots(figsize=(kp.WIDTH, 4.2))
-        width = 0.8 / len(at.MODELS)
-        x = np.arange(len(a))
-        shades = ["#1e3a8a", "#2563eb", "#60a5fa", "#0d9488", "#f59e0b", "#b91c1c"]
-        for i, model in enumerate(at.MODELS):
-            ax.bar(x + i * width - 0.4 + width / 2, a[model], width, label=MODEL_LABELS[model], color=shades[i])
-        ax.set_xticks(x, a.index, rotation=20)
-        kp.money_axis(ax, self.currency)
-        ax.set_title("Revenue credited to each channel by attribution model")
-        ax.set_ylabel(f"Attributed revenue ({self.currency})")
-        ax.set_xlabel("Channel")
-        ax.legend(ncol=3, loc="upper right")
-        return ax
-
-    @rp.needs("has_attributed_wins", mode="quiet")  # the chart above says why
-    def attribution_table(self, measure: str = "conversions"):
-        a = self.attribution[measure][list(at.MODELS)].rename(columns=MODEL_LABELS).reset_index()
-        fmt = {v: ("money" if measure == "value" else lambda x: "n/a" if is_missing(x) else f"{x:.1f}")
-               for v in MODEL_LABELS.values()}
-        return rp.table(a, fmt, currency=self.currency)
-
-    @rp.needs("has_attributed_wins", mode="quiet")
-    def roi_table(self):
-        r = self.c.attributed_roi[list(at.MODELS)].rename(columns=MODEL_LABELS).reset_index()
-        return rp.table(r, {v: _roi for v in MODEL_LABELS.values()})
-
-    def attribution_sentence(self) -> str:
-        a = self.attribution["value"]
+    def _attribution_sentence(self) -> str:
+        a = self.c.attribution["value"]
         model = self.params.attribution_model
         first, last = a["first_touch"], a["last_touch"]
         shift = (last - first).sort_values()
@@ -371,52 +324,10 @@ class ChannelReport:
                 f"(+{fmt_money(shift.iloc[-1], self.currency)}) and away from {shift.index[0]} "
                 f"({fmt_money(shift.iloc[0], self.currency)}).")
 
-    def spend_revenue_chart(self):
-        t = self.table
-        if not (t["spend"] > 0).any():
-            return rp.show_missing("Spend against revenue", "spend dated in the window")
-        if not self.data.has("deals"):
-            return rp.show_missing("Spend against revenue", "a deals file (won revenue)")
-        if self.attribution is None and t.loc[t["spend"] > 0, "revenue"].isna().all():
-            return rp.show_missing("Spend against revenue by channel", "won revenue tied to channels")
-        rev = self.attribution["value"][self.params.attribution_model].reindex(t.index).fillna(0) \
-            if self.attribution is not None else t["revenue"]
-        paid = t["spend"] > 0
-        fig, ax = plt.subplots(figsize=(kp.WIDTH, 4.4))
-        ax.scatter(t.loc[paid, "spend"], rev[paid], s=80, c=[kp.channel_colour(c) for c in t.index[paid]], zorder=3)
-        for c in t.index[paid]:
-            ax.annotate(c, (t.loc[c, "spend"], rev[c]), xytext=(6, 4), textcoords="offset points", fontsize=9)
-        top = max(float(t.loc[paid, "spend"].max() or 1), float(rev[paid].max() or 1)) * 1.1
-        ax.plot([0, top], [0, top], color=kp.MUTED, ls="--", lw=1, label="Break-even (ROI 0)")
-        ax.set_xlim(0, top)
-        ax.set_ylim(0, top)
-        kp.money_axis(ax, self.currency)
-        kp.money_axis(ax, self.currency, axis="x")
-        ax.set_title(f"Spend vs attributed revenue ({MODEL_LABELS[self.params.attribution_model].lower()})")
-        ax.set_xlabel(f"Spend in window ({self.currency})")
-        ax.set_ylabel(f"Attributed revenue ({self.currency})")
-        ax.legend(loc="upper left")
-        return ax
-
-    @rp.needs("has_contacts", mode="quiet")
-    def self_reported_block(self):
-        c = self.contacts
-        if "self_reported_source" not in c or c["self_reported_source"].isna().all():
-            return rp.missing("The self-reported source comparison", "a `self_reported_source` column in contacts")
-        x = ch.self_reported_vs_tracked(c, self.window)
-        if x.empty:
-            return rp.missing("The self-reported source comparison", "answers from contacts created in the window")
-        answers = x.pop("answers")
-        x = x.reset_index()
-        x["answers"] = answers.to_numpy()
-        return rp.table(x, {col: "percent" for col in x.columns if col not in ("channel", "answers")}
-                        | {"answers": "count"})
-
-    @rp.needs("has_contacts", "The self-reported source comparison", "a contacts file", mode="sentence")
-    def self_reported_sentence(self) -> str:
+    def _self_reported_sentence(self) -> str:
         if "self_reported_source" not in self.contacts:
             return "The contacts file has no self_reported_source column."
-        x = ch.self_reported_vs_tracked(self.contacts, self.window)
+        x = self.c.self_reported()
         dark = [r for r in ("Direct", "Organic Search") if r in x.index]
         if x.empty or not dark:
             return "No answers from contacts tracked as Direct or Organic Search."

@@ -1,51 +1,39 @@
-"""The funnel notebook's analysis: every number, table, chart and sentence, computed once.
-
-The notebook only calls these methods, so its logic is tested here and not in cells.
-"""
+"""The funnel page: sections of sentences, tables and charts over the run's funnel metrics
+(:class:`~kpi_kit.metrics.funnel.FunnelMetrics`); it computes no number of its own."""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
-from .. import plotting as kp
-from .. import report as rp
+from .. import charts
 from .._math import safe_div
-from ..data import ClientData
 from ..formatting import fmt_count, fmt_days, fmt_money, fmt_pct, fmt_pp, is_missing
-from ..metrics import compute
 from ..metrics.funnel import count_metric, stage_label
 from ..metrics.kpis import PREVIOUS, YEAR_AGO
+from . import blocks as rp
+from ._base import Report
+from .section import Section, section
+
+CONTACTS = ("has_contacts", "a contacts file")
+DEALS = ("has_deals", "a deals file")
 
 
-class FunnelReport:
-    """The funnel notebook: sentences, tables and charts over the run's funnel metrics
-    (:class:`~kpi_kit.metrics.funnel.FunnelMetrics`); it computes no number of its own.
+class FunnelReport(Report):
+    """The funnel notebook: how contacts move from creation to customer.
 
     Examples
     --------
-    >>> from kpi_kit import load_client, load_params
     >>> report = FunnelReport(load_client(load_params("data/clients/demo.yaml")))  # doctest: +SKIP
-    >>> report.f.scalars()["win_rate"]  # doctest: +SKIP
-    0.27
+    >>> report.section("deals")  # doctest: +SKIP
     """
 
-    def __init__(self, data: ClientData):
-        self.data = data
-        self.m = compute(data)
-        self.f = f = self.m.funnel
-        self.book = self.m.book
-        self.params = data.params
-        self.as_of = self.m.ctx.as_of
-        self.stages, self.chain = f.stages, f.chain
-        self.window, self.previous, self.year_ago = self.m.ctx.window, self.m.ctx.previous, self.m.ctx.year_ago
-        self.currency = self.params.currency
-        self.has_contacts, self.has_deals = f.has_contacts, f.has_deals
+    title = "Funnel report"
 
-    # -- report blocks ---------------------------------------------------------------------
-    def header(self):
-        return rp.header("Funnel report", self.data, self.window)
+    def __init__(self, data, previous_metrics: str | None = None):
+        super().__init__(data, previous_metrics)
+        self.f = f = self.m.funnel
+        self.stages, self.chain = f.stages, f.chain
+        self.has_contacts, self.has_deals = f.has_contacts, f.has_deals
 
     def kpis(self):
         """Headline cards: the window's period counts, lead-to-close, win rate, deal size and cycle."""
@@ -70,13 +58,79 @@ class FunnelReport:
                             previous_label="vs prior 12 months" if one_year else "vs prev. period",
                             year_label=None if one_year else "vs year earlier")
 
-    @rp.needs("has_contacts", mode="quiet")
-    def funnel_chart(self, ax=None):
-        return kp.funnel_chart(self.f.funnel_counts(), ax=ax,
-                               title=f"Cohort view: contacts created {self.window.label()}, stage reached by as_of")
+    @section("The funnel (cohort view)", CONTACTS)
+    def funnel(self) -> Section:
+        title = f"Cohort view: contacts created {self.window.label()}, stage reached by as_of"
+        return Section("The funnel (cohort view)", charts.funnel_chart(self.f.funnel_counts(), title=title),
+                       takeaway=self._funnel_sentence())
 
-    @rp.needs("has_contacts", "The funnel", "a contacts file", mode="sentence")
-    def funnel_sentence(self) -> str:
+    @section("Stage conversion and velocity", CONTACTS)
+    def conversion(self) -> Section:
+        t = self.f.conversion.merge(self.f.velocity, on=["from", "to"])
+        t["step"] = [f"{stage_label(a)} → {stage_label(b)}" for a, b in zip(t["from"], t["to"])]
+        t = t[["step", "reached_from", "reached_to", "rate", "median_days", "out_of_order"]]
+        t.columns = ["step", "reached first", "reached next", "conversion", "median days", "out of order"]
+        steps = [f"{a}→{b}" for a, b in zip(self.f.conversion["from"], self.f.conversion["to"])]
+        table = rp.table(t, {"reached first": "count", "reached next": "count", "conversion": "percent",
+                             "median days": lambda v: "n/a" if is_missing(v) else f"{v:.0f}", "out of order": "count"},
+                         kpis={"conversion": lambda i: f"stage_conversion|window (cohort)|step|{steps[i]}"})
+        return Section("Stage conversion and velocity", table, takeaway=self._velocity_sentence())
+
+    @section("The cohort funnel", CONTACTS)
+    def cohorts(self) -> Section:
+        m = self.f.cohort_matrix()
+        immature = ~self.f.cohorts.set_index("cohort")["mature"].reindex(pd.PeriodIndex(m.index, freq="M")).to_numpy()
+        return Section("The cohort funnel", charts.cohort_heatmap(m, immature=immature),
+                       takeaway=self._cohort_sentence())
+
+    @section("Monthly stage volumes", CONTACTS)
+    def volumes(self) -> Section:
+        stages = [s for s in ("lead", "mql", "sql", "customer") if s in self.chain][:4]
+        v = self.f.volumes
+        return Section("Monthly stage volumes", charts.volumes_chart(v[v["month"] >= self.year_ago.first], stages=stages),
+                       takeaway=self._volumes_sentence())
+
+    @section("Stage conversion by quarter", CONTACTS)
+    def quarterly(self) -> Section:
+        q = self.f.quarterly.copy()
+        q["step"] = [f"{stage_label(a)} → {stage_label(b)}" for a, b in zip(q["from"], q["to"])]
+        rate = q.pivot(index="step", columns="quarter", values="rate").reindex(q["step"].unique())
+        change = q.pivot(index="step", columns="quarter", values="change_pp").reindex(rate.index)
+        maturing = q.groupby("quarter")["maturing"].any()
+        settled = [c for c in rate.columns if not maturing[c]]
+        last = settled[-1] if settled else rate.columns[-1]
+        label = {c: f"{c} *" if maturing[c] else c for c in rate.columns}
+        out = rate.rename(columns=label)
+        out[f"QoQ {last}"] = change[last]
+        fmt = {c: "percent" for c in label.values()} | {f"QoQ {last}": "pp"}
+        return Section("Stage conversion by quarter", rp.table(out.reset_index(), fmt),
+                       takeaway=self._quarterly_sentence())
+
+    @section("Deal outcomes and pipeline", DEALS)
+    def deals(self) -> Section:
+        d = self.f.deals_by_quarter
+        periods = list(d["period"])
+        key = lambda metric: lambda i: f"{metric}|{periods[i]}||"  # noqa: E731
+        t = d.drop(columns="period").rename(columns={
+            "won": "won deals", "lost": "lost deals", "win_rate": "win rate", "avg_deal_size": "avg deal size",
+            "sales_cycle_days": "sales cycle"})
+        table = rp.table(t, {"won deals": "count", "lost deals": "count", "win rate": "percent", "bookings": "money",
+                             "avg deal size": "money", "sales cycle": "days"}, currency=self.currency,
+                         kpis={"win rate": key("win_rate"), "bookings": key("bookings"),
+                               "avg deal size": key("avg_deal_size"), "sales cycle": key("avg_sales_cycle_days")})
+        return Section("Deal outcomes and pipeline", charts.deals_chart(d, currency=self.currency), table,
+                       takeaway=self._deals_sentence())
+
+    @section("Lead-to-close conversion", CONTACTS)
+    def lead_to_close(self) -> Section:
+        t = self.f.lead_to_close.rename(columns={"customers": "new customers"})
+        periods = ["window", YEAR_AGO]
+        table = rp.table(t, {"leads": "count", "new customers": "count", "rate": "percent"},
+                         kpis={"rate": lambda i: f"lead_to_close_cvr|{periods[i]}||"})
+        return Section("Lead-to-close conversion", table, takeaway=self._lead_to_close_sentence())
+
+    # -- takeaways ---------------------------------------------------------------------------
+    def _funnel_sentence(self) -> str:
         conv = self.f.conversion.dropna(subset=["rate"])
         counts = self.f.funnel_counts()
         total, last = counts.iloc[0], counts.iloc[-1]
@@ -89,18 +143,7 @@ class FunnelReport:
                      f"at {fmt_pct(weakest['rate'])}")
         return text + "."
 
-    @rp.needs("has_contacts", mode="quiet")
-    def conversion_table(self):
-        t = self.f.conversion.merge(self.f.velocity, on=["from", "to"])
-        t["step"] = [f"{stage_label(a)} → {stage_label(b)}" for a, b in zip(t["from"], t["to"])]
-        t = t[["step", "reached_from", "reached_to", "rate", "median_days", "out_of_order"]]
-        t.columns = ["step", "reached first", "reached next", "conversion", "median days", "out of order"]
-        return rp.table(t, {"reached first": "count", "reached next": "count", "conversion": "percent",
-                            "median days": lambda v: "n/a" if is_missing(v) else f"{v:.0f}",
-                            "out of order": "count"})
-
-    @rp.needs("has_contacts", "Stage conversion and velocity", "a contacts file", mode="sentence")
-    def velocity_sentence(self) -> str:
+    def _velocity_sentence(self) -> str:
         v = self.f.velocity.dropna(subset=["median_days"])
         if v.empty:
             return "No contact has dates for two consecutive stages, so velocity is undefined."
@@ -109,17 +152,7 @@ class FunnelReport:
         return (f"The slowest step is {stage_label(slow['from'])} → {stage_label(slow['to'])} at a median "
                 f"{fmt_days(slow['median_days'])}; {fmt_count(ooo)} pairs dated out of order were left out.")
 
-    @rp.needs("has_contacts", mode="quiet")
-    def cohort_heatmap(self, ax=None):
-        m = self.f.cohort_matrix()
-        immature = ~self.f.cohorts.set_index("cohort")["mature"].reindex(pd.PeriodIndex(m.index, freq="M")).to_numpy()
-        ax = kp.heatmap(m, title="Cohort conversion: share of each month's contacts reaching a stage",
-                        xlabel="Stage reached by as_of", ylabel="Creation month (cohort)", mask_rows=immature,
-                        cbar_label="share of cohort", ax=ax)
-        return ax
-
-    @rp.needs("has_contacts", "The cohort funnel", "a contacts file", mode="sentence")
-    def cohort_sentence(self) -> str:
+    def _cohort_sentence(self) -> str:
         imm = self.f.cohorts[~self.f.cohorts["mature"] & (self.f.cohorts["created"] > 0)]
         cyc = self.f.sales_cycle_for_maturity
         if imm.empty:
@@ -127,57 +160,14 @@ class FunnelReport:
         return (f"Cohorts from {imm['cohort'].iloc[0]:%b %Y} on (greyed) are younger than the typical "
                 f"sales cycle of {fmt_days(cyc)} from creation to customer, so they are still converting.")
 
-    @rp.needs("has_contacts", mode="quiet")
-    def volumes_chart(self):
-        stages = [s for s in ("lead", "mql", "sql", "customer") if s in self.chain][:4]
-        rows, cols = (1 if len(stages) <= 2 else 2), (1 if len(stages) == 1 else 2)
-        fig, axes = plt.subplots(rows, cols, figsize=(kp.WIDTH, 6.0 if rows == 2 else 3.4), sharex=True, squeeze=False)
-        v = self.f.volumes
-        v = v[v["month"] >= self.year_ago.first]
-        for i, (ax, stage) in enumerate(zip(axes.flat, stages)):
-            s = v[v["stage"] == stage]
-            kp.series_with_target(s["month"], s["actual"], s["target"], title=f"{stage_label(stage)}s per month"
-                                  if stage != "customer" else "New customers per month",
-                                  ylabel="Contacts", colour=kp.STAGE_COLOURS[min(i, 3) + 1 if i else 1], ax=ax)
-            kp.month_axis(ax)
-            ax.tick_params(axis="x", labelrotation=30)
-        for ax in list(axes.flat)[len(stages):]:
-            ax.set_visible(False)
-        for top, below in zip(axes[0], axes[-1]) if rows == 2 else ():
-            if below.get_visible():  # the shared month axis is labelled once, under the bottom row
-                top.set_xlabel("")
-            else:  # nothing below: this panel shows its own month labels
-                top.xaxis.set_tick_params(labelbottom=True)
-        fig.suptitle("Monthly volumes against target (dashed)", x=0.01, ha="left", fontweight="bold")
-        fig.tight_layout()
-        return axes
-
-    @rp.needs("has_contacts", "Monthly stage volumes", "a contacts file", mode="sentence")
-    def volumes_sentence(self) -> str:
+    def _volumes_sentence(self) -> str:
         t = self.f.target_attainment()
         if t.empty:
             return "The targets file has no monthly targets for funnel volumes, so none are shown."
         parts = [f"{r.metric} {fmt_pct(r.attainment, 0)} of target ({r.months})" for r in t.itertuples()]
         return "Against monthly targets: " + "; ".join(parts) + "."
 
-    @rp.needs("has_contacts", mode="quiet")
-    def quarterly_table(self):
-        q = self.f.quarterly.copy()
-        q["step"] = [f"{stage_label(a)} → {stage_label(b)}" for a, b in zip(q["from"], q["to"])]
-        rate = q.pivot(index="step", columns="quarter", values="rate").reindex(q["step"].unique())
-        change = q.pivot(index="step", columns="quarter", values="change_pp").reindex(rate.index)
-        maturing = q.groupby("quarter")["maturing"].any()
-        settled = [c for c in rate.columns if not maturing[c]]
-        last = settled[-1] if settled else rate.columns[-1]
-        label = {c: f"{c} *" if maturing[c] else c for c in rate.columns}
-        out = rate.rename(columns=label)
-        out[f"QoQ {last}"] = change[last]
-        out = out.reset_index()
-        fmt = {c: "percent" for c in label.values()} | {f"QoQ {last}": "pp"}
-        return rp.table(out, fmt)
-
-    @rp.needs("has_contacts", "Stage conversion by quarter", "a contacts file", mode="sentence")
-    def quarterly_sentence(self) -> str:
+    def _quarterly_sentence(self) -> str:
         q = self.f.quarterly
         maturing = q.groupby("quarter")["maturing"].transform("any")
         settled = q[~maturing].dropna(subset=["change_pp"])
@@ -192,43 +182,7 @@ class FunnelReport:
                 f"{fmt_pp(abs(big['change_pp'])).lstrip('+')} to {fmt_pct(big['rate'])}; later quarters are "
                 f"still maturing.")
 
-    @rp.needs("has_deals", mode="quiet")
-    def deals_table(self):
-        d = self.f.deals_by_quarter
-        periods = list(d["period"])
-        key = lambda metric: lambda i: f"{metric}|{periods[i]}||"  # noqa: E731
-        d = d.drop(columns="period").rename(columns={
-            "won": "won deals", "lost": "lost deals", "win_rate": "win rate", "avg_deal_size": "avg deal size",
-            "sales_cycle_days": "sales cycle"})
-        return rp.table(d, {"won deals": "count", "lost deals": "count", "win rate": "percent", "bookings": "money",
-                            "avg deal size": "money", "sales cycle": "days"}, currency=self.currency,
-                        kpis={"win rate": key("win_rate"), "bookings": key("bookings"),
-                              "avg deal size": key("avg_deal_size"), "sales cycle": key("avg_sales_cycle_days")})
-
-    @rp.needs("has_deals", mode="quiet")
-    def deals_chart(self, ax=None):
-        d = self.f.deals_by_quarter
-        fig, ax1 = plt.subplots(figsize=(kp.WIDTH, 3.6)) if ax is None else (ax.figure, ax)
-        labels = d["quarter"].str.replace(" (", "\n(", regex=False)
-        ax1.bar(labels, d["bookings"], color="#93c5fd", label="Bookings (left)")
-        kp.money_axis(ax1, self.currency)
-        ax1.set_ylabel(f"Bookings ({self.currency})")
-        ax1.set_xlabel("Quarter closed")
-        ax2 = ax1.twinx()
-        ax2.plot(labels, d["win_rate"], color=kp.INK, marker="o", lw=2, label="Win rate (right)")
-        kp.percent_axis(ax2)
-        ax2.set_ylim(0, max(0.5, float(np.nanmax(d["win_rate"])) * 1.2) if d["win_rate"].notna().any() else 1)
-        ax2.set_ylabel("Win rate")
-        ax2.grid(False)
-        ax2.spines["right"].set_visible(True)
-        ax1.set_title("Bookings and win rate by quarter closed")
-        h1, l1 = ax1.get_legend_handles_labels()
-        h2, l2 = ax2.get_legend_handles_labels()
-        ax1.legend(h1 + h2, l1 + l2, loc="upper left")
-        return ax1
-
-    @rp.needs("has_deals", "Deal outcomes and pipeline", "a deals file", mode="sentence")
-    def deals_sentence(self) -> str:
+    def _deals_sentence(self) -> str:
         cur, prev = self.f.deal_outcomes(self.window), self.f.deal_outcomes(self.previous)
         p = self.f.pipeline
         text = (f"Over the window {fmt_count(cur['won'])} deals were won and {fmt_count(cur['lost'])} lost (deal counts): "
@@ -246,15 +200,7 @@ class FunnelReport:
                 text += f" ({fmt_count(p['without_probability'])} open deals without a probability left out)"
         return text + "."
 
-    @rp.needs("has_contacts", mode="quiet")
-    def lead_to_close_table(self):
-        t = self.f.lead_to_close.rename(columns={"customers": "new customers"})
-        periods = ["window", YEAR_AGO]
-        return rp.table(t, {"leads": "count", "new customers": "count", "rate": "percent"},
-                        kpis={"rate": lambda i: f"lead_to_close_cvr|{periods[i]}||"})
-
-    @rp.needs("has_contacts", "Lead-to-close conversion", "a contacts file", mode="sentence")
-    def lead_to_close_sentence(self) -> str:
+    def _lead_to_close_sentence(self) -> str:
         ltc = self.f.lead_to_close.set_index("period")
         cur, old = ltc.loc["current", "rate"], ltc.loc["year earlier", "rate"]
         if is_missing(cur) or is_missing(old):

@@ -1,21 +1,20 @@
-"""The KPI overview: leading and lagging indicators on one page, goals and OKR pacing, alerts,
-snapshot changes and the weighted pipeline forecast. It composes the other notebooks' analyses
-(the same kpi_kit functions), so every number matches the detailed reports."""
+"""The KPI overview page: leading and lagging indicators on one page, goals and OKR pacing, alerts,
+snapshot changes and the weighted pipeline forecast. It reads the other domains' values through the
+run's metrics (:class:`~kpi_kit.metrics.overview.OverviewMetrics`), so every number matches the
+detailed pages; it computes no number of its own."""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
-from .. import plotting as kp
-from .. import report as rp
+from .. import charts
 from .._math import safe_div
-from ..data import ClientData
 from ..formatting import fmt_money, fmt_pct, fmt_pp, fmt_value, is_missing
-from ..metrics import compute
 from ..metrics.catalogue import BY_NAME
 from ..metrics.overview import INDICATORS, changes
+from . import blocks as rp
+from ._base import Report
+from .section import Section, section
 
 # The overview's indicators, top of the funnel to revenue; labels, units and kinds from the catalogue.
 SERIES = {k: (BY_NAME[k].label, BY_NAME[k].unit, BY_NAME[k].kind, BY_NAME[k].higher_is_better) for k in INDICATORS}
@@ -24,23 +23,20 @@ SERIES["ltv_to_cac"] = ("LTV:CAC (trailing 3-month CAC)", *SERIES["ltv_to_cac"][
 SERIES["cac_payback_months"] = ("CAC payback (trailing 3-month CAC)", *SERIES["cac_payback_months"][1:])
 
 
-class OverviewReport:
+class OverviewReport(Report):
     """The page a marketing lead opens first.
 
     Examples
     --------
     >>> r = OverviewReport(load_client(load_params("data/clients/demo.yaml")))  # doctest: +SKIP
-    >>> r.revenue_goal()["target"]  # doctest: +SKIP
+    >>> r.section("goal")  # doctest: +SKIP
     """
 
-    def __init__(self, data: ClientData, previous_metrics: str | None = None):
-        self.data = data
-        self.m = compute(data, previous_metrics)
+    title = "KPI overview"
+
+    def __init__(self, data, previous_metrics: str | None = None):
+        super().__init__(data, previous_metrics)
         self.o = self.m.overview
-        self.book = self.m.book
-        self.params = data.params
-        self.as_of, self.window, self.last = self.m.ctx.as_of, self.m.ctx.window, self.m.ctx.last
-        self.currency = self.params.currency
         self.funnel, self.economics = self.m.funnel, self.m.economics
         self.months = self.o.months
 
@@ -62,11 +58,82 @@ class OverviewReport:
     def revenue_goal(self) -> dict:
         return self.o.revenue_goal()
 
-    def goal_block(self):
+    def lags(self) -> pd.DataFrame:
+        return self.o.lags()
+
+    def snapshot(self) -> pd.DataFrame | None:
+        return self.o.snapshot()
+
+    def forecast(self) -> pd.DataFrame | None:
+        return self.o.forecast()
+
+    @section("What changed")
+    def what_changed(self) -> Section:
+        return Section("What changed", self.summary())
+
+    @section("Alerts")
+    def divergence_alerts(self) -> Section:
+        if not self.alerts:
+            return Section("Alerts", takeaway=f"No divergence in {self.last:%b %Y}: no leading volume rose more than "
+                           f"{fmt_pct(self.params.alert_threshold, 0)} while the conversion below it fell as much.")
+        return Section("Alerts", rp.alert([f"{a['text']} ({a['month']})" for a in self.alerts]))
+
+    @section("The revenue target")
+    def goal(self) -> Section:
+        if self.yearly_revenue().empty:
+            return Section.not_shown("The revenue target", "subscriptions, mrr or won deals covering a full year")
+        return Section("The revenue target", self._goal_table())
+
+    @section("OKRs and KPI targets")
+    def okrs(self) -> Section:
+        if self.targets.empty:
+            return Section.not_shown("OKRs and KPI targets", "a targets file")
+        return Section("OKRs and KPI targets", self._targets_table(), takeaway=self.targets_sentence())
+
+    @section("Leading and lagging indicators")
+    def indicators(self) -> Section:
+        keys = [k for k in SERIES if not self.series[k].dropna().empty]
+        if not keys:
+            return Section.not_shown("Leading and lagging indicators",
+                                     "traffic, engagement, contacts, deals or subscriptions")
+        chart = charts.indicator_chart(self.series, [(k, *SERIES[k][:3]) for k in keys],
+                                       targets=self.data.get("targets"), currency=self.currency)
+        return Section("Leading and lagging indicators", self._indicator_table(), chart)
+
+    @section("How long leading indicators take to show in results")
+    def lag(self) -> Section:
+        table = rp.table(self.lags(), {"lag_months": lambda v: "n/a" if is_missing(v) else f"{v:.0f}",
+                                       "correlation": lambda v: "n/a" if is_missing(v) else f"{v:.2f}"})
+        return Section("How long leading indicators take to show in results", table, takeaway=self._lag_sentence())
+
+    @section("The pipeline forecast", ("has_deals", "a deals file with open deals"))
+    def pipeline_forecast(self) -> Section:
+        f = self.forecast()
+        chart = None
+        if not f.empty and not (f["without_probability"] == f["open_deals"]).all():
+            chart = charts.forecast_chart(f[f["month"] <= self.last + 7], targets=self.data.get("targets"),
+                                          currency=self.currency)
+        return Section("The pipeline forecast", chart, takeaway=self._forecast_sentence())
+
+    @property
+    def has_deals(self) -> bool:
+        return self.data.has("deals")
+
+    @section("Snapshot changes")
+    def snapshot_changes(self) -> Section:
+        diff = self.snapshot()
+        table = None
+        if diff is not None:
+            stages = [s for s in self.params.stages if f"{s}_change" in diff]
+            t = diff.tail(12)[["cohort"] + [f"{s}_{w}" for s in stages for w in ("then", "now")]]
+            t.columns = ["cohort"] + [f"{s} {w}" for s in stages for w in ("then", "now")]
+            table = rp.table(t, {c: "count" for c in t.columns if c != "cohort"})
+        return Section("Snapshot changes", table, takeaway=self._snapshot_sentence())
+
+    # -- tables and takeaways ---------------------------------------------------------------------
+    def _goal_table(self):
         y = self.yearly_revenue()
         g = self.revenue_goal()
-        if y.empty:
-            return rp.missing("The revenue target", "subscriptions, mrr or won deals covering a full year")
         basis = "month-end MRR summed over each 12 months" if self.m.ctx.has_mrr else "won deal amounts"
         rows = [(period, fmt_money(v, self.currency)) for period, v in y.items()]
         rows += [("Average YoY growth", "n/a (one complete year: no growth to average)" if is_missing(g["growth"])
@@ -78,10 +145,8 @@ class OverviewReport:
         t = rp.table(pd.DataFrame(rows, columns=["revenue (" + basis + ")", "value"]))
         return t
 
-    def targets_block(self, current_only: bool = True):
+    def _targets_table(self, current_only: bool = True):
         t = self.targets
-        if t.empty:
-            return rp.missing("OKRs and KPI targets", "a targets file")
         if current_only:  # the periods running now and the last finished month, quarter and year
             live = t[t["status"].isin(["on track", "behind"])]
             done = t[t["status"].isin(["met", "missed"])]
@@ -95,12 +160,8 @@ class OverviewReport:
             pace_to_date=[fmt("money" if m in money else "count")(v) for m, v in zip(t["metric"], t["pace_to_date"])],
             projected=[fmt("money" if m in money else "count")(v) for m, v in zip(t["metric"], t["projected"])],
         ).drop(columns="period_start").rename(columns={"pace_to_date": "pace to date"})
-        block = rp.table(shown, {"attained": "percent"})
         colours = {"on track": "kk-good", "met": "kk-good", "behind": "kk-bad", "missed": "kk-bad"}
-        html = block._repr_html_()
-        for status, cls in colours.items():
-            html = html.replace(f"<td>{status}</td>", f'<td class="{cls}">{status}</td>')
-        return rp.Block(html, repr(block))
+        return rp.table(shown, {"attained": "percent"}, classes={"status": colours.get})
 
     def targets_sentence(self) -> str:
         t = self.targets
@@ -116,7 +177,7 @@ class OverviewReport:
         return text + "."
 
     # -- leading vs lagging ------------------------------------------------------------------
-    def indicator_table(self):
+    def _indicator_table(self):
         """Each indicator's last full month with its change on the month and on the year (rates in pp)."""
         rows, keys = [], []
         n = self.params.churn_window_months
@@ -136,64 +197,11 @@ class OverviewReport:
                          "MoM": (mom, unit), "YoY": (yoy, unit)})
             metric = "new_customers" if key == "customers" else key
             keys.append(f"{metric}|{period.get(key, str(self.last))}||")
-        if not rows:
-            return rp.missing("Leading and lagging indicators", "traffic, engagement, contacts, deals or subscriptions")
         change = lambda v: fmt_pp(v[0]) if v[1] == "percent" else fmt_pct(v[0], signed=True)  # noqa: E731
         t = pd.DataFrame(rows).rename(columns={"value": self.last.strftime("%b %Y")})
         return rp.table(t, {"MoM": change, "YoY": change}, kpis={self.last.strftime("%b %Y"): lambda i: keys[i]})
 
-    def indicator_chart(self):
-        keys = [k for k in SERIES if not self.series[k].dropna().empty]
-        if not keys:  # the table above already says so
-            return None
-        cols = 3
-        rows = int(np.ceil(len(keys) / cols))
-        fig, axes = plt.subplots(rows, cols, figsize=(kp.WIDTH, 1.9 * rows + 0.6), sharex=True)
-        shown = self.months[-24:]  # two years: enough for year-over-year, without a young company's early noise
-        first = self.series.loc[shown, keys].dropna(how="all").index.min()  # nor months before the data starts
-        shown = shown[shown >= first] if not pd.isna(first) else shown
-        x = shown.to_timestamp()
-        targets = self.data.get("targets")
-        for ax, key in zip(axes.flat, keys):
-            label, unit, kind, _ = SERIES[key]
-            s = self.series[key].reindex(shown)
-            ax.plot(x, s.to_numpy(dtype=float), color=kp.ACCENT if kind == "leading" else kp.GOOD, lw=1.8)
-            if targets is not None:
-                tm = targets[targets["metric"] == key]
-                tm = tm[(tm["period_start"].dt.to_period("M") == tm["period_end"].dt.to_period("M"))
-                        & (tm["period_start"] >= x[0])]
-                if len(tm):
-                    ax.plot(tm["period_start"], tm["target"], color=kp.INK, ls="--", lw=1, label="target")
-            ax.set_title(f"{label} · {kind}", fontsize=9, loc="left")
-            if unit == "money":
-                kp.money_axis(ax, self.currency)
-            elif unit == "percent":
-                kp.percent_axis(ax, decimals=1)
-            elif unit == "count":
-                kp.count_axis(ax)  # 50,000 rather than 50000
-            ax.tick_params(labelsize=7)
-            ax.set_xlim(x[0], x[-1])
-            kp.month_axis(ax)
-        for ax in list(axes.flat)[len(keys):]:
-            ax.set_visible(False)
-        fig.suptitle("From the top of the funnel to revenue: leading (blue) and lagging (green) indicators, "
-                     "targets dashed", x=0.01, ha="left", fontweight="bold", fontsize=10)
-        fig.supxlabel("Month", fontsize=9)
-        # fixed margins: tight_layout would measure every tick label of 18 panels (a second per report)
-        inch = 1 / fig.get_figheight()
-        fig.subplots_adjust(left=0.075, right=0.99, top=1 - 0.8 * inch, bottom=0.75 * inch, hspace=0.5, wspace=0.3)
-        return axes
-
-    def lags(self) -> pd.DataFrame:
-        return self.o.lags()
-
-    def snapshot(self) -> pd.DataFrame | None:
-        return self.o.snapshot()
-
-    def forecast(self) -> pd.DataFrame | None:
-        return self.o.forecast()
-
-    def lag_sentence(self) -> str:
+    def _lag_sentence(self) -> str:
         lags = self.lags().dropna()
         if lags.empty:
             return "Too little history to estimate how long leading indicators take to show in results."
@@ -201,29 +209,7 @@ class OverviewReport:
         return (f"{r['pair']}: changes in the first show up in the second about {int(r['lag_months'])} month(s) "
                 f"later (correlation {r['correlation']:.2f} of month-over-month changes).")
 
-    def lag_table(self):
-        return rp.table(self.lags(), {"lag_months": lambda v: "n/a" if is_missing(v) else f"{v:.0f}",
-                                      "correlation": lambda v: "n/a" if is_missing(v) else f"{v:.2f}"})
-
-    # -- alerts ------------------------------------------------------------------------------
-    def alerts_block(self):
-        if not self.alerts:
-            return rp.note(f"No divergence in {self.last:%b %Y}: no leading volume rose more than "
-                           f"{fmt_pct(self.params.alert_threshold, 0)} while the conversion below it fell as much.")
-        lines = [f"{a['text']} ({a['month']})" for a in self.alerts]
-        return rp.Block(rp.CSS + '<div class="kk-missing">⚠ ' + "<br>⚠ ".join(lines) + "</div>", "\n".join(lines))
-
-    # -- snapshots ---------------------------------------------------------------------------
-    def snapshot_block(self, cohorts: int = 12):
-        diff = self.snapshot()
-        if diff is None:  # the sentence above says so
-            return None
-        stages = [s for s in self.params.stages if f"{s}_change" in diff]
-        t = diff.tail(cohorts)[["cohort"] + [f"{s}_{w}" for s in stages for w in ("then", "now")]]
-        t.columns = ["cohort"] + [f"{s} {w}" for s in stages for w in ("then", "now")]
-        return rp.table(t, {c: "count" for c in t.columns if c != "cohort"})
-
-    def snapshot_sentence(self) -> str:
+    def _snapshot_sentence(self) -> str:
         diff = self.snapshot()
         if diff is None:
             return ("No earlier run of this client was found in the output folder, so there is nothing to compare "
@@ -237,40 +223,8 @@ class OverviewReport:
             text += f"; the {biggest['cohort']} cohort moved most"
         return text + "."
 
-    # -- pipeline forecast --------------------------------------------------------------------
-    def forecast_chart(self):
+    def _forecast_sentence(self) -> str:
         f = self.forecast()
-        if f is None or f.empty:  # the sentence above says so
-            return None
-        if (f["without_probability"] == f["open_deals"]).all():  # the sentence above says why
-            return None
-        f = f[f["month"] <= self.last + 7]
-        targets = self.data.get("targets")
-        fig, ax = plt.subplots(figsize=(kp.WIDTH, 3.6))
-        x = f["month"].dt.to_timestamp()
-        ax.bar(x, f["expected"], width=20, color=kp.ACCENT, label="Expected bookings (amount × probability)")
-        if targets is not None:
-            b = targets[targets["metric"] == "bookings"]
-            for r in b.itertuples():
-                months = pd.period_range(r.period_start, r.period_end, freq="M")
-                per_month = r.target / len(months)
-                ax.plot(months.to_timestamp(), [per_month] * len(months), color=kp.INK, ls="--", lw=1.2)
-            if len(b):
-                ax.plot([], [], color=kp.INK, ls="--", label="Bookings target per month")
-        kp.money_axis(ax, self.currency)
-        ax.set_xlim(x.min() - pd.Timedelta(days=20), x.max() + pd.Timedelta(days=20))
-        ax.xaxis.set_major_locator(kp.MonthStartLocator())
-        ax.xaxis.set_major_formatter(plt.matplotlib.dates.DateFormatter("%b %Y"))
-        ax.set_title("Weighted pipeline forecast by expected close month")
-        ax.set_ylabel(f"Expected bookings ({self.currency})")
-        ax.set_xlabel("Expected close month")
-        ax.legend(loc="upper right")
-        return ax
-
-    def forecast_sentence(self) -> str:
-        f = self.forecast()
-        if f is None:
-            return rp.missing("The pipeline forecast", "a deals file with open deals")
         if f.empty:
             return "No deals are open, so there are no expected bookings to forecast."
         if (f["without_probability"] == f["open_deals"]).all():
@@ -348,5 +302,3 @@ class OverviewReport:
             k.append(rp.KPI.of(b, "Spend (window)", "spend"))
         return rp.kpi_strip(k[:6], self.currency, previous_label="vs prev. month", year_label="vs year earlier")
 
-    def header(self):
-        return rp.header("KPI overview", self.data, self.window)

@@ -1,47 +1,36 @@
-"""The unit-economics notebook's analysis: MRR bridge, churn, ARPU, LTV, CAC, payback, cost to serve.
-
-MRR logic lives in :mod:`kpi_kit.mrr` (shared with the cohort notebook); this module
-only selects periods, joins costs and draws.
-"""
+"""The unit-economics page: sections of sentences, tables and charts over the run's economics
+metrics (:class:`~kpi_kit.metrics.economics.EconomicsMetrics`); it computes no number of its own."""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .. import plotting as kp
-from .. import report as rp
+from .. import charts
 from .._math import safe_div
-from ..data import ClientData
 from ..formatting import fmt_money, fmt_pct, is_missing
-from ..metrics import compute
+from . import blocks as rp
+from ._base import Report
+from .section import Section, section
 
-MOVEMENT_COLOURS = {"new": "#2563eb", "expansion": "#059669", "reactivation": "#0891b2",
-                    "contraction": "#f59e0b", "churn": "#b91c1c"}
-BRIDGE_KEYS = ["month", "starting_mrr", "new", "expansion", "contraction", "churn", "reactivation", "ending_mrr",
-               "customers", "churned_customers", "logo_churn_rate", "arpu", "gross_revenue_churn",
-               "net_revenue_churn", "grr", "nrr", "quick_ratio"]
+MRR = ("has_mrr", "a subscriptions or mrr file")
 
 
-class UnitEconomicsReport:
-    """The unit-economics notebook: sentences, tables and charts over the run's economics metrics
-    (:class:`~kpi_kit.metrics.economics.EconomicsMetrics`); it computes no number of its own.
+class UnitEconomicsReport(Report):
+    """The unit-economics notebook: where MRR comes from and goes, what a customer is worth and
+    what it costs to win one.
 
     Examples
     --------
     >>> r = UnitEconomicsReport(load_client(load_params("data/clients/demo.yaml")))  # doctest: +SKIP
-    >>> r.e.scalars()["ltv_to_cac"]  # doctest: +SKIP
+    >>> r.section("cac")  # doctest: +SKIP
     """
 
-    def __init__(self, data: ClientData):
-        self.data = data
-        self.m = compute(data)
+    title = "Unit economics report"
+
+    def __init__(self, data, previous_metrics: str | None = None):
+        super().__init__(data, previous_metrics)
         self.e = e = self.m.economics
-        self.book = self.m.book
-        self.params = p = data.params
-        self.as_of, self.window, self.last = self.m.ctx.as_of, self.m.ctx.window, self.m.ctx.last
-        self.currency = p.currency
         self.has_mrr = e.has_mrr
         self.bridge, self.acquisition, self.cost_to_serve, self.magic = e.bridge, e.acquisition, e.cost_to_serve, e.magic
 
@@ -51,12 +40,9 @@ class UnitEconomicsReport:
     def _in_window(self, df: pd.DataFrame, col: str = "month") -> pd.DataFrame:
         return df[(df[col] >= self.window.first) & (df[col] <= self.window.last)]
 
-    # -- report blocks ---------------------------------------------------------------------
-    def header(self):
-        return rp.header("Unit economics report", self.data, self.window)
-
-    @rp.needs("has_mrr", "Unit economics", "a subscriptions or mrr file")
     def kpis(self):
+        if not self.has_mrr:
+            return Section.not_shown("Headline numbers", "a subscriptions or mrr file")
         last, prev, year = str(self.last), str(self.last - 1), str(self.last - 12)
         n = self.params.churn_window_months
         month = f"{self.last:%b %Y}"
@@ -70,8 +56,64 @@ class UnitEconomicsReport:
             k = k[:4] + [rp.KPI.of(self.book, f"LTV (trailing {n} months)", "ltv", f"trailing {n} months")]
         return rp.kpi_strip(k, self.currency, previous_label="vs prev. month", year_label="vs year earlier")
 
-    @rp.needs("has_mrr", mode="quiet")  # the chart above says why
-    def bridge_table(self, months: int = 13):
+    @section("The reading", MRR)
+    def reading(self) -> Section:
+        return Section("The reading", takeaway=self._reading())
+
+    @section("The MRR bridge", MRR)
+    def mrr_bridge(self) -> Section:
+        return Section("The MRR bridge", charts.waterfall_chart(self.bridge.tail(24), currency=self.currency),
+                       self._bridge_table())
+
+    @section("MRR over time", MRR)
+    def mrr(self) -> Section:
+        return Section("MRR over time", charts.mrr_chart(self.bridge, currency=self.currency))
+
+    @section("Churn", MRR)
+    def churn(self) -> Section:
+        return Section("Churn", charts.churn_chart(self.bridge.tail(24),
+                                                   window_months=self.params.churn_window_months))
+
+    @section("Key figures", MRR)
+    def key_figures(self) -> Section:
+        return Section("Key figures", self._scalars_table())
+
+    @section("CAC, payback and magic number", MRR)
+    def cac(self) -> Section:
+        if self.e.cac_monthly is None:
+            return Section.not_shown("CAC, payback and magic number", "costs or spend")
+        return Section("CAC, payback and magic number", charts.cac_chart(self.e.cac_monthly.tail(24),
+                                                                           currency=self.currency), self._cac_table())
+
+    @section("Unit economics by acquisition channel", MRR)
+    def by_channel(self) -> Section:
+        return self._by("channel")
+
+    @section("Unit economics by segment", MRR)
+    def by_segment(self) -> Section:
+        return self._by("segment")
+
+    def _by(self, by: str) -> Section:
+        title = f"Unit economics by {by}"
+        r = self.e.by_group.get(by)
+        if r is None:
+            return Section.not_shown(title, f"a customers file with a `{by}` column")
+        new = r[r["new_in_window"] > 0]
+        chart = charts.ltv_cac_chart(new, by=by) if len(new) and new["ltv_to_cac"].notna().any() else None
+        return Section(title, chart, self._group_table(by))
+
+    @section("Cost to serve and profitability", MRR)
+    def profitability(self) -> Section:
+        c = self.cost_to_serve
+        chart = None
+        if c is not None:
+            c = c.tail(24)
+            c = c.assign(arpu=self.bridge.set_index("month")["arpu"].reindex(c["month"]).to_numpy())
+            chart = charts.cost_to_serve_chart(c, gross_margin=self.params.gross_margin, currency=self.currency)
+        return Section("Cost to serve and profitability", chart, self._profitability_table())
+
+    # -- tables and takeaways ---------------------------------------------------------------------
+    def _bridge_table(self, months: int = 13):
         b = self.bridge[self.bridge["month"] <= self.last].tail(months)
         cols = ["month", "starting_mrr", "new", "expansion", "reactivation", "contraction", "churn", "ending_mrr",
                 "customers", "churned_customers", "logo_churn_rate", "arpu", "grr", "nrr", "quick_ratio"]
@@ -82,77 +124,7 @@ class UnitEconomicsReport:
                                     "grr": "percent", "nrr": "percent", "quick ratio": "ratio",
                                     "month": lambda m: m.strftime("%Y-%m")}, currency=self.currency)
 
-    @rp.needs("has_mrr", "The MRR bridge", "a subscriptions or mrr file")
-    def waterfall_chart(self, months: int = 24):
-        b = self.bridge[self.bridge["month"] <= self.last].tail(months)
-        x = b["month"].dt.to_timestamp()
-        fig, ax = plt.subplots(figsize=(kp.WIDTH, 4.4))
-        width = 20
-        bottom = np.zeros(len(b))
-        for col in ("new", "expansion", "reactivation"):
-            ax.bar(x, b[col], width, bottom=bottom, color=MOVEMENT_COLOURS[col], label=col.capitalize())
-            bottom += b[col].to_numpy()
-        bottom = np.zeros(len(b))
-        for col in ("contraction", "churn"):
-            ax.bar(x, -b[col], width, bottom=bottom, color=MOVEMENT_COLOURS[col], label=col.capitalize())
-            bottom -= b[col].to_numpy()
-        net = b["ending_mrr"] - b["starting_mrr"]
-        ax.plot(x, net, color=kp.INK, marker="o", ms=3, lw=1.5, label="Net new MRR")
-        ax.axhline(0, color=kp.MUTED, lw=0.8)
-        kp.money_axis(ax, self.currency)
-        kp.month_axis(ax)
-        ax.set_title("MRR movements per month")
-        ax.set_ylabel(f"MRR change ({self.currency})")
-        ax.set_xlabel("Month")
-        ax.legend(ncol=6, loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)  # never over the bars
-        return ax
-
-    @rp.needs("has_mrr", "MRR over time", "a subscriptions or mrr file")
-    def mrr_chart(self):
-        b = self.bridge[self.bridge["month"] <= self.last]
-        x = b["month"].dt.to_timestamp()
-        fig, ax = plt.subplots(figsize=(kp.WIDTH, 3.8))
-        ax.fill_between(x, b["ending_mrr"], color="#bfdbfe")
-        ax.plot(x, b["ending_mrr"], color=kp.ACCENT, lw=2, label="MRR (left)")
-        kp.money_axis(ax, self.currency)
-        ax.set_ylabel(f"MRR ({self.currency})")
-        ax.set_ylim(bottom=0)
-        ax2 = ax.twinx()
-        ax2.plot(x, b["customers"], color=kp.INK, lw=1.5, ls="--", label="Paying customers (right)")
-        kp.count_axis(ax2)
-        ax2.set_ylabel("Paying customers")
-        ax2.set_ylim(bottom=0)
-        ax2.grid(False)
-        ax2.spines["right"].set_visible(True)
-        kp.month_axis(ax)
-        ax.set_title("MRR and paying customers at month end")
-        ax.set_xlabel("Month")
-        h1, l1 = ax.get_legend_handles_labels()
-        h2, l2 = ax2.get_legend_handles_labels()
-        ax.legend(h1 + h2, l1 + l2, loc="upper left")
-        return ax
-
-    @rp.needs("has_mrr", "Churn", "a subscriptions or mrr file")
-    def churn_chart(self):
-        b = self.bridge[self.bridge["month"] <= self.last].tail(24)
-        x = b["month"].dt.to_timestamp()
-        n = self.params.churn_window_months
-        fig, ax = plt.subplots(figsize=(kp.WIDTH, 3.6))
-        series = (("logo_churn_rate", "Logo churn", kp.BAD), ("gross_revenue_churn", "Gross revenue churn", "#f59e0b"),
-                  ("net_revenue_churn", "Net revenue churn", kp.ACCENT))
-        for col, label, colour in series:
-            ax.plot(x, b[col], color=colour, lw=1, alpha=0.45, marker="o", ms=2)
-            ax.plot(x, b[col].rolling(n, min_periods=1).mean(), color=colour, lw=2.2, label=f"{label} ({n}-mo avg)")
-        ax.axhline(0, color=kp.MUTED, lw=0.8)
-        kp.percent_axis(ax, decimals=1)
-        kp.month_axis(ax)
-        ax.set_title("Monthly churn rates with their trailing average")
-        ax.set_ylabel("Share of starting base")
-        ax.set_xlabel("Month")
-        ax.legend(loc="upper left")
-        return ax
-
-    def reading(self) -> str:
+    def _reading(self) -> str:
         """Where MRR growth came from over the window, and what drove churn."""
         b = self._in_window(self.bridge)
         if b.empty:
@@ -166,26 +138,16 @@ class UnitEconomicsReport:
                 f"returning customers {fmt_money(gains['reactivation'], self.currency)}, against "
                 f"{fmt_money(losses['churn'], self.currency)} churned and {fmt_money(losses['contraction'], self.currency)} "
                 f"contracted.")
-        drivers = self.churn_drivers()
+        drivers = self.e.churn_drivers()
         if drivers is not None and len(drivers):
             top = drivers.iloc[0]
             text += (f" {top.name} customers account for {fmt_pct(top['share_of_churned_mrr'], 0)} of churned MRR "
                      f"while holding {fmt_pct(top['share_of_mrr'], 0)} of MRR.")
         return text
 
-    @rp.needs("has_mrr", "The reading", "a subscriptions or mrr file")
-    def reading_note(self):
-        return rp.note(self.reading())
-
-    def churn_drivers(self, by: str = "segment") -> pd.DataFrame | None:
-        return self.e.churn_drivers(by)
-
-    @rp.needs("has_mrr", "CAC by quarter", "a subscriptions or mrr file")
-    def cac_table(self):
+    def _cac_table(self):
         """CAC by quarter: fully loaded and paid only, new customers, LTV:CAC and payback."""
         q = self.e.cac_quarterly
-        if q is None:
-            return rp.missing("CAC by quarter", "costs or spend")
         periods = list(q["period"])
         key = lambda metric: lambda i: f"{metric}|{periods[i]}||"  # noqa: E731
         t = q.assign(quarter=q["quarter"].astype(str) + np.where(q["partial"], " (to date)", "")).rename(columns={
@@ -201,58 +163,8 @@ class UnitEconomicsReport:
                         kpis={"CAC (fully loaded)": key("cac"), "CAC (paid only)": key("cac_paid"),
                               "LTV:CAC": key("ltv_to_cac"), "payback": key("cac_payback_months")})
 
-    @rp.needs("has_mrr", "CAC by month", "a subscriptions or mrr file")
-    def cac_chart(self, months: int = 24):
-        """Monthly CAC, fully loaded and paid only, with its trailing three-month figure."""
-        if self.e.cac_monthly is None:
-            return rp.show_missing("CAC by month", "costs or spend")
-        m = self.e.cac_monthly.tail(months)
-        x = m["month"].dt.to_timestamp()
-        fig, ax = plt.subplots(figsize=(kp.WIDTH, 3.6))
-        for col, paid_col, label, colour in (("total", "cac", "Fully loaded", kp.ACCENT),
-                                             ("spend", "paid_cac", "Paid only", "#f59e0b")):
-            ax.plot(x, m[paid_col], color=colour, lw=1, alpha=0.45, marker="o", ms=2)
-            trailing = safe_div(m[col].rolling(3, min_periods=1).sum(), m["new_customers"].rolling(3, min_periods=1).sum())
-            ax.plot(x, trailing, color=colour, lw=2.2, label=f"{label} (trailing 3 months)")
-        kp.money_axis(ax, self.currency)
-        kp.month_axis(ax)
-        ax.set_ylim(bottom=0)
-        ax.set_title("CAC by month: acquisition cost per new customer")
-        ax.set_ylabel(f"CAC ({self.currency})")
-        ax.set_xlabel("Month")
-        ax.legend(loc="upper left")
-        return ax
-
-    def ltv_cac_chart(self, by: str = "channel"):
-        r = self.e.by_group.get(by)
-        if r is None or r.empty or not (r["new_in_window"] > 0).any():
-            return rp.show_missing(f"LTV:CAC by {by}", f"customers with a `{by}` and subscriptions")
-        r = r[r["new_in_window"] > 0]
-        fig, axes = plt.subplots(1, 2, figsize=(kp.WIDTH, 3.8), sharey=True)
-        colours = [kp.channel_colour(c) for c in r.index] if by == "channel" else kp.STAGE_COLOURS[1:len(r) + 1]
-        axes[0].barh(r.index, r["ltv_to_cac"].fillna(0), color=colours)
-        axes[0].axvline(3, color=kp.INK, ls="--", lw=1.2, label="3:1 guide")
-        if r["ltv_to_cac"].max() > 30:  # one cheap channel would flatten the rest on a linear axis
-            axes[0].set_xscale("log")
-            axes[0].xaxis.set_major_formatter(plt.matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}×"))
-        axes[0].set_title("LTV:CAC")
-        axes[0].set_xlabel("LTV ÷ CAC (log scale)" if axes[0].get_xscale() == "log" else "LTV ÷ CAC")
-        axes[0].legend(loc="lower right")
-        axes[1].barh(r.index, r["payback_months"].fillna(0), color=colours)
-        axes[1].axvline(12, color=kp.INK, ls="--", lw=1.2, label="12-month guide")
-        axes[1].set_title("CAC payback")
-        axes[1].set_xlabel("Months")
-        axes[1].legend(loc="lower right")
-        axes[0].set_ylabel(by.capitalize())
-        fig.suptitle(f"LTV:CAC and payback by {by} ({'paid spend' if by == 'channel' else 'blended'} CAC)",
-                     x=0.01, ha="left", fontweight="bold")
-        fig.tight_layout()
-        return axes
-
-    def group_table(self, by: str = "channel"):
-        r = self.e.by_group.get(by)
-        if r is None:
-            return rp.missing(f"Unit economics by {by}", f"a customers file with a `{by}` column")
+    def _group_table(self, by: str = "channel"):
+        r = self.e.by_group[by]
         cols = [c for c in ("customers", "new_in_window", "arpu", "churn_rate", "ltv", "cac", "ltv_to_cac",
                             "payback_months") if c in r]
         t = r[cols].reset_index().rename(columns=lambda c: c.replace("_", " "))
@@ -269,28 +181,7 @@ class UnitEconomicsReport:
                             "churn rate": "percent", "ltv": "money", "paid CAC": "money", "CAC (blended)": "money",
                             "ltv to cac": "ratio", "payback months": "months"}, currency=self.currency, kpis=keys)
 
-    @rp.needs("has_mrr", "Cost to serve", "a subscriptions or mrr file")
-    def cost_to_serve_chart(self):
-        c = self.cost_to_serve
-        if c is None:
-            return rp.show_missing("Cost to serve", "costs with a service category")
-        c = c[c["month"] <= self.last].tail(24)
-        arpu = self.bridge.set_index("month")["arpu"].reindex(c["month"])
-        x = c["month"].dt.to_timestamp()
-        fig, ax = plt.subplots(figsize=(kp.WIDTH, 3.6))
-        ax.plot(x, c["cost_to_serve"], color=kp.BAD, lw=2, marker="o", ms=3, label="Cost to serve per customer")
-        ax.plot(x, arpu.to_numpy() * self.params.gross_margin, color=kp.ACCENT, lw=2, label="ARPU × gross margin")
-        kp.money_axis(ax, self.currency)
-        kp.month_axis(ax)
-        ax.set_ylim(bottom=0)
-        ax.set_title("Cost to serve per paying customer, per month")
-        ax.set_ylabel(f"Per customer per month ({self.currency})")
-        ax.set_xlabel("Month")
-        ax.legend(loc="upper left")
-        return ax
-
-    @rp.needs("has_mrr", "Profitability", "a subscriptions or mrr file")
-    def profitability_table(self):
+    def _profitability_table(self):
         s = self.scalars()
         last_cts = self.e.last_cost_to_serve
         contribution = s["arpu"] * self.params.gross_margin - last_cts if not is_missing(last_cts) else np.nan
@@ -312,8 +203,7 @@ class UnitEconomicsReport:
         return rp.table(pd.DataFrame([r[:2] for r in rows], columns=["measure", "value"]),
                         kpis={"value": lambda i: keys[i]})
 
-    @rp.needs("has_mrr", "Key figures", "a subscriptions or mrr file")
-    def scalars_table(self):
+    def _scalars_table(self):
         n = self.params.churn_window_months
         span = f"trailing {n} months"
         rows = [(f"MRR ({self.last:%b %Y})", "mrr", str(self.last)), (f"ARPU ({self.last:%b %Y})", "arpu", str(self.last)),

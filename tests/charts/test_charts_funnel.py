@@ -7,7 +7,7 @@ import pytest
 from matplotlib.colors import same_color
 
 from kpi_kit import charts
-from kpi_kit import plotting as kp
+from kpi_kit.charts import style as kp
 
 
 @pytest.fixture(autouse=True)

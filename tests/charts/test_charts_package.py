@@ -34,4 +34,4 @@ def test_charts_import_only_the_style_and_formatting():
         tree = ast.parse((root / f"{module}.py").read_text())
         kit = {(n.module or "") + ":" + ",".join(a.name for a in n.names)
                for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level}
-        assert kit <= {":plotting", "formatting:fmt_money"}, (module, kit)
+        assert kit <= {":style", "formatting:fmt_money"}, (module, kit)

@@ -13,7 +13,7 @@ import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 
-from .formatting import currency_symbol
+from ..formatting import currency_symbol
 
 WIDTH = 9.0  # inches: readable at A4 width at 100 dpi
 INK, MUTED, GRID = "#1f2937", "#6b7280", "#e5e7eb"

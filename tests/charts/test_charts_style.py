@@ -12,7 +12,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from kpi_kit import plotting as kp  # noqa: E402
+from kpi_kit.charts import style as kp  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

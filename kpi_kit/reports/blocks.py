@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ._dates import Window
-from .data import ClientData
-from .formatting import NA, fmt_pct, fmt_pp, fmt_value, is_missing
+from .._dates import Window
+from ..data import ClientData
+from ..formatting import NA, fmt_pct, fmt_pp, fmt_value, is_missing
 
 CSS = """
 <style>
@@ -33,6 +33,7 @@ CSS = """
 .kk-missing{color:#92400e;background:#fffbeb;border-left:4px solid #f59e0b;padding:8px 12px;
  font-family:system-ui,sans-serif;font-size:14px}
 .kk-scroll{overflow-x:auto;max-width:100%}
+.kk-caption{font-family:system-ui,sans-serif;font-weight:600;font-size:14px;color:#111827;margin:14px 0 2px}
 table.kk-table{border-collapse:collapse;font-family:system-ui,sans-serif;font-size:13px;margin:4px 0 8px}
 table.kk-table th{background:#f3f4f6;color:#111827;text-align:right;padding:4px 10px;border-bottom:1px solid #d1d5db}
 table.kk-table th:first-child,table.kk-table td:first-child{text-align:left}
@@ -91,7 +92,7 @@ class KPI:
            dimension_value: str = "") -> KPI:
         """A card for KPI-table row ``(metric, period)``, compared with the rows of the same metric for
         the ``previous`` and ``year_ago`` periods."""
-        from .metrics.catalogue import BY_NAME
+        from ..metrics.catalogue import BY_NAME
 
         k = book.get(metric, period, dimension, dimension_value)
         better = BY_NAME[metric].higher_is_better if higher_is_better is None and metric in BY_NAME \
@@ -157,61 +158,35 @@ def kpi_strip(kpis: list[KPI], currency: str = "USD", *, previous_label: str | N
 
 # -- text -----------------------------------------------------------------------------------
 def note(text) -> Block:
-    """One sentence of takeaway under a chart or table (a "not shown" :class:`Block` passes through)."""
+    """One sentence of takeaway above a chart or table (a :class:`Block` passes through)."""
     if isinstance(text, Block):
         return text
     return Block(f'<p class="kk-note">{html.escape(text)}</p>', text)
 
 
 def missing(section: str, needs: str) -> Block:
-    """The sentence a section shows when the client's data cannot support it."""
+    """The sentence a section shows when the client's data cannot support it (through
+    :meth:`kpi_kit.reports.section.Section.not_shown`, the one way to say so)."""
     text = f"{section} is not shown: it needs {needs}, which this client's data does not have."
     return Block(CSS + f'<div class="kk-missing">{html.escape(text)}</div>', text)
 
 
-def show_missing(section: str, needs: str) -> None:
-    """Display the "not shown" sentence in place of a chart (for chart methods that return Axes)."""
-    from IPython.display import display
-
-    display(missing(section, needs))
-
-
-def needs(flag: str, section: str = "", what: str = "", *, mode: str = "show"):
-    """Decorate a report method that the client's data may not support: when ``self.<flag>`` is
-    false it does not run, and instead
-
-    - ``mode="show"`` displays the one "not shown" sentence for ``section`` and returns None (a chart
-      or table in a cell of its own);
-    - ``mode="sentence"`` returns that sentence as a :class:`Block`, for the takeaway line a cell
-      passes to :func:`note`;
-    - ``mode="quiet"`` returns None: the chart or table after a sentence that already said so.
-    """
-    from functools import wraps
-
-    def decorate(method):
-        @wraps(method)
-        def wrapper(self, *args, **kwargs):
-            if getattr(self, flag):
-                return method(self, *args, **kwargs)
-            if mode == "sentence":
-                return missing(section, what)
-            if mode == "show":
-                show_missing(section, what)
-            return None
-
-        return wrapper
-
-    return decorate
-
-
 # -- tables ---------------------------------------------------------------------------------
+def alert(lines: list[str]) -> Block:
+    """Warnings (a rising volume with a falling conversion, a divergence), one line each."""
+    return Block(CSS + '<div class="kk-missing">⚠ ' + "<br>⚠ ".join(html.escape(x) for x in lines) + "</div>",
+                 "\n".join(lines))
+
+
 def table(df: pd.DataFrame, formats: dict | None = None, *, muted=None, index: bool = False,
-          currency: str = "USD", kpis: dict | None = None) -> Block:
+          currency: str = "USD", kpis: dict | None = None, caption: str | None = None,
+          classes: dict | None = None) -> Block:
     """Format a frame consistently: ``formats`` maps a column to a unit (``money``, ``percent``,
     ``count``, ``days``, ``pp``, ``ratio``, ``text``) or a callable. NaN prints as n/a.
 
     ``kpis`` maps a column to a function of the row's position giving the KPI-table key its cell
-    shows (see :func:`kpi_attrs`)."""
+    shows (see :func:`kpi_attrs`). ``caption`` names the table above it. ``classes`` maps a column to
+    a function of a cell's value giving its CSS class (``kk-good``, ``kk-bad``) or None."""
     formats = formats or {}
     df = df.reset_index() if index else df
     shown = pd.DataFrame(index=df.index)
@@ -220,7 +195,7 @@ def table(df: pd.DataFrame, formats: dict | None = None, *, muted=None, index: b
         if callable(unit):
             shown[col] = [unit(v) for v in df[col]]
         elif unit == "pp":
-            from .formatting import fmt_pp
+            from ..formatting import fmt_pp
 
             shown[col] = [fmt_pp(v) for v in df[col]]
         elif unit in (None, "text"):
@@ -229,17 +204,28 @@ def table(df: pd.DataFrame, formats: dict | None = None, *, muted=None, index: b
             shown[col] = [fmt_value(v, unit, currency) for v in df[col]]
     muted = np.zeros(len(df), bool) if muted is None else np.asarray(muted, bool)
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
-    kpis = kpis or {}
+    kpis, classes = kpis or {}, classes or {}
     keyed = [kpis.get(c) for c in shown.columns]
+    styled = [classes.get(c) for c in shown.columns]
+
+    def cell(i: int, text: str, key, style, raw) -> str:
+        cls = style(raw) if style else None
+        return (f"<td{kpi_attrs(key(i)) if key else ''}{f' class={cls}' if cls else ''}>"
+                f"{html.escape(text)}</td>")
+
     rows = "".join(
         f'<tr{" class=kk-muted" if m else ""}>' + "".join(
-            f"<td{kpi_attrs(k(i)) if k else ''}>{html.escape(v)}</td>" for v, k in zip(r, keyed)) + "</tr>"
+            cell(i, v, k, st, raw) for v, k, st, raw in zip(r, keyed, styled, df.iloc[i])) + "</tr>"
         for i, (r, m) in enumerate(zip(shown.itertuples(index=False), muted))
     )
     # a wide table scrolls inside the page instead of running past its edge
     body = (f'{CSS}<div class="kk-scroll"><table class="kk-table"><thead><tr>{head}</tr></thead>'
             f'<tbody>{rows}</tbody></table></div>')
-    return Block(body, shown.to_string(index=False))
+    text = shown.to_string(index=False)
+    if caption:
+        body = f'<p class="kk-caption">{html.escape(caption)}</p>' + body
+        text = f"{caption}\n{text}"
+    return Block(body, text)
 
 
 def data_quality(data: ClientData) -> Block:
@@ -258,4 +244,4 @@ def data_quality(data: ClientData) -> Block:
     return Block("".join(p._repr_html_() for p in parts), "\n\n".join(repr(p) for p in parts))
 
 
-__all__ = ["Block", "KPI", "header", "kpi_strip", "kpi_attrs", "note", "missing", "table", "data_quality"]
+__all__ = ["Block", "KPI", "alert", "header", "kpi_strip", "kpi_attrs", "note", "missing", "table", "data_quality"]
