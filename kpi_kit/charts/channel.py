@@ -53,7 +53,7 @@ def cpl_cac_chart(costs: pd.DataFrame, blended: Mapping[str, float], *, currency
         fig, axes = plt.subplots(1, 2, figsize=(kp.WIDTH, 3.8))
     else:
         axes = fig.subplots(1, 2)
-    for ax, col, label in ((axes[0], "cpl", "Cost per lead"), (axes[1], "cac", "Channel CAC")):
+    for ax, col, label in ((axes[0], "cpl", "Cost per lead"), (axes[1], "cac", "Paid CAC")):
         s = costs[col].dropna().sort_values()
         if s.empty:
             ax.set_visible(False)

@@ -85,6 +85,7 @@ class KPI:
     target: float = float("nan")
     higher_is_better: bool = True
     key: str = ""
+    compared: bool = True  # False: a value with no comparison (a window's LTV:CAC), no "vs ..." lines
 
     @classmethod
     def of(cls, book, label: str, metric: str, period: str = "window", *, previous: str | None = None,
@@ -100,7 +101,7 @@ class KPI:
         return cls(label, k.value, k.unit, book.value(metric, previous, dimension, dimension_value)
                    if previous else float("nan"),
                    book.value(metric, year_ago, dimension, dimension_value) if year_ago else float("nan"),
-                   higher_is_better=better, key=k.key)
+                   higher_is_better=better, key=k.key, compared=bool(previous or year_ago))
 
     def change(self, other: float) -> float:
         """A rate's change in percentage points; a count's or an amount's relative change."""
@@ -134,11 +135,11 @@ def kpi_strip(kpis: list[KPI], currency: str = "USD", *, previous_label: str | N
     for k in kpis:
         value = fmt_value(k.value, k.unit, currency)
         deltas_h, deltas_t = [], []
-        if previous_label:
+        if previous_label and k.compared:
             d1h, d1t = _delta_html(k, k.previous, previous_label)
             deltas_h.append(d1h)
             deltas_t.append(d1t)
-        if year_label:
+        if year_label and k.compared:
             d2h, d2t = _delta_html(k, k.year_ago, year_label)
             deltas_h.append(d2h)
             deltas_t.append(d2t)

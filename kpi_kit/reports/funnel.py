@@ -64,7 +64,7 @@ class FunnelReport(Report):
         return Section("The funnel (cohort view)", charts.funnel_chart(self.f.funnel_counts(), title=title),
                        takeaway=self._funnel_sentence())
 
-    @section("Stage conversion and velocity", CONTACTS)
+    @section("Stage conversion and velocity (cohort view)", CONTACTS)
     def conversion(self) -> Section:
         t = self.f.conversion.merge(self.f.velocity, on=["from", "to"])
         t["step"] = [f"{stage_label(a)} → {stage_label(b)}" for a, b in zip(t["from"], t["to"])]
@@ -74,7 +74,7 @@ class FunnelReport(Report):
         table = rp.table(t, {"reached first": "count", "reached next": "count", "conversion": "percent",
                              "median days": lambda v: "n/a" if is_missing(v) else f"{v:.0f}", "out of order": "count"},
                          kpis={"conversion": lambda i: f"stage_conversion|window (cohort)|step|{steps[i]}"})
-        return Section("Stage conversion and velocity", table, takeaway=self._velocity_sentence())
+        return Section("Stage conversion and velocity (cohort view)", table, takeaway=self._velocity_sentence())
 
     @section("The cohort funnel", CONTACTS)
     def cohorts(self) -> Section:
