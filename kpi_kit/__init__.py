@@ -6,14 +6,13 @@ number, once per client run) -> :mod:`kpi_kit.reports` (sentences, tables and
 kpis.csv). The public API is small: load a client, compute its metrics, open a report, run a batch.
 """
 
-__version__ = "0.1.0"
-
-from . import formatting  # noqa: E402
-from .data import ClientData, load_client  # noqa: E402
-from .exceptions import DataError, KpiKitError, ParamsError, RunError  # noqa: E402
-from .metrics import compute  # noqa: E402
-from .notebook import open_client  # noqa: E402
-from .params import Params, load_params  # noqa: E402
+from . import formatting
+from ._version import __version__
+from .data import ClientData, load_client
+from .exceptions import DataError, KpiKitError, ParamsError, RunError
+from .metrics import compute
+from .notebook import open_client
+from .params import Params, load_params
 
 __all__ = [
     "__version__", "ClientData", "DataError", "KpiKitError", "Params", "ParamsError", "RunError",

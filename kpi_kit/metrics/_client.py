@@ -113,7 +113,7 @@ class ClientMetrics:
 
     def metrics_json(self) -> dict:
         """The run's ``metrics.json`` (SPEC "Outputs"): header, every resolved parameter, tables, scalars."""
-        from .. import __version__
+        from .._version import __version__
         from .serialise import jsonable
 
         if getattr(self, "_json", None) is not None:

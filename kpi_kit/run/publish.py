@@ -14,7 +14,7 @@ import os
 import shutil
 from pathlib import Path
 
-from .. import __version__
+from .._version import __version__
 from ..params import Params
 from .registry import title
 
