@@ -19,8 +19,8 @@ from .section import Section, section
 # The overview's indicators, top of the funnel to revenue; labels, units and kinds from the catalogue.
 SERIES = {k: (BY_NAME[k].label, BY_NAME[k].unit, BY_NAME[k].kind, BY_NAME[k].higher_is_better) for k in INDICATORS}
 SERIES["customers"] = (BY_NAME["new_customers"].label, *SERIES["customers"][1:])
-SERIES["ltv_to_cac"] = ("LTV:CAC (trailing 3-month CAC)", *SERIES["ltv_to_cac"][1:])
-SERIES["cac_payback_months"] = ("CAC payback (trailing 3-month CAC)", *SERIES["cac_payback_months"][1:])
+SERIES["ltv_to_cac"] = ("LTV:CAC (3-mo CAC)", *SERIES["ltv_to_cac"][1:])
+SERIES["cac_payback_months"] = ("CAC payback (3-mo CAC)", *SERIES["cac_payback_months"][1:])
 
 
 class OverviewReport(Report):

@@ -99,7 +99,8 @@ class UnitEconomicsReport(Report):
         if r is None:
             return Section.not_shown(title, f"a customers file with a `{by}` column")
         new = r[r["new_in_window"] > 0]
-        chart = charts.ltv_cac_chart(new, by=by) if len(new) and new["ltv_to_cac"].notna().any() else None
+        # segments share one blended CAC, so only channels get the LTV:CAC and payback chart
+        chart = charts.ltv_cac_chart(new, by=by) if by == "channel" and new["ltv_to_cac"].notna().any() else None
         return Section(title, chart, self._group_table(by))
 
     @section("Cost to serve and profitability", MRR)

@@ -10,7 +10,7 @@ import pytest
 
 from kpi_kit.run import run_batch
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 def _text(html: str) -> str:

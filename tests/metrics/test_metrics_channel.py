@@ -11,7 +11,7 @@ from kpi_kit import load_client, load_params
 from kpi_kit.metrics import channel as ch
 from kpi_kit.reports.channel import ChannelReport
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from kpi_kit import KpiKitError, __version__, load_client, load_params
 from kpi_kit.cli import main
 from kpi_kit.metrics import compute
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 @pytest.fixture(scope="module")
