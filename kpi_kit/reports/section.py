@@ -1,0 +1,100 @@
+"""One shape for everything a report shows under a heading: a :class:`Section` holds a takeaway
+sentence and its charts and tables, or, when the client's data cannot support it, the one line
+saying what it needs. Notebooks call ``report.section(name)``; nothing else says "not shown"."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+import numpy as np
+
+from .blocks import Block, missing, note
+
+
+def _figure_of(part):
+    """A matplotlib Figure for an Axes, an array of Axes or a Figure; None for anything else."""
+    if isinstance(part, np.ndarray) and part.size:
+        part = part.flat[0]
+    fig = getattr(part, "figure", None)
+    if fig is not None and hasattr(fig, "savefig"):
+        return fig
+    return part if hasattr(part, "savefig") else None
+
+
+class Section:
+    """What one notebook cell shows.
+
+    Parameters
+    ----------
+    title : str
+        The section's name, used in the "not shown" line.
+    takeaway : str or Block, optional
+        One sentence generated from the numbers, shown first.
+    *parts : Block, Figure or Axes
+        Tables and charts, in order. A chart is shown and its figure closed.
+    needs : str, optional
+        Set when the section is not shown: the data it needs ("a deals file").
+
+    Examples
+    --------
+    >>> Section("Deals", needs="a deals file")  # doctest: +SKIP
+    Deals is not shown: it needs a deals file, which this client's data does not have.
+    """
+
+    def __init__(self, title: str, *parts, takeaway=None, needs: str | None = None):
+        self.title, self.takeaway, self.needs = title, takeaway, needs
+        self.parts = [p for p in parts if p is not None]
+
+    @classmethod
+    def not_shown(cls, title: str, needs: str) -> Section:
+        return cls(title, needs=needs)
+
+    @property
+    def shown(self) -> bool:
+        return self.needs is None
+
+    def blocks(self) -> list:
+        """The displayable parts in order: Blocks and matplotlib Figures."""
+        if not self.shown:
+            return [missing(self.title, self.needs)]
+        out = [note(self.takeaway)] if self.takeaway is not None else []
+        for part in self.parts:
+            fig = _figure_of(part)
+            out.append(fig if fig is not None else part)
+        return out
+
+    def _ipython_display_(self) -> None:
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        for part in self.blocks():
+            display(part)
+            if hasattr(part, "savefig"):
+                plt.close(part)  # shown once, here: the inline backend must not show it again
+
+    def __repr__(self) -> str:
+        return "\n\n".join(repr(b) if isinstance(b, Block) else f"[chart: {_chart_title(b)}]" for b in self.blocks())
+
+
+def _chart_title(fig) -> str:
+    titles = [fig._suptitle.get_text()] if getattr(fig, "_suptitle", None) else []
+    titles += [ax.get_title() or ax.get_title(loc="left") for ax in fig.axes if ax.get_visible()]
+    return next((t for t in titles if t), "untitled")
+
+
+def section(title: str, needs: tuple[str, str] | None = None):
+    """Mark a report method as a section titled ``title``. ``needs=(flag, what)``: when the
+    report's ``flag`` is false the method does not run and the section says it needs ``what``."""
+
+    def decorate(method):
+        @wraps(method)
+        def wrapper(self) -> Section:
+            if needs and not getattr(self, needs[0]):
+                return Section.not_shown(title, needs[1])
+            out = method(self)
+            return out if isinstance(out, Section) else Section(title, out)
+
+        wrapper.section_title = title
+        return wrapper
+
+    return decorate
