@@ -125,6 +125,25 @@ def render(params: Path, out: Path) -> tuple[float, float]:
     return seconds, peak / 1024 ** 3
 
 
+_ATTRIBUTION = """
+import sys, time
+from kpi_kit import load_client, load_params
+from kpi_kit.metrics import compute
+data = load_client(load_params(sys.argv[1]))
+start = time.perf_counter()
+a = compute(data).channel.attribution
+print(time.perf_counter() - start, len(data["touches"]), a.columns.get_level_values("model").nunique())
+"""
+
+
+def attribution(params: Path) -> tuple[float, int, int]:
+    """Seconds to attribute the window's customers under every model (rule and data-driven), the
+    touches read and the models, in a fresh process (the load itself not counted)."""
+    out = subprocess.run([sys.executable, "-c", _ATTRIBUTION, str(params)], capture_output=True, text=True, check=True)
+    seconds, touches, models = out.stdout.split()
+    return float(seconds), int(touches), int(models)
+
+
 def scale_figures(contacts: int) -> None:
     """Render a client of ``contacts`` contacts, then one twice its size; print time, memory, ratio."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -132,9 +151,12 @@ def scale_figures(contacts: int) -> None:
         one, two = make_client(tmp / "one", contacts), make_client(tmp / "two", 2 * contacts)
         s1, m1 = render(one, tmp / "out")
         s2, m2 = render(two, tmp / "out")
+        a1, touches, models = attribution(one)
     print(f"{f'{contacts:,} contacts':<27}{s1:.1f} s every notebook, peak RSS {m1:.2f} GB")
     print(f"{f'{2 * contacts:,} contacts':<27}{s2:.1f} s every notebook, peak RSS {m2:.2f} GB")
     print(f"{'twice the rows':<27}{s2 / s1:.2f}x the time")
+    print(f"{'attribution, ' + str(models) + ' models':<27}{a1:.1f} s over {touches:,} touches "
+          f"({contacts:,} contacts; part of every notebook's time above)")
 
 
 def main() -> None:

@@ -41,9 +41,12 @@ class Params(BaseModel):
         default=None, ge=0, description="typical contact-to-customer days; None = measured from the data"
     )
     attribution_model: Literal[
-        "first_touch", "last_touch", "linear", "position_based", "time_decay", "w_shaped"
+        "first_touch", "last_touch", "linear", "position_based", "time_decay", "w_shaped", "markov", "shapley"
     ] = Field(default="linear", description="attribution model of the channel report's headline ROI")
     half_life_days: float = Field(default=7.0, gt=0, description="half-life of time-decay attribution")
+    markov_order: int = Field(default=1, ge=1, le=3, description="Markov attribution: channels a state remembers")
+    shapley_max_channels: int = Field(default=12, ge=2, le=16,
+                                      description="Shapley attribution: channels beyond this are grouped as Other")
     cohort_grain: Literal["month", "quarter"] = Field(default="month", description="retention cohort grain")
     min_cohort_size: int = Field(default=10, ge=0, description="cohorts smaller than this are greyed out")
     revenue_uplift: float = Field(default=0.05, description="uplift added to growth in the revenue target")

@@ -13,8 +13,10 @@ from ..formatting import fmt_money
 from . import style as kp
 
 MODEL_LABELS = {"first_touch": "First touch", "last_touch": "Last touch", "linear": "Linear",
-                "position_based": "Position (40/20/40)", "time_decay": "Time decay", "w_shaped": "W-shaped"}
-MODEL_SHADES = ["#1e3a8a", "#2563eb", "#60a5fa", "#0d9488", "#f59e0b", "#b91c1c"]
+                "position_based": "Position (40/20/40)", "time_decay": "Time decay", "w_shaped": "W-shaped",
+                "markov": "Markov (data-driven)", "shapley": "Shapley (data-driven)"}
+# rule models in blues, teal, amber and red; the two data-driven models in greys, so they read as a pair
+MODEL_SHADES = ["#1e3a8a", "#2563eb", "#60a5fa", "#0d9488", "#f59e0b", "#b91c1c", "#374151", "#9ca3af"]
 _PAID_COLUMNS = ("spend", "cpl", "cac")  # trend panels drawn for paid channels only
 _SUMMED_COLUMNS = ("leads", "mqls", "spend")  # summed over duplicate (month, channel) rows; others averaged
 
@@ -234,7 +236,7 @@ def attribution_chart(credit: pd.DataFrame, *, models=None, model_labels: Mappin
         Indexed by channel, one column of attributed revenue per model (``first_touch``, ``last_touch``,
         ``linear``, ...).
     models : list of str, optional
-        Models to draw, in bar order (six at most get distinct shades); by default the columns of ``credit``.
+        Models to draw, in bar order (eight at most get distinct shades); by default the columns of ``credit``.
     model_labels : mapping, optional
         Legend label per model, on top of :data:`MODEL_LABELS`; a model without one shows its name.
     currency : str
@@ -265,7 +267,7 @@ def attribution_chart(credit: pd.DataFrame, *, models=None, model_labels: Mappin
     ax.set_title("Revenue credited to each channel by attribution model")
     ax.set_ylabel(f"Attributed revenue ({currency})")
     ax.set_xlabel("Channel")
-    ax.legend(ncol=3, loc="upper right")
+    ax.legend(ncol=4, loc="upper right", fontsize=8)
     return ax
 
 

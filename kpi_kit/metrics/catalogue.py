@@ -76,6 +76,13 @@ METRICS: tuple[Metric, ...] = (
     Metric("value_per_visit", "Value per visit", "won revenue of the period's leads / sessions", "money", "lagging",
            "channel"),
     Metric("roi", "Marketing ROI", "(attributed revenue − spend) / spend", "percent", "lagging", "channel"),
+    Metric("attributed_conversions", "Attributed customers", "customers won in the window credited to a channel "
+           "by an attribution model (six rule models; Markov removal effect and Shapley value learn from the "
+           "paths that did not convert too)", "number", "lagging", "channel"),
+    Metric("attributed_revenue", "Attributed revenue", "won revenue of those customers, credited alike", "money",
+           "lagging", "channel"),
+    Metric("attributed_roi", "Attributed ROI", "(attributed revenue − spend) / spend, per model", "percent",
+           "lagging", "channel"),
     Metric("pipeline", "Pipeline created", "amount of deals created in the period", "money", "leading", "overview"),
     Metric("open_pipeline", "Open pipeline (month end)", "amount of deals open at the month end", "money",
            "leading", "overview"),
@@ -140,6 +147,8 @@ FUNCTIONS = {
     **{k: f"{_C}.channel_table" for k in ("spend", "cpl", "cost_per_mql", "cost_per_sqo", "cac_paid",
                                           "visits_per_lead", "value_per_lead", "value_per_visit", "roi")},
     "ctr": f"{_C}.campaign_table", "cpc": f"{_C}.campaign_table",
+    "attributed_conversions": f"{_C}.ChannelMetrics.attribution", "attributed_revenue": f"{_C}.ChannelMetrics.attribution",
+    "attributed_roi": "kpi_kit.metrics.attribution.attributed_roi",
     **{k: f"{_E}.mrr_bridge" for k in ("mrr", "new_mrr", "gross_revenue_churn", "net_revenue_churn",
                                        "paying_customers")},
     **{k: f"{_E}.unit_economics" for k in ("logo_churn_rate", "grr", "nrr", "arpu", "ltv", "ltv_to_cac",

@@ -317,15 +317,42 @@ class ChannelMetrics:
         return conv.assign(revenue=value).reset_index(drop=True)
 
     @cached_property
-    def attribution(self) -> pd.DataFrame | None:
-        """Channel × (measure, model): customers and revenue credited under every model."""
-        from .attribution import attribution_by_channel
+    def paths(self) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+        """The window's converting and non-converting paths, for the data-driven models."""
+        from .datadriven import build_paths
 
         touches = self.ctx.get("touches")
         if touches is None or touches.empty:
             return None
-        return attribution_by_channel(touches, self.conversions(), as_of=self.ctx.as_of,
-                                      half_life_days=self.ctx.params.half_life_days, value_col="revenue")
+        return build_paths(touches, self.ctx.data["contacts"], self.ctx.window, self.ctx.as_of)
+
+    @cached_property
+    def attribution(self) -> pd.DataFrame | None:
+        """Channel × (measure, model): customers and revenue credited under every rule model and the
+        two data-driven ones (Markov removal effect, Shapley value)."""
+        from .attribution import attribution_by_channel
+        from .datadriven import markov_attribution, shapley_attribution
+
+        touches = self.ctx.get("touches")
+        if touches is None or touches.empty:
+            return None
+        conversions = self.conversions()
+        rules = attribution_by_channel(touches, conversions, as_of=self.ctx.as_of,
+                                       half_life_days=self.ctx.params.half_life_days, value_col="revenue")
+        if rules.empty:
+            return rules
+        steps, paths = self.paths
+        won = paths["contact_id"].map(conversions.set_index("contact_id")["revenue"]).where(paths["converted"])
+        p = self.ctx.params
+        learned = {"markov": markov_attribution(steps, paths, won, order=p.markov_order),
+                   "shapley": shapley_attribution(steps, paths, won, max_channels=p.shapley_max_channels)}
+        out = rules.copy()
+        for model, credit in learned.items():
+            credit = credit.reindex(out.index.union(credit.index))
+            out = out.reindex(credit.index)
+            out[("conversions", model)] = credit["conversions"].fillna(0.0)
+            out[("value", model)] = credit["revenue"].fillna(0.0)
+        return out.fillna(0.0).sort_index(axis=1, level=0, sort_remaining=False)
 
     @property
     def has_attributed_wins(self) -> bool:
@@ -343,8 +370,15 @@ class ChannelMetrics:
     def tables(self) -> dict:
         from .serialise import records
 
+        attribution = []
+        if self.has_attributed_wins:  # SPEC: [{model, channel, conversions, revenue}], every model
+            a = self.attribution
+            long = a["conversions"].stack().rename("conversions").to_frame().join(
+                a["value"].stack().rename("revenue")).reset_index()
+            long.columns = ["channel", "model", "conversions", "revenue"]
+            attribution = records(long[["model", "channel", "conversions", "revenue"]])
         t = self.table.reset_index()
         g = self.groups.reset_index()
         keys = [k for k in self.TABLE_KEYS if k in t]
-        return {"channels": records(t, {k: k for k in keys}),
+        return {"attribution": attribution, "channels": records(t, {k: k for k in keys}),
                 "channel_groups": records(g, {"group": "group", **{k: k for k in keys[2:] if k in g}})}

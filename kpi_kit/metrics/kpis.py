@@ -153,6 +153,14 @@ def _channels(m, book):
                 continue
             for name, value in frame[col].items():
                 book.add(metric, label, value, window=w, dimension=dim, dimension_value=name)
+    if c.has_attributed_wins:  # every model's credit and ROI per channel: "model/channel"
+        a, roi = c.attribution, c.attributed_roi
+        for metric, frame in (("attributed_conversions", a["conversions"]), ("attributed_revenue", a["value"]),
+                              ("attributed_roi", roi)):
+            for model in frame.columns:
+                for channel, value in frame[model].items():
+                    book.add(metric, "window", value, window=w, dimension="model/channel",
+                             dimension_value=f"{model}/{channel}")
     total, prev = c.total, c.previous_groups.loc["total"]
     counts = {"leads", "mqls", "sals", "sqls", "opportunities", "customers", "won_deals"}  # in the book already
     for col, metric in CHANNEL_COLUMNS.items():

@@ -11,6 +11,7 @@ from ..charts import style as kp
 from ..charts.channel import MODEL_LABELS
 from ..formatting import fmt_count, fmt_money, fmt_pct, is_missing
 from ..metrics import attribution as at
+from ..metrics.datadriven import DATA_DRIVEN
 from ..metrics.kpis import CHANNEL_COLUMNS, PREVIOUS
 from . import blocks as rp
 from ._base import Report
@@ -154,12 +155,20 @@ class ChannelReport(Report):
         if not self.c.has_attributed_wins:
             return Section.not_shown("Attribution", "customers won in the window whose contacts have touches")
         a = self.c.attribution
-        models = list(at.MODELS)
+        models = [*at.MODELS, *DATA_DRIVEN]
         count = lambda x: "n/a" if is_missing(x) else f"{x:.1f}"  # noqa: E731
-        customers = rp.table(a["conversions"][models].rename(columns=MODEL_LABELS).reset_index(),
-                             {v: count for v in MODEL_LABELS.values()}, caption="Customers credited per model")
-        roi = rp.table(self.c.attributed_roi[models].rename(columns=MODEL_LABELS).reset_index(),
-                       {v: _roi for v in MODEL_LABELS.values()}, caption="Marketing ROI per model")
+
+        def keys(metric: str, frame) -> dict:
+            channels = list(frame.index)
+            return {MODEL_LABELS[m]: (lambda m: lambda i: f"{metric}|window|model/channel|{m}/{channels[i]}")(m)
+                    for m in models}
+
+        credited, roi_by = a["conversions"][models], self.c.attributed_roi[models]
+        customers = rp.table(credited.rename(columns=MODEL_LABELS).reset_index(),
+                             {v: count for v in MODEL_LABELS.values()}, caption="Customers credited per model",
+                             kpis=keys("attributed_conversions", credited))
+        roi = rp.table(roi_by.rename(columns=MODEL_LABELS).reset_index(), {v: _roi for v in MODEL_LABELS.values()},
+                       caption="Marketing ROI per model", kpis=keys("attributed_roi", roi_by))
         return Section("Attribution", charts.attribution_chart(a["value"], models=models, currency=self.currency),
                        customers, roi, takeaway=self._attribution_sentence())
 
@@ -319,10 +328,20 @@ class ChannelReport(Report):
         model = self.params.attribution_model
         first, last = a["first_touch"], a["last_touch"]
         shift = (last - first).sort_values()
-        return (f"Under the chosen {MODEL_LABELS[model].lower()} model {a[model].idxmax()} earns the most revenue "
-                f"credit; moving from first to last touch shifts most credit towards {shift.index[-1]} "
-                f"(+{fmt_money(shift.iloc[-1], self.currency)}) and away from {shift.index[0]} "
+        text = (f"Under the chosen {MODEL_LABELS[model].split(' (')[0].lower()} model {a[model].idxmax()} earns "
+                f"the most revenue credit; moving from first to last touch shifts most credit towards "
+                f"{shift.index[-1]} (+{fmt_money(shift.iloc[-1], self.currency)}) and away from {shift.index[0]} "
                 f"({fmt_money(shift.iloc[0], self.currency)}).")
+        conv = self.c.attribution["conversions"]
+        gaps = {m: (conv[m] - conv["last_touch"]) for m in DATA_DRIVEN}
+        m, gap = max(((m, g) for m, g in gaps.items()), key=lambda mg: mg[1].abs().max())
+        channel = gap.abs().idxmax()
+        if abs(gap[channel]) >= 0.05:
+            label = MODEL_LABELS[m].split(" (")[0]
+            text += (f" The data-driven models, which also learn from contacts who did not convert, disagree most "
+                     f"with last touch on {channel}: {label} credits it {conv.loc[channel, m]:.1f} customers "
+                     f"against last touch's {conv.loc[channel, 'last_touch']:.1f}.")
+        return text
 
     def _self_reported_sentence(self) -> str:
         if "self_reported_source" not in self.contacts:
