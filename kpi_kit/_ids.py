@@ -31,6 +31,27 @@ def isin_ids(values: pd.Series, ids) -> np.ndarray:
         return values.isin(set(pd.Series(ids).dropna())).to_numpy()
 
 
+def index_of_ids(values: pd.Series, ids) -> np.ndarray:
+    """Position of each of ``values`` in ``ids`` (unique), −1 where it is not there (Arrow's ``index_in``).
+
+    Examples
+    --------
+    >>> index_of_ids(pd.Series(["b", "x", None, "a"]), pd.Series(["a", "b"])).tolist()
+    [1, -1, -1, 0]
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        left = pa.array(values, from_pandas=True)
+        right = pa.array(pd.Series(ids), from_pandas=True)
+        if left.type != right.type:
+            right = right.cast(left.type)
+        return pc.index_in(left, value_set=right).fill_null(-1).to_numpy(zero_copy_only=False).astype("int64")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):  # mixed types: pandas' way
+        return pd.Index(pd.Series(ids)).get_indexer(values)
+
+
 _PER_FRAME: dict[tuple, object] = {}
 
 

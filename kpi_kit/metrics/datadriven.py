@@ -32,7 +32,7 @@ from math import factorial
 import numpy as np
 import pandas as pd
 
-from .._ids import isin_ids
+from .._ids import index_of_ids
 
 DATA_DRIVEN = ("markov", "shapley")
 OTHER = "Other"
@@ -55,27 +55,34 @@ def build_paths(touches: pd.DataFrame, contacts: pd.DataFrame, window, as_of) ->
     as_of = pd.Timestamp(as_of)
     c = contacts
     conv_at = c["customer_at"] if "customer_at" in c else pd.Series(pd.NaT, index=c.index)
-    converted = conv_at.notna() & window.contains(conv_at)
-    open_ = window.contains(c["created_at"]) & (conv_at.isna() | (conv_at > as_of))
-    chosen = c[converted | open_]
-    paths = pd.DataFrame({"contact_id": chosen["contact_id"].to_numpy(),
-                          "converted": converted[converted | open_].to_numpy(),
-                          "until": conv_at[converted | open_].where(converted[converted | open_], as_of).to_numpy()})
+    converted = (conv_at.notna() & window.contains(conv_at)).to_numpy()
+    open_ = (window.contains(c["created_at"]) & (conv_at.isna() | (conv_at > as_of))).to_numpy()
+    chosen = converted | open_
+    paths = pd.DataFrame({"contact_id": c["contact_id"].to_numpy()[chosen], "converted": converted[chosen]})
     paths.index.name = "path"
-    t = touches[isin_ids(touches["contact_id"], paths["contact_id"])]
-    until = t["contact_id"].map(pd.Series(paths["until"].to_numpy(), index=paths["contact_id"].to_numpy()))
-    t = t[t["touched_at"].notna() & (t["touched_at"].dt.normalize() <= until)]
-    path_of = pd.Series(paths.index.to_numpy(), index=paths["contact_id"].to_numpy())
-    t = t.assign(path=t["contact_id"].map(path_of).to_numpy(), day=t["touched_at"].dt.normalize())
-    t = t.sort_values(["path", "day"], kind="stable")
-    steps = t[["path", "channel"]]
-    bare = ~paths.index.isin(steps["path"])  # no touch: the contact's own channel, as the rule models do
-    own = pd.DataFrame({"path": paths.index[bare],
-                        "channel": paths.loc[bare, "contact_id"].map(pd.Series(
-                            c["channel"].to_numpy(), index=c["contact_id"].to_numpy())).to_numpy()})
-    steps = pd.concat([steps, own]).sort_values("path", kind="stable").reset_index(drop=True)
-    steps["channel"] = steps["channel"].astype(object).fillna("unknown")
-    return steps, paths[["contact_id", "converted"]]
+    until = np.where(converted[chosen], conv_at.to_numpy(dtype="datetime64[ns]")[chosen],
+                     np.datetime64(as_of, "ns")).astype("datetime64[D]")
+    # every touch of a path's contact up to its conversion (or as_of), by day; no Python loop
+    pos = index_of_ids(touches["contact_id"], paths["contact_id"])
+    day = touches["touched_at"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    keep = (pos >= 0) & ~np.isnat(day)
+    keep[keep] = day[keep] <= until[pos[keep]]
+    pos, day = pos[keep], day[keep]
+    order = np.lexsort((day, pos))  # stable: same-day touches keep their input order
+    # channels as codes into one list of names: the touches' and, for a path without a touch, the
+    # contact's own (as the rule models' fallback)
+    touch_codes, names = pd.factorize(touches["channel"])
+    has = np.zeros(len(paths), bool)
+    has[pos] = True
+    bare = np.flatnonzero(~has)
+    own_codes, own_names = pd.factorize(c["channel"].iloc[np.flatnonzero(chosen)[bare]])
+    path = np.r_[pos[order], bare]
+    code = np.r_[touch_codes[keep][order], np.where(own_codes < 0, -1, own_codes + len(names))]
+    names = [*names, *own_names]
+    regroup = np.argsort(path, kind="stable")
+    labels = pd.Series(np.asarray(names + ["unknown"], dtype=object)[code[regroup]])  # -1 (no channel): unknown
+    steps = pd.DataFrame({"path": path[regroup], "channel": labels})
+    return steps, paths
 
 
 def _credit(weights: pd.Series, conversions: float, revenue: float) -> pd.DataFrame:
