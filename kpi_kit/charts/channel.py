@@ -267,7 +267,8 @@ def attribution_chart(credit: pd.DataFrame, *, models=None, model_labels: Mappin
     ax.set_title("Revenue credited to each channel by attribution model")
     ax.set_ylabel(f"Attributed revenue ({currency})")
     ax.set_xlabel("Channel")
-    ax.legend(ncol=4, loc="upper right", fontsize=8)
+    # below the axes: with eight models the bars fill the plot, and a legend inside would hide some
+    ax.legend(ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.3), frameon=False, fontsize=8)
     return ax
 
 
