@@ -103,19 +103,6 @@ def conversion_heatmap(cohort: pd.DataFrame, stages: Iterable[str], *, start: st
                       xlabel="Step", ylabel="Channel", cbar_label="conversion", vmax=1.0, ax=ax)
 
 
-def _format_axis(ax, unit, currency: str) -> None:
-    if callable(unit):
-        unit(ax)
-    elif unit == "money":
-        kp.money_axis(ax, currency)
-    elif unit == "percent":
-        kp.percent_axis(ax)
-    elif unit == "count":
-        kp.count_axis(ax)
-    else:
-        raise ValueError(f"unit must be 'count', 'money', 'percent' or a callable, not {unit!r}")
-
-
 def trend_chart(monthly: pd.DataFrame, panels: Iterable[tuple[str, str, str, str | Callable]], *,
                 currency: str = "USD", channels=None, paid_channels=None, fig=None) -> np.ndarray:
     """Monthly trends by channel, one panel per measure (at most four), one line per channel, with
@@ -172,7 +159,7 @@ def trend_chart(monthly: pd.DataFrame, panels: Iterable[tuple[str, str, str, str
                     if len(x) < 4 else None, label=c)
         ax.set_title(title)
         ax.set_ylabel(ylabel)
-        _format_axis(ax, unit, currency)
+        kp.unit_axis(ax, unit, currency)
         kp.month_axis(ax)
         ax.tick_params(axis="x", labelrotation=30)
         ax.set_ylim(bottom=0)

@@ -12,15 +12,6 @@ import pandas as pd
 from . import style as kp
 
 
-def _format_axis(ax, unit: str, currency: str) -> None:
-    if unit == "money":
-        kp.money_axis(ax, currency)
-    elif unit == "percent":
-        kp.percent_axis(ax, decimals=1)
-    elif unit == "count":
-        kp.count_axis(ax)  # 50,000 rather than 50000
-
-
 def indicator_chart(series: pd.DataFrame, spec: Iterable[tuple], *, targets: pd.DataFrame | None = None,
                     currency: str = "USD", months: int = 24, fig=None) -> np.ndarray:
     """Small multiples of monthly indicators, three per row: leading ones in blue, lagging ones in
@@ -82,7 +73,7 @@ def indicator_chart(series: pd.DataFrame, spec: Iterable[tuple], *, targets: pd.
             if len(tm):
                 ax.plot(tm["period_start"], tm["target"], color=kp.INK, ls="--", lw=1, label="target")
         ax.set_title(f"{label} · {kind}", fontsize=9, loc="left")
-        _format_axis(ax, unit, currency)
+        kp.unit_axis(ax, unit, currency, percent_decimals=1)
         ax.tick_params(labelsize=7)
         ax.set_xlim(x[0], x[-1])
         kp.month_axis(ax)

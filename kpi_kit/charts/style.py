@@ -187,6 +187,20 @@ def count_axis(ax, axis: str = "y"):
     return ax
 
 
+def unit_axis(ax, unit, currency: str = "USD", *, percent_decimals: int = 0):
+    """Format the y axis by the unit of what it shows: ``money``, ``percent``, ``count`` (thousands
+    separators) or a function of the Axes; other units (ratio, months, number) keep plain ticks."""
+    if callable(unit):
+        unit(ax)
+    elif unit == "money":
+        money_axis(ax, currency)
+    elif unit == "percent":
+        percent_axis(ax, decimals=percent_decimals)
+    elif unit == "count":
+        count_axis(ax)
+    return ax
+
+
 def _ax(ax, figsize=None):
     if ax is None:
         _, ax = plt.subplots(figsize=figsize or (WIDTH, 4.0))

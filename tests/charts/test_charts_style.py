@@ -170,3 +170,17 @@ def test_month_axis_counts_the_labels_it_would_draw():
     ax.plot(x, np.arange(24))
     kp.month_axis(ax)
     assert _tick_texts(ax.xaxis) == ["Jan 2025", "Jul 2025", "Jan 2026", "Jul 2026"]
+
+
+def test_unit_axis_formats_by_unit(kit_style):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3)
+    for ax, unit in zip(axes, ("money", "percent", "ratio")):
+        ax.set_ylim(0, 2000 if unit != "percent" else 0.5)
+        kp.unit_axis(ax, unit, "EUR")
+    fig.canvas.draw()
+    labels = [[t.get_text() for t in ax.get_yticklabels()] for ax in axes]
+    assert "€2k" in labels[0] or "€2,000" in labels[0]
+    assert "50%" in labels[1]
+    assert "2000" in labels[2]  # a ratio keeps plain ticks
