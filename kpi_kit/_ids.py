@@ -78,3 +78,20 @@ def column_by_id(frame: pd.DataFrame, id_col: str, value_col: str) -> pd.Series:
     ['Direct', nan]
     """
     return per_frame(frame, ("by_id", id_col, value_col), lambda: frame.set_index(id_col)[value_col])
+
+
+def lookup(ids: pd.Series, frame: pd.DataFrame, id_col: str, value_col: str) -> pd.Series:
+    """``frame[value_col]`` of each id in ``ids`` (missing where ``frame`` has no such id), in the value
+    column's dtype. Unlike ``ids.map(column_by_id(...))`` it also works when ``frame`` has no rows (a
+    header-only file), where pandas would try to cast an empty date column to float.
+
+    Examples
+    --------
+    >>> contacts = pd.DataFrame({"contact_id": ["C1", "C2"], "channel": ["Email", "Direct"]})
+    >>> lookup(pd.Series(["C2", "C9"]), contacts, "contact_id", "channel").tolist()
+    ['Direct', nan]
+    """
+    if not len(frame):
+        return pd.Series(pd.NA if frame[value_col].dtype == object else None, index=ids.index,
+                         dtype=frame[value_col].dtype)
+    return ids.map(column_by_id(frame, id_col, value_col))

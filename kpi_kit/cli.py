@@ -16,7 +16,40 @@ def _fail(exc: Exception) -> None:
     sys.exit(1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Every command's errors end the same way: the kit's own errors and filesystem errors as one
+    line and exit 1, an interruption as one line and 128 + the signal, a bug as its traceback and a
+    request to report it."""
+
+    def invoke(self, ctx):
+        from ._files import os_error
+        from .run.processes import Interrupted
+
+        try:
+            return super().invoke(ctx)
+        except KpiKitError as exc:
+            _fail(exc)
+        except Interrupted as exc:
+            click.echo(f"\ninterrupted ({exc}): runs not finished were stopped and published nothing; "
+                       "earlier reports are unchanged.", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted.", err=True)
+            sys.exit(130)
+        except OSError as exc:
+            _fail(os_error(exc, f"kpi-kit {ctx.invoked_subcommand}"))
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception:
+            import traceback
+
+            traceback.print_exc()
+            click.echo(f"\nerror: this is a bug in kpi_kit {__version__}, not in your data. Please report it "
+                       "with the traceback above.", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kpi-kit")
 def main():
     """Render B2B SaaS KPI reports from client data with the kit's notebooks."""
@@ -34,16 +67,19 @@ def main():
               help="fast: in-process kernel in a forked, warm child per notebook; kernel: a Jupyter kernel per notebook.")
 @click.option("--executor", default="local", show_default=True, type=click.Choice(["local", "dask"]),
               help="local: forked processes on this machine; dask: each client a task on a Dask cluster.")
+@click.option("--notebook-dir", default=None, type=click.Path(file_okay=False, exists=True),
+              help="A folder of your own parameterised notebooks to render instead of the kit's.")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Dask scheduler address (tcp://host:8786); without it a local Dask cluster of --jobs workers.")
-def run(params, out, notebooks, no_progress, jobs, engine, executor, scheduler):
+def run(params, out, notebooks, no_progress, jobs, engine, executor, scheduler, notebook_dir):
     """Render every notebook for each client YAML in PARAMS (a folder = every YAML in it)."""
     from .run import run_batch
 
     names = [n.strip() for n in notebooks.split(",") if n.strip()] if notebooks else None
     try:
         result = run_batch(params, out, notebooks=names, progress=not no_progress, jobs=jobs, engine=engine,
-                           executor=executor, scheduler=scheduler)
+                           executor=executor, scheduler=scheduler,
+                           notebook_folder=Path(notebook_dir).resolve() if notebook_dir else None)
     except KpiKitError as exc:
         _fail(exc)
     click.echo(result.summary())
@@ -81,19 +117,24 @@ def _source_help() -> str:
 @main.command("import", epilog="\b\nSources:\n" + _source_help())
 @click.argument("source")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="The client's data folder.")
+@click.option("--out", "out_dir", default=None, type=click.Path(file_okay=False), help="The client's data folder.")
+@click.option("--into", default=None, type=click.Path(dir_okay=False),
+              help="A DuckDB file instead of a folder (created if missing): each contract file becomes a table.")
 @click.option("--period", default=None, help="START..END covered by an export without dates (spread evenly).")
 @click.option("--mapping", default=None, type=click.Path(exists=True, dir_okay=False), help="Mapping YAML (mapping source).")
 @click.option("--bad-rows", type=click.Choice(["stop", "drop"]), default="stop", show_default=True,
               help="A row that breaks a rule across columns (a stage dated before creation): stop, or leave it out and list it.")
-def import_command(source, files, out_dir, period, mapping, bad_rows):
-    """Import FILES exported from SOURCE into the data folder --out (merged; re-importing changes nothing).
+def import_command(source, files, out_dir, period, mapping, bad_rows, into):
+    """Import FILES exported from SOURCE into the data folder --out, or the DuckDB file --into (merged;
+    re-importing changes nothing).
 
     SOURCE is one of the sources listed below."""
     from .importers import import_files
 
     try:
-        report = import_files(source, files, out_dir, period=period, mapping=mapping, bad_rows=bad_rows)
+        if (out_dir is None) == (into is None):
+            raise KpiKitError("give --out FOLDER or --into FILE.duckdb (one of the two). Fix: add one of them.")
+        report = import_files(source, files, out_dir or into, period=period, mapping=mapping, bad_rows=bad_rows)
     except KpiKitError as exc:
         _fail(exc)
     click.echo(str(report))
@@ -138,6 +179,15 @@ def docs(out, readme):
     if Path(readme).exists():
         update_readme(Path(readme))
     click.echo(f"wrote {out} and the contract table of {readme}")
+
+
+def _add_db_commands() -> None:
+    from .sources.cli import db  # `kpi-kit db load`, `kpi-kit db tables` (data in a database)
+
+    main.add_command(db)
+
+
+_add_db_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover

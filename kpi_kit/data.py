@@ -7,6 +7,7 @@ data-quality section.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from .exceptions import DataError
 from .params import Params
 
 READERS = {".csv": "csv", ".parquet": "parquet"}
+# Larger numbers are export errors, not amounts: a million rows of them still sum far below overflow.
+MAX_NUMBER = 1e15
 
 
 @dataclass
@@ -61,6 +64,11 @@ class ClientData:
 # -- reading ----------------------------------------------------------------------------
 def find_file(data_dir: Path, stem: str) -> Path | None:
     """The file for ``stem`` in ``data_dir`` (CSV or Parquet); an error when both exist."""
+    for ext in READERS:
+        link = data_dir / f"{stem}{ext}"
+        if link.is_symlink() and not link.exists():
+            raise DataError(str(link), None, f"is a link to {os.readlink(link)}, which does not exist (or loops)",
+                            "point the link at the real file, or copy the file here")
     found = [data_dir / f"{stem}{ext}" for ext in READERS if (data_dir / f"{stem}{ext}").exists()]
     if len(found) > 1:
         raise DataError(
@@ -72,6 +80,8 @@ def find_file(data_dir: Path, stem: str) -> Path | None:
 
 def read_raw(path: Path) -> pd.DataFrame:
     """Read a contract file with every column as text (parsing happens in :func:`parse_frame`)."""
+    if hasattr(path, "read_frame"):  # a table of a database source (kpi_kit/sources), typed columns
+        return path.read_frame()
     if path.suffix == ".parquet":
         return pd.read_parquet(path)
     return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
@@ -124,6 +134,11 @@ def parse_frame(raw: pd.DataFrame, spec: FileSpec, label: str, suffix: str = ".c
                     "write plain numbers: no currency symbols, thousands separators or '%'", rows(bad),
                 )
             parsed = parsed.astype("float64")
+            absurd = ~np.isfinite(parsed.fillna(0)) | (parsed.abs() > MAX_NUMBER)
+            if absurd.any():
+                raise DataError(label, col.name, f"number not finite or above {MAX_NUMBER:.0e} (e.g. '{s[absurd].iloc[0]}')",
+                                "write the real value; 'inf' or an overflowing number would turn every total into "
+                                "infinity", rows(absurd))
             if col.kind in ("money", "count") and (parsed < 0).any():
                 raise DataError(label, col.name, "negative value", "amounts and counts must be >= 0",
                                 rows(parsed < 0))
@@ -253,13 +268,20 @@ def map_channels(df: pd.DataFrame, params: Params, q: DataQuality, stem: str) ->
     required = CONTRACT[stem].column("channel").required if stem in CONTRACT else True
     # an empty optional channel (a deal without one) stays empty, so callers can fall back to the contact's
     raw = df["channel"].fillna(UNKNOWN) if required else df["channel"]
-    mapped = raw.map(params.channel_map)
+    mapped = _lookup(raw, params.channel_map)
     unmapped = mapped.isna() & raw.notna()
     for value, n in raw[unmapped].value_counts().items():
         q.unmapped_channels[value] = q.unmapped_channels.get(value, 0) + int(n)
     df = df.assign(channel_raw=raw, channel=mapped.fillna(raw))
-    df["group"] = df["channel"].map(params.channel_groups).fillna("other").where(df["channel"].notna())
+    df["group"] = _lookup(df["channel"], params.channel_groups).fillna("other").where(df["channel"].notna())
     return df
+
+
+def _lookup(values: pd.Series, mapping: dict[str, str]) -> pd.Series:
+    """``values.map(mapping)`` as text: an empty mapping (the README's minimal client file) would give
+    a float series of NaN that cannot take text back."""
+    return values.map(mapping).astype(values.dtype) if mapping else \
+        pd.Series(pd.NA, index=values.index, dtype=values.dtype)
 
 
 def _stage_quality(df: pd.DataFrame, params: Params, q: DataQuality) -> None:
@@ -295,6 +317,22 @@ def preload(params: Params) -> ClientData:
     return data
 
 
+def _check_data_dir(data_dir: Path) -> None:
+    """One message for each way ``data_dir`` can fail to be a readable folder."""
+    if not data_dir.is_dir():
+        if data_dir.is_symlink():
+            raise DataError(str(data_dir), None, "the data folder is a link that leads nowhere (a loop or a missing "
+                            "target)", "point data_dir in the client's YAML at the real folder")
+        if data_dir.exists():
+            raise DataError(str(data_dir), None, "data_dir is a file, not a folder",
+                            "point data_dir in the client's YAML at the folder holding contacts.csv")
+        raise DataError(str(data_dir), None, "data folder not found",
+                        "point data_dir in the client's YAML at the folder holding contacts.csv")
+    if not os.access(data_dir, os.R_OK | os.X_OK):
+        raise DataError(str(data_dir), None, "the data folder cannot be read (permission denied)",
+                        "give the user running kpi-kit read access to it (chmod/chown)")
+
+
 def load_client(params: Params) -> ClientData:
     """Read, validate and prepare every contract file found in ``params.data_dir``.
 
@@ -307,14 +345,17 @@ def load_client(params: Params) -> ClientData:
     """
     if (cached := _PRELOADED.get(params.model_dump_json())) is not None:
         return ClientData(cached.params, dict(cached.frames), cached.quality)  # callers may drop frames
-    data_dir = Path(params.data_dir)
-    if not data_dir.is_dir():
-        raise DataError(str(data_dir), None, "data folder not found",
-                        "point data_dir in the client's YAML at the folder holding contacts.csv")
+    if params.source is not None:  # a database instead of a folder, read into the same checks (kpi_kit/sources)
+        from .sources import open_tables
+
+        found = open_tables(params)
+    else:
+        data_dir = Path(params.data_dir)
+        _check_data_dir(data_dir)
+        found = {stem: find_file(data_dir, stem) for stem in CONTRACT}
     as_of = to_day(params.as_of)
     quality = DataQuality()
     frames: dict[str, pd.DataFrame] = {}
-    found = {stem: find_file(data_dir, stem) for stem in CONTRACT}
     for stem, spec in CONTRACT.items():
         path = found[stem]
         if path is None:
@@ -332,6 +373,8 @@ def load_client(params: Params) -> ClientData:
         label = path.name
         try:
             raw = read_raw(path)
+        except DataError:  # a database table's own message (kpi_kit/sources)
+            raise
         except Exception as exc:  # a corrupt file must still name itself
             raise DataError(label, None, f"cannot be read ({exc})", "export the file again as UTF-8 CSV") from None
         df = parse_frame(raw, spec, label, path.suffix)

@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .exceptions import ParamsError
+from .sources.spec import Source
 
 ALL_STAGES = ("lead", "mql", "sal", "sql", "opportunity", "customer")
 
@@ -25,9 +26,11 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     client: str = Field(pattern=r"^[A-Za-z0-9_-]+$", description="slug naming the output folder")
-    data_dir: str = Field(description="client data folder (relative to the YAML file's folder)")
+    data_dir: str | None = Field(default=None, description="client data folder (relative to the YAML file's folder)")
+    source: Source | None = Field(default=None, description="a database in place of data_dir (kpi_kit/sources)")
     as_of: dt.date = Field(default_factory=dt.date.today, description="the date the data is seen as of")
-    currency: str = Field(default="USD", description="ISO currency code of every money column")
+    currency: str = Field(default="USD", pattern=r"^[A-Za-z]{3}$",
+                          description="ISO currency code of every money column (three letters, e.g. EUR)")
     window_months: int = Field(default=12, ge=1, le=120, description="reporting window in full months")
     churn_window_months: int = Field(default=6, ge=1, le=36, description="months averaged for churn")
     gross_margin: float = Field(default=1.0, gt=0, le=1, description="gross margin used by LTV and payback")
@@ -51,6 +54,10 @@ class Params(BaseModel):
     min_cohort_size: int = Field(default=10, ge=0, description="cohorts smaller than this are greyed out")
     revenue_uplift: float = Field(default=0.05, description="uplift added to growth in the revenue target")
     alert_threshold: float = Field(default=0.10, gt=0, description="relative MoM change that raises an alert")
+    chart_channels: int = Field(default=10, ge=1, le=50,
+                                description="channels drawn one by one in charts; the rest as Other (tables list all)")
+    notebook_timeout_seconds: int = Field(default=1800, ge=10,
+                                          description="a notebook running longer is stopped and the client's run fails")
 
     @field_validator("stages")
     @classmethod
@@ -71,6 +78,12 @@ class Params(BaseModel):
         if bad:
             raise ValueError(f"groups must be inbound, outbound or other, got {bad}")
         return groups
+
+    @model_validator(mode="after")
+    def _one_data_location(self) -> Params:
+        if (self.data_dir is None) == (self.source is None):
+            raise ValueError("give data_dir (a folder) or source (a database), exactly one of the two")
+        return self
 
     # -- construction -----------------------------------------------------------------
     @classmethod
@@ -118,8 +131,13 @@ def load_params(path: str | Path) -> Params:
     if not isinstance(raw, dict):
         raise ParamsError(f"{path}: expected a mapping of parameters. Fix: write 'key: value' lines.")
     for required in ("client", "data_dir"):
-        if required not in raw:
-            raise ParamsError(f"{path}: '{required}' is missing. Fix: add '{required}: ...'.")
+        if required not in raw and not (required == "data_dir" and "source" in raw):
+            raise ParamsError(f"{path}: '{required}' is missing. Fix: add '{required}: ...'"
+                              + (" (or a database 'source:')." if required == "data_dir" else "."))
+    if "source" in raw and "data_dir" not in raw:  # data in a database, not a folder (kpi_kit/sources)
+        from .sources import resolve_source
+
+        return Params.from_mapping({**raw, "source": resolve_source(raw["source"], path.parent)}, source=str(path))
     data_dir = Path(str(raw["data_dir"]))
     if not data_dir.is_absolute():
         data_dir = (path.parent / data_dir).resolve()

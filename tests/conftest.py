@@ -42,3 +42,36 @@ def kit_style():
         plotting.use_style()
         yield
     plt.close("all")
+
+
+# -- data in a database (kpi_kit/sources): tests/test_sources.py, tests/test_sources_postgres.py ---------------
+@pytest.fixture(scope="session")
+def demo_file_run(tmp_path_factory):
+    """The demo client rendered from its folder (funnel notebook): (metrics.json, kpis.csv text)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from kpi_kit.cli import main
+
+    out = tmp_path_factory.mktemp("demo-files")
+    result = CliRunner().invoke(main, ["run", str(ROOT / "data" / "clients" / "demo.yaml"), "--out", str(out),
+                                       "--notebooks", "funnel", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    folder = out / "demo" / "2026-10-31"
+    return json.loads((folder / "metrics.json").read_text()), (folder / "kpis.csv").read_text()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL server for the session (tests/postgres.py); skips when no binaries exist."""
+    from postgres import NoPostgres, PostgresServer
+
+    try:
+        server = PostgresServer.start()
+    except NoPostgres as exc:
+        pytest.skip(f"PostgreSQL tests need the server binaries: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -25,7 +25,8 @@ def _model_label(model: str, labels: Mapping[str, str] | None = None) -> str:
     return {**MODEL_LABELS, **(labels or {})}.get(model, model)
 
 
-def cpl_cac_chart(costs: pd.DataFrame, blended: Mapping[str, float], *, currency: str = "USD", fig=None) -> np.ndarray:
+def cpl_cac_chart(costs: pd.DataFrame, blended: Mapping[str, float], *, currency: str = "USD", fig=None,
+                  max_channels: int | None = None) -> np.ndarray:
     """Cost per lead and channel CAC as two bar panels, cheapest channel at the bottom, each with its
     blended figure as a dashed line.
 
@@ -56,14 +57,17 @@ def cpl_cac_chart(costs: pd.DataFrame, blended: Mapping[str, float], *, currency
     else:
         axes = fig.subplots(1, 2)
     for ax, col, label in ((axes[0], "cpl", "Cost per lead"), (axes[1], "cac", "Paid CAC")):
-        s = costs[col].dropna().sort_values()
+        s = costs[col].dropna()
+        total = len(s)
+        weight = costs["spend"] if "spend" in costs else -s  # the biggest budgets; else the cheapest
+        s = s.loc[kp.top_labels(weight.loc[s.index], max_channels)].sort_values()
         if s.empty:
             ax.set_visible(False)
             continue
         ax.barh(s.index, s.to_numpy(), color=[kp.channel_colour(c) for c in s.index])
         ax.axvline(blended[col], color=kp.INK, ls="--", lw=1.2, label=f"Blended {fmt_money(blended[col], currency)}")
         kp.money_axis(ax, currency, axis="x")
-        ax.set_title(f"{label} by channel")
+        ax.set_title(kp.shown_of(f"{label} by channel", len(s), total))
         ax.set_xlabel(f"{label} ({currency})")
         ax.legend(loc="lower right")
     axes[0].set_ylabel("Channel")
@@ -71,7 +75,8 @@ def cpl_cac_chart(costs: pd.DataFrame, blended: Mapping[str, float], *, currency
     return axes
 
 
-def conversion_heatmap(cohort: pd.DataFrame, stages: Iterable[str], *, start: str = "created", ax=None):
+def conversion_heatmap(cohort: pd.DataFrame, stages: Iterable[str], *, start: str = "created", ax=None,
+                       max_channels: int | None = None):
     """Step-by-step conversion of each channel's contacts (created in the window) as a heatmap.
 
     Parameters
@@ -99,12 +104,19 @@ def conversion_heatmap(cohort: pd.DataFrame, stages: Iterable[str], *, start: st
     steps = list(zip(chain, chain[1:]))
     m = cohort[[f"{a}_to_{b}" for a, b in steps]].copy()
     m.columns = [f"{a}→{b}" for a, b in steps]
-    return kp.heatmap(m, title="Cohort view: stage conversion by channel (contacts created in the window)",
+    total = len(m)
+    if start in cohort:  # the channels with the most contacts; a rate has no "Other" to fold into
+        m = m.loc[[c for c in cohort.index if c in set(kp.top_labels(cohort[start], max_channels))]]
+    else:
+        m = m.iloc[:kp.MAX_CHANNELS if max_channels is None else max_channels]
+    title = kp.shown_of("Cohort view: stage conversion by channel (contacts created in the window)", len(m), total)
+    return kp.heatmap(m, title=title,
                       xlabel="Step", ylabel="Channel", cbar_label="conversion", vmax=1.0, ax=ax)
 
 
 def trend_chart(monthly: pd.DataFrame, panels: Iterable[tuple[str, str, str, str | Callable]], *,
-                currency: str = "USD", channels=None, paid_channels=None, fig=None) -> np.ndarray:
+                currency: str = "USD", channels=None, paid_channels=None, fig=None,
+                max_channels: int | None = None) -> np.ndarray:
     """Monthly trends by channel, one panel per measure (at most four), one line per channel, with
     one legend of channels under the grid.
 
@@ -148,9 +160,19 @@ def trend_chart(monthly: pd.DataFrame, panels: Iterable[tuple[str, str, str, str
         axes = fig.subplots(rows, cols, sharex=True, squeeze=False)
     channels = list(dict.fromkeys(monthly["channel"])) if channels is None else list(channels)
     paid = channels if paid_channels is None else list(paid_channels)
+    n = kp.MAX_CHANNELS if max_channels is None else max_channels
+    if len(set(channels) | set(paid)) > n:  # the largest by the first panel's volume; the rest summed as Other
+        first = panels[0][0]
+        volume = monthly.groupby("channel")[first].sum() if first in _SUMMED_COLUMNS else monthly["channel"].value_counts()
+        keep = kp.top_labels(volume, n)
+        channels = [c for c in channels if c in keep] + [kp.OTHER]
+        paid = [c for c in paid if c in keep]
+        monthly = monthly.assign(channel=kp.fold_other(monthly["channel"], keep))
     present = set(monthly["channel"])
     for ax, (col, title, ylabel, unit) in zip(axes.flat, panels):
         chosen = paid if col in _PAID_COLUMNS else channels
+        if col not in _SUMMED_COLUMNS:  # an average of rates over many channels is no channel's rate
+            chosen = [c for c in chosen if c != kp.OTHER]
         wide = monthly.pivot_table(index="month", columns="channel", values=col, aggfunc="sum" if col in
                                    _SUMMED_COLUMNS else "mean").reindex(columns=[c for c in chosen if c in present])
         x = pd.PeriodIndex(wide.index, freq="M").to_timestamp()
@@ -171,7 +193,8 @@ def trend_chart(monthly: pd.DataFrame, panels: Iterable[tuple[str, str, str, str
     return axes
 
 
-def pipeline_share_chart(monthly: pd.DataFrame, *, column: str = "opportunities", noun: str | None = None, ax=None):
+def pipeline_share_chart(monthly: pd.DataFrame, *, column: str = "opportunities", noun: str | None = None, ax=None,
+                         max_channels: int | None = None):
     """Each channel's share of a month's new volume as a 100 % stacked area (months without volume
     left out).
 
@@ -195,7 +218,9 @@ def pipeline_share_chart(monthly: pd.DataFrame, *, column: str = "opportunities"
     --------
     >>> ax = pipeline_share_chart(monthly, column="opportunities")  # doctest: +SKIP
     """
-    wide = monthly.pivot_table(index="month", columns="channel", values=column, aggfunc="sum").fillna(0)
+    keep = kp.top_labels(monthly.groupby("channel")[column].sum(), max_channels)
+    wide = monthly.assign(channel=kp.fold_other(monthly["channel"], keep)).pivot_table(
+        index="month", columns="channel", values=column, aggfunc="sum").fillna(0)
     wide = wide[wide.sum(axis=1) > 0]  # a month with no new volume has no shares
     share = wide.div(wide.sum(axis=1), axis=0)
     noun = noun or ("MQLs" if column == "mqls" else column)
@@ -213,7 +238,7 @@ def pipeline_share_chart(monthly: pd.DataFrame, *, column: str = "opportunities"
 
 
 def attribution_chart(credit: pd.DataFrame, *, models=None, model_labels: Mapping[str, str] | None = None,
-                      currency: str = "USD", ax=None):
+                      currency: str = "USD", ax=None, max_channels: int | None = None):
     """Revenue credited to each channel under each attribution model, as grouped bars (channels with
     the most credit first).
 
@@ -242,6 +267,9 @@ def attribution_chart(credit: pd.DataFrame, *, models=None, model_labels: Mappin
     """
     models = list(credit.columns) if models is None else list(models)
     a = credit[models]
+    keep = kp.top_labels(a.sum(axis=1), max_channels)
+    if len(a) > len(keep):  # the channels credited most; the others' credit summed as Other
+        a = a.groupby(kp.fold_other(a.index.to_series(), keep)).sum()
     a = a.loc[a.sum(axis=1).sort_values(ascending=False).index]
     fig, ax = plt.subplots(figsize=(kp.WIDTH, 4.2)) if ax is None else (ax.figure, ax)
     width = 0.8 / len(models)
@@ -260,7 +288,8 @@ def attribution_chart(credit: pd.DataFrame, *, models=None, model_labels: Mappin
 
 
 def spend_revenue_chart(data: pd.DataFrame, *, x: str = "spend", y: str = "revenue", model: str | None = None,
-                        model_labels: Mapping[str, str] | None = None, currency: str = "USD", ax=None):
+                        model_labels: Mapping[str, str] | None = None, currency: str = "USD", ax=None,
+                        max_channels: int | None = None):
     """Each channel's spend against its attributed revenue, on equal money axes with the break-even
     diagonal (points above it return more than they cost).
 
@@ -291,7 +320,7 @@ def spend_revenue_chart(data: pd.DataFrame, *, x: str = "spend", y: str = "reven
     fig, ax = plt.subplots(figsize=(kp.WIDTH, 4.4)) if ax is None else (ax.figure, ax)
     spend, revenue = data[x], data[y]
     ax.scatter(spend, revenue, s=80, c=[kp.channel_colour(c) for c in data.index], zorder=3)
-    for c in data.index:
+    for c in kp.top_labels(spend, max_channels):  # every point drawn, the largest budgets named
         ax.annotate(c, (spend[c], revenue[c]), xytext=(6, 4), textcoords="offset points", fontsize=9)
     top = max(float(spend.max() or 1), float(revenue.max() or 1)) * 1.1
     ax.plot([0, top], [0, top], color=kp.MUTED, ls="--", lw=1, label="Break-even (ROI 0)")

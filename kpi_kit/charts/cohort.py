@@ -109,7 +109,7 @@ def average_retention_chart(logo: pd.DataFrame, revenue: pd.DataFrame | None = N
 
 
 def retention_curves_chart(curves: pd.DataFrame, sizes: pd.Series | None = None, *, by: str = "channel",
-                           min_cohort_size: int = 10, max_age: int = 24, ax=None):
+                           min_cohort_size: int = 10, max_age: int = 24, ax=None, max_groups: int | None = None):
     """Pooled logo retention curve of each group (channel, segment, ...), groups and ages with too few
     customers left out.
 
@@ -140,8 +140,9 @@ def retention_curves_chart(curves: pd.DataFrame, sizes: pd.Series | None = None,
     if sizes is None:
         sizes = curves[curves["period"] == 0].groupby(by)["customers"].sum()
     fig, ax = plt.subplots(figsize=(kp.WIDTH, 4.0)) if ax is None else (ax.figure, ax)
+    largest = set(kp.top_labels(sizes, max_groups))  # a curve is a rate: the rest are left out, not folded
     for name, part in curves.groupby(by):
-        if sizes.get(name, 0) < min_cohort_size:
+        if sizes.get(name, 0) < min_cohort_size or name not in largest:
             continue
         part = part[(part["period"] <= max_age) & (part["customers"] >= min_cohort_size)]
         colour = kp.channel_colour(name) if by == "channel" else None

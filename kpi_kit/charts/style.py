@@ -33,6 +33,39 @@ STAGE_COLOURS = ["#1e3a8a", "#1d4ed8", "#2563eb", "#3b82f6", "#60a5fa", "#93c5fd
 _ASSIGNED: dict[str, str] = {}  # this client's channels without a fixed colour (see register_channels)
 
 
+MAX_CHANNELS = 10  # channels a chart draws one by one (the chart_channels parameter); the rest are "Other"
+OTHER = "Other"
+
+
+def top_labels(weights: pd.Series, n: int | None = None) -> list:
+    """The ``n`` labels (index of ``weights``) with the largest weight, in that order (ties: first seen).
+
+    Examples
+    --------
+    >>> top_labels(pd.Series({"a": 1, "b": 5, "c": 3}), 2)
+    ['b', 'c']
+    """
+    n = MAX_CHANNELS if n is None else n
+    w = pd.to_numeric(weights, errors="coerce").fillna(0)
+    return list(w.sort_values(ascending=False, kind="stable").index[:n])
+
+
+def fold_other(labels: pd.Series, keep) -> pd.Series:
+    """``labels`` with every value not in ``keep`` replaced by ``"Other"`` (to be summed by the chart).
+
+    Examples
+    --------
+    >>> fold_other(pd.Series(["a", "b", "c"]), ["a"]).tolist()
+    ['a', 'Other', 'Other']
+    """
+    return labels.where(labels.isin(list(keep)), OTHER)
+
+
+def shown_of(title: str, shown: int, total: int, what: str = "channels") -> str:
+    """``title`` plus "(top 10 of 300 channels)" when a chart leaves some out or folds them."""
+    return title if total <= shown else f"{title} (top {shown} of {total:,} {what})"
+
+
 def register_channels(channels) -> None:
     """Give each of a client's channels without a fixed colour its own fallback colour, in sorted
     order, so two channels of one client never share a colour (a hash of the name could collide)."""
@@ -80,6 +113,8 @@ def use_style() -> None:
         "axes.axisbelow": True, "xtick.color": MUTED, "ytick.color": MUTED, "legend.frameon": False,
         "legend.fontsize": 9, "axes.prop_cycle": mpl.cycler(color=_FALLBACK),
         "svg.hashsalt": "kpi_kit", "image.cmap": "Blues",
+        # labels come from the client's data: "Promo $$ week" is a channel name, not math text
+        "text.parse_math": False,
         # titles sit just above the axes: no chart has top tick labels or an offset text ("1e6") to
         # dodge, and matplotlib's automatic title placement measures every y tick label on each draw
         "axes.titley": 1.0, "axes.formatter.useoffset": False, "axes.formatter.limits": (-5, 9),

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..contract import CONTRACT
 from ..exceptions import KpiKitError
+from ..sources import is_duckdb_target, merge_into_database
 from . import ads, ga4, hubspot, salesforce, stripe
 from ._base import (
+    MERGE_KEYS,
     ImportReport,
     Source,
     clean_number,
@@ -58,7 +61,6 @@ def import_files(source: str, files, out_dir, *, period: str | None = None, mapp
     else:
         raise KpiKitError(f"unknown source '{source}'. Fix: use one of {', '.join(SOURCE_NAMES)}.")
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     report = report if report is not None else ImportReport()
     frames = []
     for f in map(Path, files):
@@ -75,10 +77,32 @@ def import_files(source: str, files, out_dir, *, period: str | None = None, mapp
             frame = spec.convert(frame, report, options | {"label": label})
         frames.append(validate(frame, spec.target, label, origin, report, drop_bad_rows=options["bad_rows"] == "drop",
                                id_column=CONTRACT[spec.target].columns[0].name))
-    new = pd.concat(frames, ignore_index=True)
+    new = _later_file_wins(frames, spec.target, report)
+    if not is_duckdb_target(out_dir):  # a DuckDB file (kpi-kit import --into) is not a folder
+        out.mkdir(parents=True, exist_ok=True)  # only now: a failed import leaves no empty folder behind
+    if is_duckdb_target(out_dir):  # the same merge, into a table of a DuckDB file (kpi_kit/sources)
+        merge_into_database(out_dir, spec.target, new, report)
+        return report
     text = merge_into(out, spec.target, new, report)  # everything validated before anything is written
     write_atomically({out / f"{spec.target}.csv": text})
     return report
+
+
+def _later_file_wins(frames: list[pd.DataFrame], target: str, report: ImportReport) -> pd.DataFrame:
+    """The files' rows in one frame. A key in more than one file (two exports listing one contact)
+    keeps the later file's rows, as when the files are imported by two commands; rows repeated within
+    one file are the merge's business, as before."""
+    new = pd.concat(frames, ignore_index=True)
+    keys = [k for k in MERGE_KEYS[target] if k in new.columns]
+    if len(frames) < 2 or not keys:
+        return new
+    file_no = pd.Series(np.repeat(np.arange(len(frames)), [len(f) for f in frames]), index=new.index)
+    last_file = file_no.groupby([new[k] for k in keys], dropna=False).transform("max")
+    replaced = file_no < last_file
+    if replaced.any():
+        report.say(f"{target}: {int(replaced.sum())} row(s) share their {', '.join(keys)} with a row of a later file "
+                   "in this import: the later file's row is kept (as an import by a later command would replace it)")
+    return new.loc[~replaced]
 
 
 def import_frame(frame: pd.DataFrame, target: str, out_dir, *, label: str, report: ImportReport | None = None,
@@ -96,9 +120,13 @@ def import_frame(frame: pd.DataFrame, target: str, out_dir, *, label: str, repor
         raise KpiKitError(f"unknown contract file '{target}'. Fix: use one of {', '.join(CONTRACT)}.")
     report = report if report is not None else ImportReport()
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if not is_duckdb_target(out_dir):
+        out.mkdir(parents=True, exist_ok=True)
     parsed = validate(frame.copy(), target, label, {}, report, drop_bad_rows=bad_rows == "drop",
                       id_column=CONTRACT[target].columns[0].name)
+    if is_duckdb_target(out_dir):
+        merge_into_database(out_dir, target, parsed, report)
+        return report
     write_atomically({out / f"{target}.csv": merge_into(out, target, parsed, report)})
     return report
 

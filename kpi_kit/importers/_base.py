@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._files import write_all_atomic
 from ..contract import CONTRACT
 from ..data import parse_frame, rule_violations
 from ..exceptions import DataError
@@ -73,6 +72,27 @@ class ImportReport:
 
 
 # -- reading ---------------------------------------------------------------------------------------
+MAX_COLUMNS = 2000  # exports have dozens to a few hundred; more is not a table of records
+_SAMPLE = 64 * 1024
+
+
+def _refuse_unreadable(path: Path, raw: bytes) -> None:
+    """Stop early, with a short message, on what is not a CSV export: an empty file, a binary one
+    (a zip, an image, a database file), a header of absurd width."""
+    if not raw.strip():
+        raise DataError(path.name, None, "the file is empty", "export it again: a CSV needs a header line and rows")
+    sample = raw[:_SAMPLE]
+    if b"\x00" in sample or sample.startswith((b"PK\x03\x04", b"\x89PNG", b"%PDF", b"SQLite format")):
+        raise DataError(path.name, None, "this is a binary file, not a CSV export",
+                        "export the data as CSV (or .xlsx for Excel workbooks)")
+    header, newline, _ = sample.partition(b"\n")
+    widest = max(header.count(sep) for sep in (b",", b";", b"\t")) + 1
+    if widest > MAX_COLUMNS:
+        counted = f"{widest:,}" if newline or len(raw) <= _SAMPLE else f"more than {widest:,}"
+        raise DataError(path.name, None, f"the header has {counted} columns (at most {MAX_COLUMNS:,} are read)",
+                        "export only the columns the import needs")
+
+
 def read_export(path: Path, report: ImportReport, *, sheet=None) -> pd.DataFrame:
     """CSV (UTF-8 with or without BOM, CRLF, ``,``/``;``/tab sniffed, ``#`` comment lines skipped)
     or Excel; every cell as text."""
@@ -81,7 +101,11 @@ def read_export(path: Path, report: ImportReport, *, sheet=None) -> pd.DataFrame
             return pd.read_excel(path, sheet_name=sheet or 0, dtype=str)
         except ImportError as exc:
             raise DataError(path.name, None, f"cannot read Excel ({exc})", "pip install openpyxl, or save as CSV") from None
+        except Exception as exc:  # not a workbook after all (a renamed CSV, a damaged file)
+            raise DataError(path.name, None, f"cannot be read as an Excel workbook ({type(exc).__name__}: {exc})",
+                            "open it in Excel and save it again as .xlsx, or export CSV") from None
     raw = path.read_bytes()
+    _refuse_unreadable(path, raw)
     if raw.startswith(b"\xef\xbb\xbf"):
         report.say(f"{path.name}: removed the UTF-8 byte-order mark")
     text = raw.decode("utf-8-sig", errors="replace")
@@ -317,17 +341,6 @@ def merge_into(out_dir: Path, stem: str, new: pd.DataFrame, report: ImportReport
 
 
 def write_atomically(files: dict[Path, str]) -> None:
-    """Write every file to a temporary name first, then rename: a failure leaves the folder as it was."""
-    staged = []
-    try:
-        for path, text in files.items():
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-                f.write(text)
-            staged.append((tmp, path))
-    except Exception:
-        for tmp, _ in staged:
-            os.unlink(tmp)
-        raise
-    for tmp, path in staged:
-        os.replace(tmp, path)
+    """Write every file to a temporary name first, then rename: a failure leaves the folder as it was
+    (and a replaced file keeps its permissions)."""
+    write_all_atomic(files)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .._dates import Window
-from .._ids import column_by_id, isin_ids
+from .._ids import isin_ids, lookup
 from .._math import safe_div
 from ..contract import UNKNOWN
 from .funnel import STAGE_VOLUME_NAMES, passed_dates, reached
@@ -35,7 +35,7 @@ def won_revenue_by_channel(deals: pd.DataFrame | None, contacts: pd.DataFrame, w
     won = deals[(deals["status"] == "won") & window.contains(deals["closed_at"])]
     channel = won["channel"] if "channel" in won else pd.Series(np.nan, index=won.index)
     if "contact_id" in won:
-        from_contact = won["contact_id"].map(column_by_id(contacts, "contact_id", "channel"))
+        from_contact = lookup(won["contact_id"], contacts, "contact_id", "channel")
         channel = channel.where(channel.notna(), from_contact)
     return won["amount"].groupby(channel.astype(object).fillna(UNKNOWN)).sum().astype("float64")
 
@@ -76,8 +76,8 @@ def channel_table(counts: pd.DataFrame, stages: list[str], window: Window, *, co
         leads = passed_dates(contacts, stages)["lead"]
         in_window = contacts.loc[window.contains(leads)]
         won = deals[(deals["status"] == "won").to_numpy() & isin_ids(deals["contact_id"], in_window["contact_id"])]
-        channel_of = column_by_id(in_window, "contact_id", "channel")
-        lead_rev = won["amount"].groupby(won["contact_id"].map(channel_of).astype(object).fillna(UNKNOWN)).sum()
+        channel_of = lookup(won["contact_id"], in_window, "contact_id", "channel")
+        lead_rev = won["amount"].groupby(channel_of.astype(object).fillna(UNKNOWN)).sum()
     # won revenue tied to no channel is the `unknown` row's: it still counts in the totals (and blended ROI)
     index = counts.index.union(contacts_n.index).union(spend_s.index).union(sessions.index).union(revenue.index)
     t = counts.reindex(index).fillna(0)
@@ -305,7 +305,9 @@ class ChannelMetrics:
         """Customers won in the window, with their lead/opportunity dates and won revenue."""
         c = self.ctx.data["contacts"]
         w = self.ctx.window
-        conv = c[c["customer_at"].notna() & w.contains(c["customer_at"])] if "customer_at" in c else c.iloc[:0]
+        if "customer_at" not in c:  # a funnel configured without the customer stage converts no one
+            c = c.assign(customer_at=pd.Series(pd.NaT, index=c.index, dtype="datetime64[ns]"))
+        conv = c[c["customer_at"].notna() & w.contains(c["customer_at"])]
         conv = conv[["contact_id", "customer_at", "channel"]
                     + [k for k in ("lead_at", "opportunity_at") if k in conv]].rename(
             columns={"customer_at": "converted_at"})

@@ -165,13 +165,18 @@ def markov_removal_effects(steps: pd.DataFrame, converted: pd.Series, *, order: 
     return pd.Series(effects, dtype="float64"), base
 
 
+MARKOV_MAX_CHANNELS = 50  # one removal pass per channel: 10,000 channel names would take hours
+
+
 def markov_attribution(steps: pd.DataFrame, paths: pd.DataFrame, revenue: pd.Series | None = None, *,
-                       order: int = 1) -> pd.DataFrame:
+                       order: int = 1, max_channels: int = MARKOV_MAX_CHANNELS) -> pd.DataFrame:
     """Conversions and revenue credited per channel in proportion to the Markov removal effects.
 
     ``revenue`` is indexed by path (converting paths' won revenue). Returns a frame indexed by
     channel with ``conversions`` and ``revenue`` (summing to the totals) and ``removal_effect``.
+    Channels beyond the ``max_channels`` on most paths are grouped as ``Other`` (as for Shapley).
     """
+    steps = steps.assign(channel=_grouped(steps, max_channels))
     effects, _ = markov_removal_effects(steps, paths["converted"], order=order)
     total_rev = float(revenue.sum()) if revenue is not None else np.nan
     out = _credit(effects.clip(lower=0), float(paths["converted"].sum()), total_rev)

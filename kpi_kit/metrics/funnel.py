@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .._dates import Window, to_day
-from .._ids import column_by_id, per_frame
+from .._ids import lookup, per_frame
 from .._math import safe_div
 
 STAGE_VOLUME_NAMES = {
@@ -194,7 +194,7 @@ def sales_cycle_days(deals: pd.DataFrame, contacts: pd.DataFrame | None = None,
         won = won[window.contains(won["closed_at"])]
     start = won["created_at"]
     if contacts is not None and deal_contact_col in won:
-        created = won[deal_contact_col].map(column_by_id(contacts, "contact_id", "created_at"))
+        created = lookup(won[deal_contact_col], contacts, "contact_id", "created_at")
         start = created.where(created.notna(), start)
     days = (won["closed_at"] - start).dt.days
     return float(days.mean()) if len(days) else float("nan")

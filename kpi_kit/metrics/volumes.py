@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .._dates import Window
-from .._ids import column_by_id
+from .._ids import lookup
 from ..contract import UNKNOWN
 from .funnel import STAGE_VOLUME_NAMES, passed_dates
 
@@ -65,10 +65,10 @@ class Volumes:
             for col in ("channel", "segment"):
                 value = pd.Series(np.nan, index=out.index, dtype=object)
                 if customers is not None and col in customers:
-                    value = out["customer_id"].map(column_by_id(customers, "customer_id", col)).astype(object)
+                    value = lookup(out["customer_id"], customers, "customer_id", col).astype(object)
                 if customers is not None and "contact_id" in customers and contacts is not None and col in contacts:
-                    contact = out["customer_id"].map(column_by_id(customers, "customer_id", "contact_id"))
-                    value = value.where(value.notna(), contact.map(column_by_id(contacts, "contact_id", col)))
+                    contact = lookup(out["customer_id"], customers, "customer_id", "contact_id")
+                    value = value.where(value.notna(), lookup(contact, contacts, "contact_id", col))
                 out[col] = value.fillna(UNKNOWN).to_numpy()
             return out
         dates = self.stage_dates
@@ -111,8 +111,8 @@ class Volumes:
             won = deals[deals["status"] == "won"]
             channel = won["channel"] if "channel" in won else pd.Series(np.nan, index=won.index)
             if "contact_id" in won and ctx.get("contacts") is not None:
-                channel = channel.where(channel.notna(), won["contact_id"].map(
-                    column_by_id(ctx.data["contacts"], "contact_id", "channel")))
+                channel = channel.where(channel.notna(), lookup(won["contact_id"], ctx.data["contacts"], "contact_id",
+                                                                "channel"))
             return (won["closed_at"].reset_index(drop=True),
                     channel.astype(object).fillna(UNKNOWN).reset_index(drop=True))
         dates = self.stage_dates

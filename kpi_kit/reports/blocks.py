@@ -65,7 +65,7 @@ def header(title: str, data: ClientData, window: Window) -> Block:
         f"{stem} {d:%Y-%m-%d}" for stem, d in data.quality.latest_date.items() if d is not None
     )
     sub = (f"{html.escape(p.client)} · window {window.label()} ({p.window_months} full months) · "
-           f"as of {p.as_of:%d %b %Y} · currency {p.currency}")
+           f"as of {p.as_of:%d %b %Y} · currency {html.escape(p.currency)}")
     body = (f'{CSS}<div class="kk-header"><h1>{html.escape(title)}</h1><div class="kk-sub">{sub}</div>'
             f'<div class="kk-fresh">Latest date seen per file: {fresh}</div></div>')
     return Block(body, f"{title}\n{sub}\nLatest date seen per file: {fresh}")
@@ -147,11 +147,11 @@ def kpi_strip(kpis: list[KPI], currency: str = "USD", *, previous_label: str | N
             attained = k.value / k.target if k.target else float("nan")
             good = (attained >= 1) == k.higher_is_better
             cls = "kk-good" if good else "kk-bad"
-            deltas_h.append(f'target {fmt_value(k.target, k.unit, currency)}: '
+            deltas_h.append(f'target {html.escape(fmt_value(k.target, k.unit, currency))}: '
                             f'<span class="{cls}">{fmt_pct(attained, 0)} attained</span>')
             deltas_t.append(f"target {fmt_value(k.target, k.unit, currency)} ({fmt_pct(attained, 0)})")
         cards.append(f'<div class="kk-kpi"><div class="kk-label">{html.escape(k.label)}</div>'
-                     f'<div class="kk-value"{kpi_attrs(k.key)}>{value}</div><div class="kk-delta">'
+                     f'<div class="kk-value"{kpi_attrs(k.key)}>{html.escape(value)}</div><div class="kk-delta">'
                      + "<br>".join(deltas_h) + "</div></div>")
         lines.append(f"{k.label}: {value}" + (f" ({'; '.join(deltas_t)})" if deltas_t else ""))
     return Block(CSS + '<div class="kk-strip">' + "".join(cards) + "</div>", "\n".join(lines))

@@ -51,7 +51,8 @@ class ChannelReport(Report):
         card = lambda label, metric: rp.KPI.of(self.book, label, metric, previous=PREVIOUS)  # noqa: E731
         k = [card("Spend (window)", "spend")] if self.has_spend else []
         if self.has_contacts:
-            k.append(card(f"{'MQLs' if self.volume == 'mqls' else self.volume.capitalize()} (window)", self.volume))
+            k.append(card(f"{'MQLs' if self.volume == 'mqls' else self.volume.capitalize()} (window)",
+                          CHANNEL_COLUMNS[self.volume]))  # "customers" (a one-stage funnel) is new_customers
             if self.has_spend:
                 k += [card("Blended CPL (window)", "cpl")] if "lead" in self.stages else []
         if self.has_spend and self.m.volumes.available("new_customers"):
@@ -87,13 +88,15 @@ class ChannelReport(Report):
         if t.empty or t[["cpl", "cac"]].isna().all().all():
             return Section.not_shown("Cost per lead and CAC", "spend dated in the window on channels with leads")
         return Section("Cost per lead and CAC",
-                       charts.cpl_cac_chart(t, self.groups.loc["total"], currency=self.currency))
+                       charts.cpl_cac_chart(t, self.groups.loc["total"], currency=self.currency,
+                                            max_channels=self.params.chart_channels))
 
     @section("Conversion by channel (cohort view)", CONTACTS)
     def conversion(self) -> Section:
         if self.c.cohort.empty:
             return Section.not_shown("Conversion by channel (cohort view)", "contacts created in the window")
-        return Section("Conversion by channel (cohort view)", charts.conversion_heatmap(self.c.cohort, self.stages),
+        return Section("Conversion by channel (cohort view)", charts.conversion_heatmap(
+            self.c.cohort, self.stages, max_channels=self.params.chart_channels),
                        takeaway=self._conversion_sentence())
 
     @section("Channel trends")
@@ -107,7 +110,7 @@ class ChannelReport(Report):
             return Section.not_shown("Channel trends", "at least two months in the reporting window")
         return Section("Channel trends", charts.trend_chart(
             m, panels, currency=self.currency, channels=list(self.table.index),
-            paid_channels=list(self.table.index[self.table["spend"] > 0])))
+            paid_channels=list(self.table.index[self.table["spend"] > 0]), max_channels=self.params.chart_channels))
 
     @section("The share of pipeline by channel")
     def pipeline_share(self) -> Section:
@@ -116,7 +119,8 @@ class ChannelReport(Report):
         col = "opportunities" if "opportunities" in m else self.volume
         if m.empty or col not in m or m[col].sum() == 0:
             return Section.not_shown("The share of pipeline by channel", "opportunities or leads by month")
-        return Section("The share of pipeline by channel", charts.pipeline_share_chart(m, column=col))
+        return Section("The share of pipeline by channel", charts.pipeline_share_chart(
+            m, column=col, max_channels=self.params.chart_channels))
 
     @section("The rising-volume, falling-conversion check", CONTACTS)
     def flags(self) -> Section:
@@ -169,7 +173,8 @@ class ChannelReport(Report):
                              kpis=keys("attributed_conversions", credited))
         roi = rp.table(roi_by.rename(columns=MODEL_LABELS).reset_index(), {v: _roi for v in MODEL_LABELS.values()},
                        caption="Marketing ROI per model", kpis=keys("attributed_roi", roi_by))
-        return Section("Attribution", charts.attribution_chart(a["value"], models=models, currency=self.currency),
+        return Section("Attribution", charts.attribution_chart(
+            a["value"], models=models, currency=self.currency, max_channels=self.params.chart_channels),
                        customers, roi, takeaway=self._attribution_sentence())
 
     @section("Spend against revenue")
@@ -179,14 +184,16 @@ class ChannelReport(Report):
             return Section.not_shown("Spend against revenue", "spend dated in the window")
         if not self.data.has("deals"):
             return Section.not_shown("Spend against revenue", "a deals file (won revenue)")
-        a = self.c.attribution
-        if a is None and t.loc[t["spend"] > 0, "revenue"].isna().all():
+        a, model = self.c.attribution, self.params.attribution_model
+        credited = a is not None and not a.empty and ("value", model) in a.columns
+        if not credited and t.loc[t["spend"] > 0, "revenue"].isna().all():
             return Section.not_shown("Spend against revenue by channel", "won revenue tied to channels")
-        model = self.params.attribution_model
-        rev = a["value"][model].reindex(t.index).fillna(0) if a is not None else t["revenue"]
+        rev = a["value"][model].reindex(t.index).fillna(0) if credited else t["revenue"]
+        model = model if credited else None  # without attributed wins: the revenue won by each channel
         paid = t["spend"] > 0
         return Section("Spend against revenue", charts.spend_revenue_chart(
-            t.loc[paid, ["spend"]].assign(revenue=rev[paid]), model=model, currency=self.currency))
+            t.loc[paid, ["spend"]].assign(revenue=rev[paid]), model=model, currency=self.currency,
+            max_channels=self.params.chart_channels))
 
     @section("The self-reported source comparison", CONTACTS)
     def self_reported(self) -> Section:

@@ -86,7 +86,8 @@ class CohortReport(Report):
         if by not in self.by:
             return Section.not_shown(title, f"a customers file with a `{by}` column (linked by customer_id)")
         chart = charts.retention_curves_chart(self.co.curves_by(by), self.by[by].set_index(by)["customers"], by=by,
-                                              min_cohort_size=self.params.min_cohort_size)
+                                              min_cohort_size=self.params.min_cohort_size,
+                                              max_groups=self.params.chart_channels)
         return Section(title, chart, self._group_table(by), takeaway=self._group_sentence(by))
 
     @section("Funnel cohorts over time", ("has_conversions", "contacts with a customer_at date"))

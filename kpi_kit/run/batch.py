@@ -8,7 +8,9 @@ executor's worker.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import shutil
 import sys
 import time
@@ -16,12 +18,14 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._files import os_error
 from ..data import load_client, preload
 from ..exceptions import KpiKitError, RunError
 from ..metrics import compute
 from ..params import Params, load_params
 from . import publish
 from .execute import ENGINES, execute_notebook, export_html
+from .processes import Interrupted, IsolatedRunError, interruptible, run_isolated, start_child, stop_children
 from .registry import available_notebooks, title
 
 EXECUTORS = ("local", "dask")
@@ -78,8 +82,12 @@ class BatchResult:
 
 # -- one client ---------------------------------------------------------------------------------------
 def _render(name: str, params: Params, tmp: Path, notebook_folder, previous, engine: str) -> Path:
-    path = execute_notebook(name, params, tmp, notebooks=notebook_folder, previous_metrics=previous, engine=engine)
-    export_html(path, f"{params.client} · {title(name)}")
+    try:
+        path = execute_notebook(name, params, tmp, notebooks=notebook_folder, previous_metrics=previous,
+                                engine=engine)
+        export_html(path, f"{params.client} · {title(name)}")
+    except OSError as exc:  # writing the notebook or its page (a cell's own errors arrive as papermill's)
+        raise os_error(exc, f"writing {params.client}'s '{name}' report") from None
     return path
 
 
@@ -89,7 +97,8 @@ def run_client(params_file, out_root="reports", *, notebooks: list[str] | None =
 
     The client's data is loaded and validated, and its metrics computed, once, up front; with
     ``engine="fast"`` every notebook then runs in its own forked child of this process through the
-    in-process kernel engine, inheriting both."""
+    in-process kernel engine, inheriting both. A partial rerun (``notebooks`` naming some) keeps the
+    other notebooks' pages of the earlier run of the same date."""
     started = time.perf_counter()
     result = ClientResult(str(params_file))
     tmp = None
@@ -102,38 +111,57 @@ def run_client(params_file, out_root="reports", *, notebooks: list[str] | None =
             data = load_client(params)  # validate up front: bad data stops here with one clear message
         names = notebooks or available_notebooks(notebook_folder)
         client_root = Path(out_root).resolve() / params.client
-        client_root.mkdir(parents=True, exist_ok=True)
+        try:
+            client_root.mkdir(parents=True, exist_ok=True)
+            publish.clean_stale(client_root)
+        except OSError as exc:
+            raise os_error(exc, f"cannot write {params.client}'s reports") from None
         final = client_root / params.as_of.isoformat()
         previous = publish.previous_run_metrics(client_root, params.as_of.isoformat())
         # computed once, before the forks: every notebook run inherits the values, metrics.json and kpis.csv
         # are written from them
         metrics = compute(data, previous_metrics=previous).compute_all()
-        tmp = publish.temp_folder(client_root, params.as_of.isoformat())
+        try:
+            tmp = publish.temp_folder(client_root, params.as_of.isoformat())
+        except OSError as exc:
+            raise os_error(exc, f"cannot write {params.client}'s reports") from None
         for name in names:
             try:
                 if engine == "fast":
-                    from .engine import run_isolated
-
-                    run_isolated(_render, name, params, tmp, notebook_folder, previous, engine)
+                    run_isolated(_render, name, params, tmp, notebook_folder, previous, engine,
+                                 timeout=params.notebook_timeout_seconds, label=f"notebook '{name}'")
                 else:
                     _render(name, params, tmp, notebook_folder, previous, engine)
+            except (Interrupted, KpiKitError):  # stopped, or stopped at its time limit: not the notebook's error
+                raise
+            except OSError as exc:  # the disk, not the notebook
+                raise os_error(exc, f"writing {params.client}'s '{name}' report") from None
             except Exception as exc:
+                if isinstance(exc, IsolatedRunError) and exc.ename == "KpiKitError":  # the disk, in the child
+                    raise KpiKitError(exc.evalue) from None
                 failed = publish.keep_failed(tmp, final)
                 tmp = None
                 result.failed_notebook = failed / f"{name}.ipynb"
                 raise RunError(f"notebook '{name}' failed: {_short_error(exc)}") from exc
             if on_notebook_done:
                 on_notebook_done(params.client, name)
-        publish.write_metrics(tmp, metrics, names)
-        publish.write_run_index(tmp, params, names)
-        publish.swap_in(tmp, final)
-        tmp = None
-        result.folder = final
-        publish.write_output_index(Path(out_root))
+        try:
+            pages = names if notebooks is None else publish.keep_earlier_pages(
+                final, tmp, names, available_notebooks(notebook_folder))
+            publish.write_metrics(tmp, metrics, pages)
+            publish.write_run_index(tmp, params, pages)
+            publish.swap_in(tmp, final)
+            tmp = None
+            result.folder = final
+            publish.write_output_index(Path(out_root))
+        except OSError as exc:
+            raise os_error(exc, f"publishing {params.client}'s reports") from None
     except KpiKitError as exc:
         result.error = str(exc)
+    except OSError as exc:  # reading the client's files (a folder without permission, a link loop)
+        result.error = str(os_error(exc, "reading the client's data"))
     except Exception as exc:  # a bug must not stop the other clients
-        result.error = f"{type(exc).__name__}: {exc}"
+        result.error = f"{type(exc).__name__}: {exc} (a bug in kpi_kit: please report it with the traceback above)"
         traceback.print_exc(file=sys.stderr)
     finally:
         if tmp is not None:
@@ -204,6 +232,42 @@ def _run_on_dask(tasks, scheduler: str | None, workers: int, record) -> None:
             cluster.close()
 
 
+def _run_forked(tasks, jobs: int, record) -> None:
+    """Each client in a fresh child forked from this warm process (its preloaded data dies with it),
+    ``jobs`` at a time; results are recorded as clients finish."""
+    import select
+
+    pending, running = list(tasks), {}
+    while pending or running:
+        while pending and len(running) < jobs:
+            task = pending.pop(0)
+            child = start_child(_client_task, task, label=f"the run of {task[0]}")
+            running[child.fd] = (child, task)
+        ready, _, _ = select.select(list(running), [], [])
+        for fd in ready:
+            child, task = running.pop(fd)
+            try:
+                record(child.result())
+            except (IsolatedRunError, RuntimeError) as exc:  # the child itself died (out of memory, killed)
+                record(ClientResult(task[0], error=f"the client's process ended unexpectedly: {exc}"))
+
+
+def _refuse_collisions(files: list[Path]) -> None:
+    """Two client files that would write one output folder (same ``client`` and ``as_of``) stop the
+    batch before it starts: otherwise one report silently replaces the other."""
+    seen: dict[tuple[str, str], Path] = {}
+    for f in files:
+        try:
+            p = load_params(f)
+        except KpiKitError:
+            continue  # reported as that client's own failure
+        key = (p.client, p.as_of.isoformat())
+        if key in seen:
+            raise KpiKitError(f"{seen[key]} and {f} both write the report of client '{p.client}' as of {key[1]}. "
+                              "Fix: give each client file its own 'client:' name.")
+        seen[key] = f
+
+
 def run_batch(params_files, out_root="reports", *, notebooks: list[str] | None = None,
               notebook_folder: Path | None = None, progress: bool = True, jobs: int = 1,
               engine: str = "fast", executor: str = "local", scheduler: str | None = None) -> BatchResult:
@@ -225,8 +289,18 @@ def run_batch(params_files, out_root="reports", *, notebooks: list[str] | None =
     if executor not in EXECUTORS:
         raise KpiKitError(f"unknown executor '{executor}'. Fix: use one of {', '.join(EXECUTORS)}.")
     out_root = Path(out_root).resolve()
-    files = [p.resolve() for p in expand_params_paths(params_files)]
+    files = list(dict.fromkeys(p.resolve() for p in expand_params_paths(params_files)))  # a file named twice runs once
     names = notebooks or available_notebooks(notebook_folder)
+    _refuse_collisions(files)
+    try:
+        out_root.mkdir(parents=True, exist_ok=True)
+        if not os.access(out_root, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, "Permission denied", str(out_root))
+        for client_root in out_root.iterdir():  # what runs killed with SIGKILL left behind
+            if client_root.is_dir() and not client_root.name.startswith("."):
+                publish.clean_stale(client_root)
+    except OSError as exc:
+        raise os_error(exc, "cannot write the output folder (--out)") from None
     started = time.perf_counter()
     batch = BatchResult()
     bar = None
@@ -243,35 +317,32 @@ def run_batch(params_files, out_root="reports", *, notebooks: list[str] | None =
             bar.update(1)
 
     tasks = [(str(f), str(out_root), names, notebook_folder, engine) for f in files]
-    if engine == "fast" and executor == "local":
-        from .engine import warm_up
+    try:
+        with interruptible():
+            if engine == "fast" and executor == "local":
+                from .engine import warm_up
 
-        warm_up()  # import once here; every forked run starts warm
-    if executor == "dask":
-        _run_on_dask(tasks, scheduler, jobs, record)
-    elif jobs > 1 and len(files) > 1:
-        import multiprocessing as mp
-
-        from .engine import frozen_gc
-
-        # a fresh forked worker per client (maxtasksperchild=1): warm, and clean for each client
-        with frozen_gc(), mp.get_context("fork").Pool(processes=jobs, maxtasksperchild=1) as pool:
-            for res in pool.imap_unordered(_client_task, tasks):  # progress as clients finish
-                record(res)
-    elif engine == "fast":
-        from .engine import run_isolated
-
-        for task in tasks:  # each client in its own forked child: its preloaded data dies with it
-            record(run_isolated(_client_task, task))
-    else:
-        for task in tasks:
-            record(_client_task(task))
-    if bar:
-        bar.close()
+                warm_up()  # import once here; every forked run starts warm
+            if executor == "dask":
+                _run_on_dask(tasks, scheduler, jobs, record)
+            elif engine == "fast" or jobs > 1:
+                _run_forked(tasks, jobs, record)
+            else:
+                for task in tasks:
+                    record(_client_task(task))
+    except Interrupted:
+        stop_children()  # they remove their temporary folders; nothing is published after this
+        raise
+    finally:
+        if bar:
+            bar.close()
     order = {str(f): i for i, f in enumerate(files)}
     batch.results.sort(key=lambda r: order.get(str(Path(r.params_file).resolve()), len(order)))
     if out_root.is_dir():
-        publish.write_output_index(out_root)
+        try:
+            publish.write_output_index(out_root)
+        except OSError as exc:
+            raise os_error(exc, "writing the index of every client's reports") from None
     batch.seconds = time.perf_counter() - started
     return batch
 
@@ -280,7 +351,7 @@ def _main(task_file: str, result_file: str) -> None:
     """``python -m kpi_kit.run.batch TASK.json RESULT.json``: one client, for an executor's worker."""
     t = json.loads(Path(task_file).read_text())
     if t["engine"] == "fast":
-        from .engine import run_isolated, warm_up
+        from .engine import warm_up
 
         warm_up()
         r = run_isolated(_client_task, (t["params_file"], t["out_root"], t["notebooks"],

@@ -5,24 +5,21 @@ module is imported) that runs a notebook through an in-process IPython kernel in
 kernel process: papermill still parameterises the notebook and records cell states, outputs come
 from the kernel's own messages (so they are the same as a normal kernel's).
 
-:func:`run_isolated` runs a function in a forked child of an already-warm interpreter (pandas,
-matplotlib, the kit, papermill and nbconvert imported once): every (client, notebook) run starts
-from a clean namespace and clean matplotlib state, and nothing of one run can leak into the next.
+:func:`warm_up` imports what every run needs once, so the forked children of
+:mod:`kpi_kit.run.processes` (pandas, matplotlib, the kit, papermill and nbconvert imported) start
+warm: every (client, notebook) run starts from a clean namespace and clean matplotlib state, and
+nothing of one run can leak into the next.
 """
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
-import pickle
-import sys
-import traceback
 
 import nbformat
 from papermill.engines import Engine, papermill_engines
 
 from .execute import FAST_ENGINE, html_exporter
+from .processes import IsolatedRunError, frozen_gc, run_isolated  # noqa: F401 - their home before
 from .registry import NOTEBOOKS
 
 # ipykernel imports debugpy, which warns about frozen modules on stderr at every kernel start
@@ -157,62 +154,3 @@ def _warm_kernel() -> None:
         InteractiveShell.clear_instance()
         if shell_class is not None:
             shell_class.clear_instance()
-
-
-@contextlib.contextmanager
-def frozen_gc():
-    """Fork inside this block: the objects of this (warm) process are moved out of the garbage
-    collector's reach first, so a forked run's collections do not walk the ~300k objects it
-    inherited (about a tenth of a notebook's time) nor copy their pages by touching them. The
-    parent gets its objects back afterwards; in the child they stay frozen (Python's gc docs
-    recommend this for processes that fork without exec)."""
-    parent = os.getpid()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        if os.getpid() == parent:  # a child forked inside the block leaves it too: it keeps them frozen
-            gc.unfreeze()
-
-
-def run_isolated(func, *args, **kwargs):
-    """Run ``func(*args, **kwargs)`` in a forked child and return its result (or re-raise its error).
-
-    The child starts as a copy of this warm process and exits when done, so module state
-    (matplotlib figures and rcParams, caches, globals) never outlives one run.
-    """
-    read, write = os.pipe()
-    with frozen_gc():
-        pid = os.fork()
-    if pid == 0:  # child
-        os.close(read)
-        try:
-            payload = ("ok", func(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - everything must reach the parent
-            payload = ("error", (type(exc).__name__, str(exc), traceback.format_exc()))
-        try:
-            data = pickle.dumps(payload)
-        except Exception as exc:  # an unpicklable result
-            data = pickle.dumps(("error", (type(exc).__name__, str(exc), "")))
-        with os.fdopen(write, "wb") as w:
-            w.write(data)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
-    os.close(write)
-    with os.fdopen(read, "rb") as r:
-        data = r.read()
-    os.waitpid(pid, 0)
-    if not data:
-        raise RuntimeError("the isolated run died without a result")
-    status, value = pickle.loads(data)
-    if status == "error":
-        name, message, tb = value
-        raise IsolatedRunError(name, message, tb)
-    return value
-
-
-class IsolatedRunError(RuntimeError):
-    def __init__(self, name: str, message: str, tb: str):
-        super().__init__(f"{name}: {message}")
-        self.ename, self.evalue, self.traceback_text = name, message, tb

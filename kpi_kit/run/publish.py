@@ -14,6 +14,7 @@ import os
 import shutil
 from pathlib import Path
 
+from .._files import write_atomic
 from .._version import __version__
 from ..params import Params
 from .registry import title
@@ -30,6 +31,49 @@ def temp_folder(client_root: Path, as_of: str) -> Path:
     shutil.rmtree(tmp, ignore_errors=True)  # left by a killed run that had this pid
     tmp.mkdir(parents=True)
     return tmp
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def clean_stale(client_root: Path) -> list[Path]:
+    """Remove what runs killed with SIGKILL left behind (their process is gone): temporary folders
+    ``.<as_of>.tmp-<pid>``, and ``.<as_of>.old-<pid>`` put back when its run died between the two
+    renames of :func:`swap_in` (so the earlier report is restored). Returns what was removed."""
+    removed = []
+    for p in client_root.glob(".*.*-*"):
+        name, _, pid = p.name.rpartition("-")
+        kind = name.rpartition(".")[2]
+        if kind not in ("tmp", "old") or not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        final = client_root / name[1:].rpartition(".")[0]
+        if kind == "old" and not final.exists():
+            p.rename(final)
+            continue
+        shutil.rmtree(p, ignore_errors=True)
+        removed.append(p)
+    return removed
+
+
+def keep_earlier_pages(final: Path, tmp: Path, rerun: list[str], order: list[str]) -> list[str]:
+    """A partial rerun (``--notebooks``): copy the pages of the other notebooks from the earlier run
+    of this date into ``tmp``; return every notebook the published run will hold, in report order."""
+    kept = []
+    if final.is_dir():
+        for name in order:
+            if name not in rerun and (final / f"{name}.html").exists():
+                for ext in (".html", ".ipynb"):
+                    if (final / f"{name}{ext}").exists():
+                        shutil.copy2(final / f"{name}{ext}", tmp / f"{name}{ext}")
+                kept.append(name)
+    return [n for n in order if n in rerun or n in kept] + [n for n in rerun if n not in order]
 
 
 def keep_failed(tmp: Path, final: Path) -> Path:
@@ -83,8 +127,8 @@ def write_metrics(folder: Path, metrics, notebooks: list[str]) -> None:
     # serialised before anything is written: a value that cannot be written leaves no half file
     body = json.dumps(metrics.metrics_json() | {"notebooks": list(notebooks)}, indent=1, ensure_ascii=False) + "\n"
     kpis = metrics.kpis().to_csv(index=False)
-    (folder / "metrics.json").write_text(body, encoding="utf-8")
-    (folder / "kpis.csv").write_text(kpis, encoding="utf-8")
+    write_atomic(folder / "metrics.json", body)
+    write_atomic(folder / "kpis.csv", kpis)
 
 
 def _page(page_title: str, body: str) -> str:
@@ -96,11 +140,9 @@ def write_run_index(folder: Path, params: Params, notebooks: list[str]) -> Path:
     """``<folder>/index.html`` linking the run's reports, notebooks and metrics files."""
     items = "".join(f"<li><a href='{n}.html'>{html.escape(title(n))}</a> "
                     f"<span class='muted'>(<a href='{n}.ipynb'>notebook</a>)</span></li>" for n in notebooks)
-    body = (f"<p class='muted'>as of {params.as_of:%d %b %Y} · {params.currency} · kpi_kit {__version__}</p>"
+    body = (f"<p class='muted'>as of {params.as_of:%d %b %Y} · {html.escape(params.currency)} · kpi_kit {__version__}</p>"
             f"<ul>{items}<li><a href='metrics.json'>metrics.json</a></li><li><a href='kpis.csv'>kpis.csv</a></li></ul>")
-    out = folder / "index.html"
-    out.write_text(_page(f"{params.client}: KPI reports", body), encoding="utf-8")
-    return out
+    return write_atomic(folder / "index.html", _page(f"{params.client}: KPI reports", body))
 
 
 def write_output_index(out_root: Path) -> Path:
@@ -111,6 +153,5 @@ def write_output_index(out_root: Path) -> Path:
         if runs:
             links = " · ".join(f"<a href='{client.name}/{r.name}/index.html'>{r.name}</a>" for r in runs)
             rows.append(f"<li><b>{html.escape(client.name)}</b>: {links}</li>")
-    out = out_root / "index.html"
-    out.write_text(_page("KPI reports", f"<ul>{''.join(rows)}</ul>"), encoding="utf-8")
-    return out
+    # atomic: other batches (and browsers) read this page while a batch runs
+    return write_atomic(out_root / "index.html", _page("KPI reports", f"<ul>{''.join(rows)}</ul>"))
