@@ -103,6 +103,8 @@ def validate(params):
     notes = data.quality.table()
     if len(notes):
         click.echo("\n" + notes.to_string(index=False))
+    for line in data.warnings():
+        click.echo(f"\nwarning: {line}")
     click.echo("\nvalid.")
 
 

@@ -22,6 +22,7 @@ from .params import Params
 READERS = {".csv": "csv", ".parquet": "parquet"}
 # Larger numbers are export errors, not amounts: a million rows of them still sum far below overflow.
 MAX_NUMBER = 1e15
+UNMAPPED_LISTED = 25  # unmapped channels named one by one in the data-quality notes (the most rows first)
 
 
 @dataclass
@@ -59,6 +60,15 @@ class ClientData:
 
     def has(self, *stems: str) -> bool:
         return all(s in self.frames and len(self.frames[s]) for s in stems)
+
+    def warnings(self) -> list[str]:
+        """What ``kpi-kit validate`` warns about: data that loads but leaves reports (nearly) empty."""
+        out = [f"no {stem} file: every section built on {stem} is listed as not shown (SPEC: {stem} is "
+               "required; the reports show what the other files support)" for stem in self.quality.missing_files]
+        read = {stem: n for stem, n in self.quality.rows_read.items() if n}
+        if read and not any(len(self.frames.get(stem, ())) for stem in read):
+            out.append(f"as_of {self.params.as_of} is before every row of the data: the reports will show no data")
+        return out
 
 
 # -- reading ----------------------------------------------------------------------------
@@ -391,6 +401,10 @@ def load_client(params: Params) -> ClientData:
         quality.note("mrr", "both subscriptions and mrr given", len(frames.pop("mrr")),
                      "MRR derived from subscriptions; mrr file ignored")
     _stage_quality(frames["contacts"], params, quality)
-    for value, n in quality.unmapped_channels.items():
+    unmapped = sorted(quality.unmapped_channels.items(), key=lambda kv: -kv[1])
+    for value, n in unmapped[:UNMAPPED_LISTED]:
         quality.note("all", f"channel '{value}' not in channel_map", n, "kept under its raw name")
+    if len(unmapped) > UNMAPPED_LISTED:  # an export of 10,000 campaign names is one line, not 10,000
+        quality.note("all", f"{len(unmapped) - UNMAPPED_LISTED:,} more channels not in channel_map",
+                     sum(n for _, n in unmapped[UNMAPPED_LISTED:]), "kept under their raw names")
     return ClientData(params, frames, quality)

@@ -241,3 +241,31 @@ def test_an_import_keeps_the_mode_of_the_file_it_replaces(tmp_path):
 
 def test_errors_are_kpi_kit_errors():
     assert issubclass(DataError, KpiKitError) and issubclass(ParamsError, KpiKitError)
+
+
+def test_validate_warns_about_data_that_loads_but_shows_nothing(tmp_path):
+    (tmp_path / "d").mkdir()
+    shutil.copy(FIXTURES / "chan" / "deals.csv", tmp_path / "d")
+    yaml = tmp_path / "c.yaml"
+    yaml.write_text(f"client: x\ndata_dir: {tmp_path / 'd'}\nas_of: 2020-01-31\n")
+    result = _validate(yaml)
+    assert result.exit_code == 0
+    assert result.output.splitlines()[-5:] == [
+        "warning: no contacts file: every section built on contacts is listed as not shown (SPEC: contacts is "
+        "required; the reports show what the other files support)", "",
+        "warning: as_of 2020-01-31 is before every row of the data: the reports will show no data", "", "valid."]
+
+
+@pytest.mark.parametrize("keep", [1, 0], ids=["one row in every demo file", "every demo file header-only"])
+def test_the_demo_files_cut_to_one_row_or_none_render(tmp_path, keep):
+    """Subscriptions, MRR, costs and targets too: one row of each once raised KeyError 'month'."""
+    root = Path(__file__).parents[1]
+    shutil.copytree(root / "data" / "demo", tmp_path / "data")
+    for p in (tmp_path / "data").glob("*.csv"):
+        p.write_text("\n".join(p.read_text().splitlines()[:1 + keep]) + "\n")
+    text = (root / "data" / "clients" / "demo.yaml").read_text()
+    yaml = tmp_path / "demo.yaml"
+    yaml.write_text("\n".join(f"data_dir: {tmp_path / 'data'}" if line.startswith("data_dir:") else line
+                              for line in text.splitlines()) + "\n")
+    pages = render_all(load_client(load_params(yaml)))
+    assert all(pages.values())

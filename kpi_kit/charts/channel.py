@@ -106,7 +106,8 @@ def conversion_heatmap(cohort: pd.DataFrame, stages: Iterable[str], *, start: st
     m.columns = [f"{a}→{b}" for a, b in steps]
     total = len(m)
     if start in cohort:  # the channels with the most contacts; a rate has no "Other" to fold into
-        m = m.loc[[c for c in cohort.index if c in set(kp.top_labels(cohort[start], max_channels))]]
+        largest = set(kp.top_labels(cohort[start], max_channels))
+        m = m.loc[[c for c in cohort.index if c in largest]]
     else:
         m = m.iloc[:kp.MAX_CHANNELS if max_channels is None else max_channels]
     title = kp.shown_of("Cohort view: stage conversion by channel (contacts created in the window)", len(m), total)
