@@ -161,7 +161,8 @@ def test_charts_draw_the_top_channels_and_fold_the_rest_into_other(kit_style):
     assert [t.get_text() for t in ax.get_xticklabels()] == ["Other", "ch00", "ch01"]  # 13+...+1 = 91 first
     cohort = pd.DataFrame({"created": range(15, 0, -1), "lead": 1, "created_to_lead": 0.5}, index=channels)
     ax = conversion_heatmap(cohort, ["lead"], max_channels=4)
-    assert ax.get_title(loc="left") == "Cohort view: stage conversion by channel (contacts created in the window) (top 4 of 15 channels)"
+    assert ax.get_title(loc="left") == ("Cohort view: stage conversion by channel (contacts created in the window) "
+                                        "(top 4 of 15 channels)")
     assert [t.get_text() for t in ax.get_yticklabels()] == channels[:4]
 
 
