@@ -3,7 +3,8 @@
 1. the naive CLI loop (papermill CLI, then jupyter nbconvert CLI, per notebook) against
    `kpi-kit run --jobs N`, side by side: seconds per report and the ratio. Every client is the demo
    client under another slug; the naive loop is timed on a sample of clients and scaled, the kit
-   renders all of them.
+   renders all of them. Then the incremental reruns (issue #19): the same command again with nothing
+   changed (every client up to date), and after one client's data file changed (that client alone reruns).
 2. a generated client of ``--scale-contacts`` contacts (5 touches, 0.2 deals and 0.05 customers
    each; see scale.py) rendered with every notebook: total time and peak memory, then twice the
    rows: the time ratio.
@@ -15,6 +16,8 @@
 from __future__ import annotations
 
 import argparse
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -29,15 +32,31 @@ BIN = Path(sys.executable).parent
 
 
 def make_clients(folder: Path, n: int) -> list[Path]:
+    """``n`` demo clients; the first reads its own copy of the demo data (``folder/data-000``), which
+    the incremental rerun changes."""
     from kpi_kit import load_params
 
     base = load_params(ROOT / "data" / "clients" / "demo.yaml").to_notebook_parameters()
+    shutil.copytree(base["data_dir"], folder / "data-000")
     paths = []
     for i in range(n):
         p = folder / f"client-{i:03d}.yaml"
-        p.write_text(yaml.safe_dump(base | {"client": f"client-{i:03d}"}, sort_keys=False))
+        own = {"data_dir": str(folder / "data-000")} if i == 0 else {}
+        p.write_text(yaml.safe_dump(base | {"client": f"client-{i:03d}"} | own, sort_keys=False))
         paths.append(p)
     return paths
+
+
+def kit_run(clients: Path, out: Path, jobs: int) -> tuple[float, str]:
+    """``kpi-kit run`` of every client in ``clients``: seconds, and the summary's first line."""
+    start = time.perf_counter()
+    proc = subprocess.run([BIN / "kpi-kit", "run", clients, "--out", out, "--jobs", str(jobs), "--no-progress"],
+                          check=True, capture_output=True, text=True)
+    return time.perf_counter() - start, proc.stdout.splitlines()[0]
+
+
+def up_to_date(summary: str) -> int:
+    return int(m.group(1)) if (m := re.search(r"\((\d+) up to date", summary)) else 0
 
 
 def naive(params: Path, notebooks: list[str], out: Path) -> float:
@@ -70,10 +89,11 @@ def main() -> None:
         clients = make_clients(tmp / "clients", args.clients)
         naive_times = [naive(c, notebooks, tmp / "naive" / c.stem) / len(notebooks)
                        for c in clients[: args.naive_sample]]
-        start = time.perf_counter()
-        subprocess.run([BIN / "kpi-kit", "run", tmp / "clients", "--out", tmp / "kit", "--jobs", str(args.jobs),
-                        "--no-progress"], check=True, capture_output=True)
-        kit_total = time.perf_counter() - start
+        kit_total, _ = kit_run(tmp / "clients", tmp / "kit", args.jobs)
+        unchanged, unchanged_summary = kit_run(tmp / "clients", tmp / "kit", args.jobs)  # nothing changed
+        with open(tmp / "clients" / "data-000" / "contacts.csv", "a") as f:
+            f.write("\n")  # one byte more in one client's data file (a blank line: the same data)
+        one_changed, one_changed_summary = kit_run(tmp / "clients", tmp / "kit", args.jobs)
     reports = args.clients * len(notebooks)
     naive_per = statistics.median(naive_times)
     kit_per = kit_total / reports
@@ -84,6 +104,10 @@ def main() -> None:
     print(f"kpi-kit run s/report       {kit_per:.2f} (--jobs {args.jobs})")
     print(f"kpi-kit run, whole batch   {kit_total:.0f} s")
     print(f"speed-up                   {naive_per / kit_per:.1f}x")
+    print(f"rerun, nothing changed     {unchanged:.1f} s ({up_to_date(unchanged_summary)} of {args.clients} clients "
+          "up to date)")
+    print(f"rerun, one file changed    {one_changed:.1f} s ({up_to_date(one_changed_summary)} of {args.clients} "
+          "clients up to date)")
     if args.scale_contacts:
         from scale import scale_figures  # benchmarks/scale.py
 

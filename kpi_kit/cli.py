@@ -71,14 +71,16 @@ def main():
               help="A folder of your own parameterised notebooks to render instead of the kit's.")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Dask scheduler address (tcp://host:8786); without it a local Dask cluster of --jobs workers.")
-def run(params, out, notebooks, no_progress, jobs, engine, executor, scheduler, notebook_dir):
+@click.option("--force", is_flag=True,
+              help="Rerun every client, also those whose inputs are unchanged since their last successful run.")
+def run(params, out, notebooks, no_progress, jobs, engine, executor, scheduler, notebook_dir, force):
     """Render every notebook for each client YAML in PARAMS (a folder = every YAML in it)."""
     from .run import run_batch
 
     names = [n.strip() for n in notebooks.split(",") if n.strip()] if notebooks else None
     try:
         result = run_batch(params, out, notebooks=names, progress=not no_progress, jobs=jobs, engine=engine,
-                           executor=executor, scheduler=scheduler,
+                           executor=executor, scheduler=scheduler, force=force,
                            notebook_folder=Path(notebook_dir).resolve() if notebook_dir else None)
     except KpiKitError as exc:
         _fail(exc)

@@ -18,8 +18,9 @@ from kpi_kit.exceptions import KpiKitError, ParamsError
 from kpi_kit.importers import import_files
 from kpi_kit.metrics import compute
 from kpi_kit.params import Params
-from kpi_kit.sources import load_database, open_tables
+from kpi_kit.sources import open_tables
 from kpi_kit.sources._url import expand, has_literal_password, redact, resolve
+from kpi_kit.sources.load import load_database
 
 ROOT = Path(__file__).parent.parent
 DEMO = ROOT / "data" / "clients" / "demo.yaml"

@@ -10,7 +10,7 @@ from test_sources import DEMO, ROOT, cli, client_yaml, comparable
 
 from kpi_kit import DataError, load_client, load_params
 from kpi_kit.metrics import compute
-from kpi_kit.sources import load_database
+from kpi_kit.sources.load import load_database
 
 STEMS = ["contacts", "deals", "subscriptions", "customers", "spend", "traffic", "touches", "costs", "engagement", "targets"]
 

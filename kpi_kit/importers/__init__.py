@@ -19,7 +19,8 @@ import pandas as pd
 
 from ..contract import CONTRACT
 from ..exceptions import KpiKitError
-from ..sources import is_duckdb_target, merge_into_database
+from ..sources import is_duckdb_target
+from ..sources.load import merge_into_database
 from . import ads, ga4, hubspot, salesforce, stripe
 from ._base import (
     MERGE_KEYS,

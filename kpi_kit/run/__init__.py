@@ -6,6 +6,7 @@ finished run, and batches of clients.
 ``execute``     one notebook: papermill execution and the HTML export
 ``engine``      the in-process papermill engine, warm-up and forked isolation
 ``publish``     metrics.json, kpis.csv, the indexes and the swap into the output folder
+``inputs``      incremental runs: a client's inputs fingerprinted, kept beside its reports
 ``batch``       :func:`run_client`, :func:`run_batch` and the executors
 ==============  =====================================================================
 

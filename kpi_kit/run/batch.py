@@ -23,7 +23,7 @@ from ..data import load_client, preload
 from ..exceptions import KpiKitError, RunError
 from ..metrics import compute
 from ..params import Params, load_params
-from . import publish
+from . import inputs, publish
 from .execute import ENGINES, execute_notebook, export_html
 from .processes import Interrupted, IsolatedRunError, interruptible, run_isolated, start_child, stop_children
 from .registry import available_notebooks, title
@@ -50,6 +50,7 @@ class ClientResult:
     error: str | None = None
     failed_notebook: Path | None = None
     seconds: float = 0.0
+    skipped: bool = False  # up to date: its inputs are unchanged since its last successful run (not rerun)
 
     @property
     def ok(self) -> bool:
@@ -66,12 +67,15 @@ class BatchResult:
         return [r for r in self.results if not r.ok]
 
     def summary(self) -> str:
-        n = len(self.results)
+        n, skipped = len(self.results), sum(r.skipped for r in self.results)
         lines = [f"{n - len(self.failed)} of {n} client runs succeeded"
+                 + (f" ({skipped} up to date, not rerun: --force reruns them)" if skipped else "")
                  + (f" in {self.seconds:.0f} s ({self.seconds / n:.1f} s per client)." if n and self.seconds else ".")]
         for r in self.results:
             name = r.client or r.params_file
-            if r.ok:
+            if r.skipped:
+                lines.append(f"  up to date  {name}: {r.folder}")
+            elif r.ok:
                 lines.append(f"  ok      {name}: {r.folder} ({r.seconds:.1f} s)")
             else:
                 lines.append(f"  FAILED  {name}: {r.error}")
@@ -92,24 +96,29 @@ def _render(name: str, params: Params, tmp: Path, notebook_folder, previous, eng
 
 
 def run_client(params_file, out_root="reports", *, notebooks: list[str] | None = None,
-               notebook_folder: Path | None = None, on_notebook_done=None, engine: str = "kernel") -> ClientResult:
+               notebook_folder: Path | None = None, on_notebook_done=None, engine: str = "kernel",
+               shared_inputs: dict | None = None) -> ClientResult:
     """Render the notebooks for one client; never raises for a client's own failure.
 
     The client's data is loaded and validated, and its metrics computed, once, up front; with
     ``engine="fast"`` every notebook then runs in its own forked child of this process through the
     in-process kernel engine, inheriting both. A partial rerun (``notebooks`` naming some) keeps the
-    other notebooks' pages of the earlier run of the same date."""
+    other notebooks' pages of the earlier run of the same date. The run's inputs are fingerprinted before
+    its data is read and kept in the published folder (:mod:`.inputs`; ``shared_inputs`` is the batch's
+    :func:`.inputs.batch_digest`, computed here when None)."""
     started = time.perf_counter()
     result = ClientResult(str(params_file))
     tmp = None
     try:
         params = load_params(params_file)
         result.client = params.client
+        names = notebooks or available_notebooks(notebook_folder)
+        # before the data is read: a file changed while the run reads it makes the next run rerun
+        fingerprint = inputs.client_inputs(params, names, out_root, shared_inputs or inputs.batch_digest(notebook_folder))
         if engine == "fast":
             data = preload(params)  # validate up front, and keep the data for the forked notebook runs
         else:
             data = load_client(params)  # validate up front: bad data stops here with one clear message
-        names = notebooks or available_notebooks(notebook_folder)
         client_root = Path(out_root).resolve() / params.client
         try:
             client_root.mkdir(parents=True, exist_ok=True)
@@ -150,6 +159,8 @@ def run_client(params_file, out_root="reports", *, notebooks: list[str] | None =
                 final, tmp, names, available_notebooks(notebook_folder))
             publish.write_metrics(tmp, metrics, pages)
             publish.write_run_index(tmp, params, pages)
+            if fingerprint is not None:
+                inputs.write(tmp, fingerprint)  # in the run's folder before the swap: only a successful run has one
             publish.swap_in(tmp, final)
             tmp = None
             result.folder = final
@@ -181,8 +192,9 @@ def _short_error(exc: Exception) -> str:
 
 # -- executors --------------------------------------------------------------------------------------
 def _client_task(args) -> ClientResult:
-    params_file, out_root, names, notebook_folder, engine = args
-    return run_client(params_file, out_root, notebooks=names, notebook_folder=notebook_folder, engine=engine)
+    params_file, out_root, names, notebook_folder, engine, shared = args
+    return run_client(params_file, out_root, notebooks=names, notebook_folder=notebook_folder, engine=engine,
+                      shared_inputs=shared)
 
 
 def _client_in_subprocess(task) -> ClientResult:
@@ -193,10 +205,10 @@ def _client_in_subprocess(task) -> ClientResult:
 
     with tempfile.TemporaryDirectory(prefix="kpi-kit-task-") as tmp:
         spec, out = Path(tmp) / "task.json", Path(tmp) / "result.json"
-        params_file, out_root, names, notebook_folder, engine = task
+        params_file, out_root, names, notebook_folder, engine, shared = task
         spec.write_text(json.dumps({"params_file": params_file, "out_root": out_root, "notebooks": names,
                                     "notebook_folder": str(notebook_folder) if notebook_folder else None,
-                                    "engine": engine}))
+                                    "engine": engine, "shared_inputs": shared}))
         proc = subprocess.run([sys.executable, "-m", "kpi_kit.run.batch", str(spec), str(out)],
                               capture_output=True, text=True)
         if not out.exists():
@@ -252,13 +264,15 @@ def _run_forked(tasks, jobs: int, record) -> None:
                 record(ClientResult(task[0], error=f"the client's process ended unexpectedly: {exc}"))
 
 
-def _refuse_collisions(files: list[Path]) -> None:
+def _refuse_collisions(files: list[Path]) -> dict[Path, Params]:
     """Two client files that would write one output folder (same ``client`` and ``as_of``) stop the
-    batch before it starts: otherwise one report silently replaces the other."""
+    batch before it starts: otherwise one report silently replaces the other. Returns the parameters
+    of every file that has valid ones."""
     seen: dict[tuple[str, str], Path] = {}
+    loaded: dict[Path, Params] = {}
     for f in files:
         try:
-            p = load_params(f)
+            p = loaded[f] = load_params(f)
         except KpiKitError:
             continue  # reported as that client's own failure
         key = (p.client, p.as_of.isoformat())
@@ -266,11 +280,34 @@ def _refuse_collisions(files: list[Path]) -> None:
             raise KpiKitError(f"{seen[key]} and {f} both write the report of client '{p.client}' as of {key[1]}. "
                               "Fix: give each client file its own 'client:' name.")
         seen[key] = f
+    return loaded
+
+
+def _up_to_date(files: list[Path], loaded: dict[Path, Params], out_root: Path, names: list[str],
+                shared: dict) -> dict[Path, ClientResult]:
+    """The clients whose published run of their date is up to date (:mod:`.inputs`), decided here
+    without reading their data. A client rerunning an earlier date makes its later dates rerun too:
+    they compare with that run's metrics."""
+    fresh: dict[Path, ClientResult] = {}
+    for f in files:
+        if (p := loaded.get(f)) is None:
+            continue
+        started = time.perf_counter()
+        final = out_root / p.client / p.as_of.isoformat()
+        if inputs.up_to_date(final, names, inputs.client_inputs(p, names, out_root, shared)):
+            fresh[f] = ClientResult(str(f), client=p.client, folder=final, skipped=True,
+                                    seconds=time.perf_counter() - started)
+    rerun_from: dict[str, str] = {}  # client -> its earliest date rerun in this batch
+    for f, p in loaded.items():
+        if f not in fresh:
+            rerun_from[p.client] = min(rerun_from.get(p.client, "9999"), p.as_of.isoformat())
+    return {f: r for f, r in fresh.items() if loaded[f].as_of.isoformat() < rerun_from.get(r.client, "9999")}
 
 
 def run_batch(params_files, out_root="reports", *, notebooks: list[str] | None = None,
               notebook_folder: Path | None = None, progress: bool = True, jobs: int = 1,
-              engine: str = "fast", executor: str = "local", scheduler: str | None = None) -> BatchResult:
+              engine: str = "fast", executor: str = "local", scheduler: str | None = None,
+              force: bool = False) -> BatchResult:
     """Render every notebook for every client; a failing client does not stop the others.
 
     ``jobs`` clients run side by side (each in a fresh process forked from this warm one, so
@@ -278,6 +315,10 @@ def run_batch(params_files, out_root="reports", *, notebooks: list[str] | None =
     forked child per notebook) or ``"kernel"`` (papermill's Jupyter kernel per notebook).
     ``executor="dask"`` runs each client as a task on the Dask cluster at ``scheduler`` (a local
     cluster of ``jobs`` workers when None); the output folder must be shared with the workers.
+
+    A client whose inputs are unchanged since its last successful run of the same ``as_of``
+    (:mod:`.inputs`) is not rerun: it is reported as up to date (and counts as succeeded). ``force``
+    reruns every client; a client whose last run failed always reruns.
 
     Examples
     --------
@@ -291,7 +332,7 @@ def run_batch(params_files, out_root="reports", *, notebooks: list[str] | None =
     out_root = Path(out_root).resolve()
     files = list(dict.fromkeys(p.resolve() for p in expand_params_paths(params_files)))  # a file named twice runs once
     names = notebooks or available_notebooks(notebook_folder)
-    _refuse_collisions(files)
+    loaded = _refuse_collisions(files)
     try:
         out_root.mkdir(parents=True, exist_ok=True)
         if not os.access(out_root, os.W_OK | os.X_OK):
@@ -303,27 +344,40 @@ def run_batch(params_files, out_root="reports", *, notebooks: list[str] | None =
         raise os_error(exc, "cannot write the output folder (--out)") from None
     started = time.perf_counter()
     batch = BatchResult()
+    shared = inputs.batch_digest(notebook_folder)
+    fresh = {} if force else _up_to_date(files, loaded, out_root, names, shared)
+    batch.results += fresh.values()
+    finals = {str(f): out_root / p.client / p.as_of.isoformat() for f, p in loaded.items()}
+    tasks = [(str(f), str(out_root), names, notebook_folder, engine, shared) for f in files if f not in fresh]
     bar = None
-    if progress:
+
+    def postfix() -> dict:
+        ran = [r for r in batch.results if not r.skipped]
+        counts = {"done": sum(r.ok for r in ran), "failed": len(batch.failed), "left": len(tasks) - len(ran)}
+        return counts | ({"up to date": len(fresh)} if fresh else {})
+
+    if progress and tasks:  # the clients that run; those up to date are counted beside them
         from tqdm import tqdm  # the console bar on stderr, also when called from a notebook
 
-        bar = tqdm(total=len(files), unit="client", file=sys.stderr, dynamic_ncols=True)
+        bar = tqdm(total=len(tasks), unit="client", file=sys.stderr, dynamic_ncols=True, postfix=postfix())
 
     def record(res: ClientResult) -> None:
         batch.results.append(res)
+        if not res.ok and res.params_file in finals:
+            inputs.forget(finals[res.params_file])  # a failed client reruns next time, whatever its inputs
         if bar:  # counts first, then the step that redraws the bar with them
-            bar.set_postfix(done=sum(r.ok for r in batch.results), failed=len(batch.failed),
-                            left=len(files) - len(batch.results), refresh=False)
+            bar.set_postfix(postfix(), refresh=False)
             bar.update(1)
 
-    tasks = [(str(f), str(out_root), names, notebook_folder, engine) for f in files]
     try:
         with interruptible():
-            if engine == "fast" and executor == "local":
+            if tasks and engine == "fast" and executor == "local":  # every client up to date: nothing to warm
                 from .engine import warm_up
 
                 warm_up()  # import once here; every forked run starts warm
-            if executor == "dask":
+            if not tasks:
+                pass
+            elif executor == "dask":
                 _run_on_dask(tasks, scheduler, jobs, record)
             elif engine == "fast" or jobs > 1:
                 _run_forked(tasks, jobs, record)
@@ -350,14 +404,15 @@ def run_batch(params_files, out_root="reports", *, notebooks: list[str] | None =
 def _main(task_file: str, result_file: str) -> None:
     """``python -m kpi_kit.run.batch TASK.json RESULT.json``: one client, for an executor's worker."""
     t = json.loads(Path(task_file).read_text())
+    task = (t["params_file"], t["out_root"], t["notebooks"], Path(t["notebook_folder"]) if t["notebook_folder"] else None,
+            t["engine"], t.get("shared_inputs"))
     if t["engine"] == "fast":
         from .engine import warm_up
 
         warm_up()
-        r = run_isolated(_client_task, (t["params_file"], t["out_root"], t["notebooks"],
-                                        Path(t["notebook_folder"]) if t["notebook_folder"] else None, t["engine"]))
+        r = run_isolated(_client_task, task)
     else:
-        r = _client_task((t["params_file"], t["out_root"], t["notebooks"], t["notebook_folder"], t["engine"]))
+        r = _client_task(task)
     Path(result_file).write_text(json.dumps({
         "params_file": r.params_file, "client": r.client, "folder": str(r.folder) if r.folder else None,
         "error": r.error, "seconds": r.seconds,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from ..exceptions import DataError
-from ._read import Database
+from ._database import Database
 from ._url import duckdb_path, expand, redact
 
 CREATE_FIX = ("create it with `kpi-kit db load CLIENT.yaml FILE.duckdb` or `kpi-kit import ... --into FILE.duckdb`, "

@@ -9,7 +9,7 @@ import re
 import pyarrow as pa
 
 from ..exceptions import DataError
-from ._read import Database
+from ._database import Database
 from ._url import expand, redact, scrub
 
 CONNECT_TIMEOUT = 10  # seconds; an unreachable host fails instead of hanging the run

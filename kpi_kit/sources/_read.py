@@ -19,40 +19,11 @@ import pyarrow.compute as pc
 
 from ..contract import CONTRACT, FileSpec
 from ..exceptions import DataError
+from ._connect import connect
+from ._database import Database
 from .spec import is_query
 
 NUMERIC_KINDS = ("money", "count", "probability", "number", "months")
-
-
-class Database:
-    """One open connection of a source: ``query`` returns an Arrow table, errors are DataErrors."""
-
-    label: str  # the URL as shown to people (no password)
-
-    def query(self, sql: str, what: str) -> pa.Table:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def schema(self, sql: str, what: str) -> pa.Schema:  # pragma: no cover - interface
-        """The result's columns, without reading its rows (the query's own errors, as DataErrors)."""
-        raise NotImplementedError
-
-    def table_names(self) -> set[str]:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def close(self) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
-
-
-def connect(url: str) -> Database:
-    from ._url import kind_of
-
-    if kind_of(url) == "duckdb":
-        from ._duckdb import DuckDB
-
-        return DuckDB(url)
-    from ._postgres import Postgres
-
-    return Postgres(url)
 
 
 class _Lease:

@@ -1,16 +1,11 @@
-"""``kpi-kit db``: put a client's files into a database, and list what a database holds."""
+"""``kpi-kit db``: put a client's files into a database, and list what a database holds.
+
+Errors are raised as :class:`~kpi_kit.exceptions.KpiKitError`: the ``kpi-kit`` command group prints them
+as one line (no import of the command line from here, which imports this module)."""
 
 from __future__ import annotations
 
 import click
-
-from ..exceptions import KpiKitError
-
-
-def _fail(exc: Exception) -> None:
-    from ..cli import _fail as fail  # the one way the command line reports an error
-
-    fail(exc)
 
 
 @click.group("db")
@@ -31,13 +26,11 @@ def load(client, target, schema):
     Example:
       kpi-kit db load data/clients/demo.yaml build/demo.duckdb
     """
-    from . import _target_url, load_database, redact
+    from ._url import redact
+    from .load import _target_url, load_database
 
-    try:
-        rows = load_database(client, target, schema=schema)
-        url = _target_url(target)
-    except KpiKitError as exc:
-        _fail(exc)
+    rows = load_database(client, target, schema=schema)
+    url = _target_url(target)
     for stem, n in rows.items():
         click.echo(f"{stem:14s} {n:>10,d} rows")
     tables = "" if not schema else ", tables: {" + ", ".join(f"{s}: {schema}.{s}" for s in rows) + "}"
@@ -49,12 +42,9 @@ def load(client, target, schema):
 @click.argument("target")
 def tables(target):
     """List the tables (and their rows) of TARGET: a DuckDB file, a database URL, or a client YAML with a source."""
-    from . import list_tables
+    from .load import list_tables
 
-    try:
-        found = list_tables(target)
-    except KpiKitError as exc:
-        _fail(exc)
+    found = list_tables(target)
     for name, n in found.items():
         click.echo(f"{name:24s} {n:>10,d} rows")
     if not found:
