@@ -6,6 +6,7 @@ PIP    := $(BIN)/python -m pip
 CLIENT ?= data/clients/demo.yaml
 OUT    ?= reports
 JOBS   ?= 2
+MUTATE_JOBS ?= 2
 
 .DEFAULT_GOAL := help
 
@@ -24,6 +25,10 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(PIP) install --quiet -c requirements.lock -e ".[test]"
 	@touch $@
 
+$(VENV)/.installed-mutate: $(VENV)/.installed-test
+	$(PIP) install --quiet -c requirements.lock -e ".[test,mutate]"
+	@touch $@
+
 install: $(VENV)/.installed ## Create .venv and install the kit
 install-test: $(VENV)/.installed-test ## Create .venv and install the kit with its test extras
 
@@ -40,9 +45,14 @@ bench: install ## Batch speed (naive CLI loop vs kpi-kit run, CLIENTS=100) and s
 	$(BIN)/python benchmarks/batch_speed.py --clients $${CLIENTS:-100} --naive-sample 2 --jobs $(JOBS) --scale-contacts $${CONTACTS:-1000000}
 
 test: install-test ## Run the unit tests, then nbval on the committed notebooks
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests --cov=kpi_kit --cov-branch --cov-report=term-missing:skip-covered
 	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg notebooks
 	$(BIN)/ruff check kpi_kit tests notebooks data benchmarks
+
+mutate: $(VENV)/.installed-mutate ## Mutation testing of the metric layer (slow, not in CI; MUTATE_JOBS=2 workers)
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children $(MUTATE_JOBS) > mutants.log 2>&1 || { tail -c 2000 mutants.log; exit 1; }
+	$(BIN)/python tests/mutation/summary.py --fail-under 90
 
 lab: install ## Open the notebooks in JupyterLab
 	$(BIN)/jupyter lab notebooks
@@ -59,4 +69,4 @@ docs: install ## Regenerate docs/metrics.md from the metric catalogue
 clean: ## Remove reports and caches (keeps .venv)
 	rm -rf $(OUT) build/examples .pytest_cache .ruff_cache
 
-.PHONY: help install install-test report reports-all examples bench test lab demo-data notebooks docs clean
+.PHONY: help install install-test mutate report reports-all examples bench test lab demo-data notebooks docs clean

@@ -3,7 +3,9 @@ tables) has the same value everywhere, in kpis.csv and in metrics.json; channel 
 headline; unpaid channels have no paid CAC; every card label names its period. The example
 clients get the same check in tests/test_examples.py."""
 
+import html
 import math
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -77,16 +79,31 @@ def test_unpaid_channels_have_no_paid_cac_or_cost_per_lead(demo):
         assert k[("spend", "window", "channel", channel)] == 0
         for metric in ("cpl", "cost_per_mql", "cost_per_sqo", "cac_paid"):
             assert math.isnan(k[(metric, "window", "channel", channel)]), (metric, channel)
-    html = (folder / "channel.html").read_text()
-    assert 'data-kpi="cac_paid|window|channel|Direct">unpaid<' in html
+    page = (folder / "channel.html").read_text()
+    for channel in ("Organic Search", "Direct", "Referral", "Outbound"):  # every unpaid channel's cell says so
+        cells = [text for p, text in s["shown"][f"cac_paid|window|channel|{channel}"] if p == "channel"]
+        assert cells and set(cells) == {"unpaid"}, (channel, cells)
+    assert 'data-kpi="cac_paid|window|channel|Direct">unpaid<' in page
+
+
+def card(page: str, label: str) -> tuple[str, str]:
+    """(value, change line against the period before) of the KPI card labelled ``label``."""
+    m = re.search(r'<div class="kk-label">' + re.escape(label) + r'</div><div class="kk-value"[^>]*>(.*?)</div>'
+                  r'<div class="kk-delta">(.*?)</div>', page, re.S)
+    assert m, f"no card {label!r}"
+    value, deltas = m.groups()
+    previous = re.sub(r"<[^>]+>", "", deltas.split("<br>")[0])
+    return html.unescape(value), html.unescape(previous)
 
 
 def test_rate_changes_are_in_points_and_counts_in_percent(demo):
     folder, _ = demo
     funnel = (folder / "funnel.html").read_text()
-    assert "Win rate (window)" in funnel and "−5.5 pp" in funnel  # 32.7 % -> 27.2 %
-    assert "−16.8%" not in funnel
-    assert "+24.6%" in funnel  # new customers 179 -> 223
+    # the win rate card: 27.2 % against 32.7 % the period before, a change of −5.5 points (not −16.8 %)
+    assert card(funnel, "Win rate (window)") == ("27.2%", "vs prior 12 months: −5.5 pp")
+    # the new customers card: 223 against 179, +24.6 %
+    value, previous = card(funnel, "New customers (window)")
+    assert (value, previous) == ("223", "vs prior 12 months: +24.6%")
 
 
 def test_kpis_csv_has_the_spec_columns(demo):

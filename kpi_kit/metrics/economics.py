@@ -283,10 +283,19 @@ def service_costs(costs: pd.DataFrame, cost_groups: dict) -> pd.DataFrame:
 
 
 def cac_by_month(acq: pd.DataFrame, bridge: pd.DataFrame) -> pd.DataFrame:
-    """CAC per month: total acquisition cost (and spend only) / customers with a ``new`` movement."""
+    """CAC per month: total acquisition cost (and spend only) / customers with a ``new`` movement.
+
+    Every month from the first to the last month of ``acq`` is a row: a month in between without a
+    cost or spend row adds 0 to the sums and its new customers still count (in quarterly sums and
+    trailing CACs), but its own CAC is n/a: no cost row is unknown, not a CAC of 0."""
+    recorded = set(acq["month"]) if len(acq) else set()
+    if len(acq):
+        months = pd.period_range(acq["month"].min(), acq["month"].max(), freq="M")
+        acq = acq.set_index("month").reindex(months, fill_value=0.0).rename_axis("month").reset_index()
     m = acq.merge(bridge[["month", "new_customers"]], on="month", how="inner")
-    m["cac"] = safe_div(m["total"], m["new_customers"])
-    m["paid_cac"] = safe_div(m["spend"], m["new_customers"])
+    known = m["month"].isin(recorded)
+    m["cac"] = safe_div(m["total"], m["new_customers"]).where(known)
+    m["paid_cac"] = safe_div(m["spend"], m["new_customers"]).where(known)
     return m
 
 

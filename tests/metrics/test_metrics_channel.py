@@ -116,12 +116,28 @@ def test_rising_volume_falling_conversion_fires_and_stays_quiet():
     assert f.loc[0, "volume_change"] == pytest.approx(0.5) and f.loc[0, "rate_change"] == pytest.approx(-0.5)
 
 
+def row_of(section_text: str, label: str) -> list[str]:
+    """The cells of the table row starting with ``label`` in a section's text."""
+    line = next(ln for ln in section_text.splitlines() if ln.strip().startswith(label + " "))
+    return line.strip()[len(label):].split()
+
+
 def test_report_renders_its_sections_on_the_fixture(report, kit_style):
     channels = repr(report.section("channels"))
-    assert channels.startswith("Blended CPL is $250") and "Paid Search" in channels
-    assert "unpaid" in repr(report.section("efficiency"))  # Referral has leads but no spend
-    for name in report.section_names():  # every section renders on the fixture
-        assert repr(report.section(name))
+    # blended CPL: $1,000 spend / 4 leads; Paid Search $400 / 2 leads; its ROI (15,000 − 400) / 400
+    assert channels.splitlines()[0] == ("Blended CPL is $250; among paid channels Paid Search has the lowest CPL ($200) "
+                                        "and Paid Search the best ROI (+3650%).")
+    # totals: sessions, leads, MQLs, opportunities, customers, won deals, spend, revenue, ROI (21,000 − 1,000) / 1,000
+    assert row_of(channels, "Total") == ["1,600", "4", "4", "3", "2", "3", "$1,000", "$21,000", "+2000%"]
+    efficiency = repr(report.section("efficiency"))
+    # Referral has leads but no spend: unpaid, never $0
+    assert row_of(efficiency, "Referral") == ["unpaid"] * 4 + ["100.0", "$6,000", "$60.00"]
+    # total: CPL 1,000 / 4, per MQL / 4, per SQO / 3, paid CAC / 2 new customers, visits per lead 1,600 / 4
+    assert row_of(efficiency, "Total") == ["$250", "$250", "$333", "$500", "400.0", "$4,500", "$11.25"]
+    shown = {name: report.section(name).shown for name in report.section_names()}
+    assert shown == dict.fromkeys(["channels", "efficiency", "groups_table", "cost", "conversion", "trends",
+                                   "pipeline_share", "flags", "campaigns", "attribution", "spend_revenue",
+                                   "self_reported"], True)  # every section renders on the fixture
 
 
 def test_campaign_table_with_platform_conversions():
