@@ -171,6 +171,21 @@ def demo(out_dir, seed):
 
 
 @main.command()
+@click.argument("params", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of printing.")
+def params(params, output):
+    """Print a client's resolved parameters as YAML for papermill -f (paths made absolute)."""
+    from ._files import write_atomic
+    from .params import papermill_parameters
+
+    text = papermill_parameters(params)
+    if output:
+        write_atomic(Path(output), text)
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command()
 @click.option("--out", default="docs/metrics.md", show_default=True, type=click.Path(dir_okay=False))
 @click.option("--readme", default="README.md", show_default=True, type=click.Path(dir_okay=False))
 def docs(out, readme):

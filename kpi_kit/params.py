@@ -142,3 +142,18 @@ def load_params(path: str | Path) -> Params:
     if not data_dir.is_absolute():
         data_dir = (path.parent / data_dir).resolve()
     return Params.from_mapping({**raw, "data_dir": str(data_dir)}, source=str(path))
+
+
+def papermill_parameters(path: str | Path) -> str:
+    """A client's resolved parameters as papermill-ready YAML (``papermill -f``): every value the
+    batch would inject, with ``data_dir`` absolute, so a notebook runs from any working directory.
+
+    Examples
+    --------
+    >>> print(papermill_parameters("data/examples/olist.yaml"))  # doctest: +SKIP
+    client: olist
+    data_dir: /home/me/kpi_kit/build/examples/olist
+    ...
+    """
+    values = load_params(path).to_notebook_parameters()
+    return f"# papermill parameters of {path} (kpi-kit params)\n" + yaml.safe_dump(values, sort_keys=False)
