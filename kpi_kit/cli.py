@@ -73,9 +73,14 @@ def main():
               help="Dask scheduler address (tcp://host:8786); without it a local Dask cluster of --jobs workers.")
 @click.option("--force", is_flag=True,
               help="Rerun every client, also those whose inputs are unchanged since their last successful run.")
-def run(params, out, notebooks, no_progress, jobs, engine, executor, scheduler, notebook_dir, force):
+@click.option("--pdf", is_flag=True, help="Also print each report page to PDF (A4) with headless Chromium.")
+def run(params, out, notebooks, no_progress, jobs, engine, executor, scheduler, notebook_dir, force, pdf):
     """Render every notebook for each client YAML in PARAMS (a folder = every YAML in it)."""
     from .run import run_batch
+    from .run.pdf import find_browser, print_runs
+
+    if pdf:
+        find_browser()  # before the batch: a missing Chromium is said before minutes of rendering
 
     names = [n.strip() for n in notebooks.split(",") if n.strip()] if notebooks else None
     try:
@@ -85,6 +90,9 @@ def run(params, out, notebooks, no_progress, jobs, engine, executor, scheduler, 
     except KpiKitError as exc:
         _fail(exc)
     click.echo(result.summary())
+    if pdf:
+        printed = print_runs(r.folder for r in result.results if r.ok and r.folder is not None)
+        click.echo(f"printed {len(printed)} page(s) to PDF beside their HTML.")
     if result.failed:
         sys.exit(1)
 
@@ -168,6 +176,18 @@ def demo(out_dir, seed):
     kwargs = {} if seed is None else {"seed": seed}
     write_demo(Path(out_dir), **kwargs)
     click.echo(f"demo data written to {out_dir}")
+
+
+@main.command()
+@click.argument("pages", nargs=-1, required=True, type=click.Path(exists=True))
+def pdf(pages):
+    """Print report pages to PDF with headless Chromium: run folders (every report page) or .html files."""
+    from .run.pdf import find_browser, print_folder, print_pdf
+
+    find_browser()  # one message before anything is printed when Chromium is missing
+    for page in map(Path, pages):
+        for done in (print_folder(page) if page.is_dir() else [print_pdf(page)]):
+            click.echo(f"wrote {done}")
 
 
 @main.command()

@@ -20,6 +20,10 @@ class Column:
     ``kind`` decides parsing and checks: ``id`` (non-empty text), ``text``,
     ``date`` (ISO day; timestamps truncated), ``money`` and ``count`` (numbers
     >= 0), ``probability`` (0..1), ``number`` (any real), ``months`` (integer >= 1).
+
+    ``unknown_ok``: a required column whose cells may be empty. An empty cell is a value the source
+    did not give: unknown, never read as 0 (SPEC "Real data": unknown is not zero). Sums leave such
+    rows out and the report counts them.
     """
 
     name: str
@@ -27,6 +31,7 @@ class Column:
     required: bool = False
     unique: bool = False
     description: str = ""
+    unknown_ok: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,8 +50,8 @@ class FileSpec:
         return next((c for c in self.columns if c.name == name), None)
 
 
-def _c(name, kind, required=False, unique=False, description=""):
-    return Column(name, kind, required, unique, description)
+def _c(name, kind, required=False, unique=False, description="", unknown_ok=False):
+    return Column(name, kind, required, unique, description, unknown_ok)
 
 
 CONTRACT: dict[str, FileSpec] = {
@@ -73,7 +78,10 @@ CONTRACT: dict[str, FileSpec] = {
                 _c("deal_id", "id", True, True),
                 _c("created_at", "date", True),
                 _c("status", "text", True, description="open, won or lost"),
-                _c("amount", "money", True),
+                # the column is required, a cell may be empty: the CRM gave no value (e.g. open deals
+                # not yet priced). Unknown, not 0: left out of every amount sum and counted.
+                _c("amount", "money", True, description="empty = unknown (left out of sums, counted)",
+                   unknown_ok=True),
                 _c("closed_at", "date", description="required when won or lost"),
                 _c("contact_id", "text"),
                 _c("channel", "text"),

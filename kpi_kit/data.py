@@ -7,6 +7,8 @@ data-quality section.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +36,8 @@ class DataQuality:
     notes: list[dict] = field(default_factory=list)
     unmapped_channels: dict[str, int] = field(default_factory=dict)
     missing_files: list[str] = field(default_factory=list)  # required files the client does not have
+    rows_used: dict[str, int] = field(default_factory=dict)  # rows read less those set aside at load
+    imports: list[dict] = field(default_factory=list)  # the folder's import log: one entry per export
 
     def note(self, file: str, issue: str, rows: int, action: str) -> None:
         """Record ``rows`` rows of ``file`` with ``issue`` and what the kit did about it."""
@@ -42,6 +46,31 @@ class DataQuality:
 
     def table(self) -> pd.DataFrame:
         return pd.DataFrame(self.notes, columns=["file", "issue", "rows", "action"])
+
+    def import_table(self) -> pd.DataFrame:
+        """What the imports set aside, filled or reshaped (from the folder's import log), one row each:
+        file, export, issue, rows, action."""
+        rows = [{"file": e["file"], "export": e["export"], "issue": i["issue"], "rows": int(i["rows"]),
+                 "action": i["action"]}
+                for e in self.imports for i in e.get("issues", [])]
+        return pd.DataFrame(rows, columns=["file", "export", "issue", "rows", "action"])
+
+    def rows_table(self) -> pd.DataFrame:
+        """Rows per file: with an import log, rows in the exports = rows imported + set aside at import;
+        always, rows read = rows used + set aside at load."""
+        out = pd.DataFrame({"file": list(self.rows_read), "rows read": list(self.rows_read.values())})
+        out["set aside at load"] = [n - self.rows_used.get(f, n) for f, n in self.rows_read.items()]
+        out["rows used"] = out["rows read"] - out["set aside at load"]
+        if self.imports:
+            by = pd.DataFrame(self.imports).groupby("file")[["rows_in_export", "rows_set_aside", "rows_imported"]].sum()
+            by.columns = ["rows in exports", "set aside at import", "rows imported"]
+            out = by.reindex(out["file"]).reset_index().merge(out, on="file")
+        return out
+
+    def reshaped(self) -> list[str]:
+        """Files whose import reshaped rows (summed or spread), so that the rows imported from the
+        exports and the rows of the file differ."""
+        return sorted({e["file"] for e in self.imports for i in e.get("issues", []) if i["kind"] == "reshaped"})
 
 
 @dataclass
@@ -121,7 +150,7 @@ def parse_frame(raw: pd.DataFrame, spec: FileSpec, label: str, suffix: str = ".c
         text = _is_text(s)
         blank = (s.isna() | (s.astype("string").str.strip() == "")).fillna(True) if text else s.isna()
         rows = lambda mask: _row_numbers(mask, suffix)  # noqa: E731
-        if col.required and blank.any():
+        if col.required and not col.unknown_ok and blank.any():
             raise DataError(label, col.name, "required value is empty", "fill every row", rows(blank))
         if col.kind == "date":
             parsed = _parse_dates(s)
@@ -316,6 +345,48 @@ def _empty(stem: str, params: Params) -> pd.DataFrame:
         if "channel" in df else df
 
 
+def _note_unknown(stem: str, df: pd.DataFrame, q: DataQuality) -> None:
+    """Count the empty cells of columns whose value may be unknown (a deal's amount): kept, left out
+    of every sum over them (SPEC "Real data": unknown is not zero)."""
+    for col in CONTRACT[stem].columns:
+        if col.unknown_ok and col.name in df and (empty := df[col.name].isna()).any():
+            by = ""
+            if "status" in df:
+                by = ": " + ", ".join(f"{k} {v:,}" for k, v in df.loc[empty, "status"].value_counts().items())
+            q.note(stem, f"{col.name} empty (unknown){by}", int(empty.sum()),
+                   "kept; left out of amount sums, counted on the pages")
+
+
+IMPORT_LOG = "import_log.json"  # written by kpi-kit import beside the data (kpi_kit/importers); not a contract file
+
+
+def read_import_log(data_dir: Path, found: dict, q: DataQuality) -> None:
+    """Read what the imports set aside or filled (``<data_dir>/import_log.json``, when there is one)
+    into ``q.imports``. The log of a contract file changed since its import (edited by hand, exported
+    again by other means) no longer describes it: left out, and the data-quality notes say so."""
+    path = data_dir / IMPORT_LOG
+    if not path.is_file():
+        return
+    try:
+        log = json.loads(path.read_text(encoding="utf-8"))
+        imports, files = list(log["imports"]), dict(log["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        q.note("all", f"{IMPORT_LOG} cannot be read", 1, "ignored: import set-asides not listed")
+        return
+    current = {}
+    for stem, meta in files.items():
+        p = found.get(stem)
+        if p is None or not isinstance(meta, dict) or p.name != meta.get("name"):
+            continue
+        with open(p, "rb") as f:
+            if hashlib.file_digest(f, "sha256").hexdigest() == meta.get("sha256"):
+                current[stem] = True
+                continue
+        q.note(stem, f"{p.name} changed since its import", q.rows_read.get(stem, 0),
+               "its import log is ignored (import set-asides not listed): import it again to list them")
+    q.imports = [e for e in imports if isinstance(e, dict) and current.get(e.get("file"))]
+
+
 _PRELOADED: dict[str, ClientData] = {}
 
 
@@ -395,11 +466,16 @@ def load_client(params: Params) -> ClientData:
         latest = df[dates].max().max() if dates and len(df) else None
         quality.latest_date[stem] = None if pd.isna(latest) else latest
         df = _as_of_view(stem, df, as_of, params, quality)
+        _note_unknown(stem, df, quality)
         df = map_channels(df, params, quality, stem)
         frames[stem] = df.reset_index(drop=True)
+        quality.rows_used[stem] = len(df)
     if "subscriptions" in frames and "mrr" in frames:
         quality.note("mrr", "both subscriptions and mrr given", len(frames.pop("mrr")),
                      "MRR derived from subscriptions; mrr file ignored")
+        quality.rows_used["mrr"] = 0
+    if params.source is None:
+        read_import_log(Path(params.data_dir), found, quality)
     _stage_quality(frames["contacts"], params, quality)
     unmapped = sorted(quality.unmapped_channels.items(), key=lambda kv: -kv[1])
     for value, n in unmapped[:UNMAPPED_LISTED]:

@@ -23,11 +23,11 @@ def currency_symbol(currency: str) -> str:
 
 
 def fmt_money(value, currency: str = "USD", *, compact: bool = False, decimals: int = 0) -> str:
-    """``1234.5`` -> ``'$1,235'``; compact: ``'$1.2k'``, ``'$3.4M'``; NaN -> ``'n/a'``.
+    """``1234.6`` -> ``'$1,235'``; compact: ``'$1.2k'``, ``'$3.4M'``; NaN -> ``'n/a'``.
 
     Examples
     --------
-    >>> fmt_money(1234.5), fmt_money(2_500_000, compact=True), fmt_money(float("nan"))
+    >>> fmt_money(1234.6), fmt_money(2_500_000, compact=True), fmt_money(float("nan"))
     ('$1,235', '$2.5M', 'n/a')
     """
     if is_missing(value):
@@ -42,11 +42,41 @@ def fmt_money(value, currency: str = "USD", *, compact: bool = False, decimals: 
     return f"{sign}{sym}{v:,.{decimals}f}"
 
 
+PCT_SIGNIFICANT = 2  # a percentage below 1 % keeps at least this many significant digits
+PCT_MAX_DECIMALS = 6
+
+
+def pct_decimals(value, decimals: int = 1) -> int:
+    """Decimals to print ``value`` (a fraction) as a percentage: ``decimals``, or more for a value
+    below 1 % so that it keeps two significant digits (0.000176 is 0.018 %, not 0.02 %): rates of a
+    few hundredths of a percent (ad CTRs, say) stay apart in a table column.
+
+    Examples
+    --------
+    >>> pct_decimals(0.1234), pct_decimals(0.000176), pct_decimals(0.004, 0), pct_decimals(0.0)
+    (1, 3, 2, 1)
+    """
+    pct = abs(float(value)) * 100
+    if pct == 0 or pct >= 1 or not math.isfinite(pct):
+        return decimals
+    needed = min(PCT_SIGNIFICANT - 1 - math.floor(math.log10(pct)), PCT_MAX_DECIMALS)
+    if round(pct, needed) >= 1:  # 0.996 % rounds up to 1: read as a value of 1 % or more
+        return decimals
+    return max(decimals, needed)
+
+
 def fmt_pct(value, decimals: int = 1, *, signed: bool = False) -> str:
-    """``0.1234`` -> ``'12.3%'`` (signed: ``'+12.3%'``); NaN -> ``'n/a'``."""
+    """``0.1234`` -> ``'12.3%'`` (signed: ``'+12.3%'``); NaN -> ``'n/a'``. ``decimals`` is a
+    minimum: below 1 % a value keeps two significant digits (:func:`pct_decimals`).
+
+    Examples
+    --------
+    >>> fmt_pct(0.1234), fmt_pct(0.000176, 2), fmt_pct(0.000244), fmt_pct(0.005), fmt_pct(0.0)
+    ('12.3%', '0.018%', '0.024%', '0.50%', '0.0%')
+    """
     if is_missing(value):
         return NA
-    text = f"{abs(value) * 100:.{decimals}f}%"
+    text = f"{abs(value) * 100:.{pct_decimals(value, decimals)}f}%"
     if signed:
         return ("+" if value > 0 else "−" if value < 0 else "±") + text
     return ("−" if value < 0 else "") + text

@@ -79,7 +79,7 @@ def test_inputs_that_crashed_a_notebook_render(tmp_path, edit):
 def test_as_of_before_all_data_renders_no_data_sections(tmp_path):
     data = load_client(load_params(_chan(tmp_path, as_of="2020-01-31")))
     pages = render_all(data)
-    assert any("not shown" in html for html in pages["funnel"])
+    assert any("(not in this client&#x27;s data)" in html for html in pages["funnel"])  # a not-shown line
 
 
 @pytest.mark.parametrize(("value", "shown"), [("inf", "inf"), ("1e308", "1e308"), ("-inf", "-inf")])

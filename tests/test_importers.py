@@ -57,7 +57,7 @@ def test_malformed_export_names_file_column_rows_and_leaves_folder_unchanged(tmp
     msg = str(err.value)
     assert msg.startswith("google_ads_bad.csv, column 'Day': unparsable date (e.g. '2026-13-45') (rows 4)")
     assert "Fix:" in msg
-    assert not filecmp.dircmp(before, tmp_path).diff_files and sorted(os.listdir(tmp_path)) == ["spend.csv"]
+    assert not filecmp.dircmp(before, tmp_path).diff_files and sorted(os.listdir(tmp_path)) == ["import_log.json", "spend.csv"]
 
 
 def test_cli_import_and_error_exit(tmp_path):
@@ -92,6 +92,7 @@ def test_mapping_yaml_with_value_map_constant_and_us_dates(tmp_path):
     d = read(tmp_path, "deals").set_index("deal_id")
     assert d.loc["O1", ["status", "created_at", "closed_at", "amount"]].tolist() == ["won", "2016-10-20", "2017-03-01", 1054]
     assert d.loc["O3", "status"] == "open" and pd.isna(d.loc["O3", "closed_at"])
+    assert pd.isna(d.loc["O3", "amount"])  # no close_value: unknown, left empty, not 0
     assert set(d["channel"]) == {"outbound sdr"}
 
 
@@ -129,12 +130,14 @@ def test_hubspot_deals_status_expected_close_amounts_and_probability(tmp_path):
     report = str(import_files("hubspot-deals", [SAMPLES / "hubspot_deals.csv"], tmp_path))
     d = contract(tmp_path, "deals").set_index("deal_id")
     assert d["status"].to_dict() == {"9001": "won", "9002": "open", "9003": "lost", "9004": "open"}
-    assert d.loc["9001", "amount"] == 12000.0 and d.loc["9003", "amount"] == 0.0 and d.loc["9004", "amount"] == 0.0
+    # no Amount: unknown, left empty, never 0 (SPEC "Real data")
+    assert d.loc["9001", "amount"] == 12000.0 and pd.isna(d.loc["9003", "amount"]) and pd.isna(d.loc["9004", "amount"])
     assert d.loc["9001", "closed_at"] == pd.Timestamp("2024-03-15") and pd.isna(d.loc["9002", "closed_at"])
     assert d.loc["9002", "expected_close_at"] == pd.Timestamp("2024-06-30")
     assert d["probability"].tolist() == [1.0, 0.9, 0.0, 0.2]
     assert d.loc["9002", "contact_id"] == "102"
-    assert "2 deal(s) without an amount (lost 1, open 1)" in report or "2 deal(s) without an amount (open 1, lost 1)" in report
+    assert "Amount: 2 row(s) without a value (lost 1, open 1): left empty (unknown, not 0)" in report \
+        or "Amount: 2 row(s) without a value (open 1, lost 1): left empty (unknown, not 0)" in report
     assert "several associated contacts" in report
 
 
@@ -170,7 +173,8 @@ def test_stripe_subscriptions_normalise_to_the_kits_mrr(tmp_path):
     assert s.loc["sub_3", ["amount", "discount"]].tolist() == [150.0, 30.0]  # 3 seats x $50, 20 % off
     assert s.loc["sub_3", "end_date"] == pd.Timestamp("2024-04-10")
     assert pd.isna(s.loc["sub_5", "end_date"])  # cancelled at period end: still paying
-    assert s.loc["sub_6", "discount"] == 0.0  # a coupon without a value is reported, not guessed
+    assert pd.isna(s.loc["sub_6", "discount"])  # a coupon without a value: unknown, left empty, reported
+    assert s.loc["sub_1", "discount"] == 0.0  # no coupon: no discount (known, not unknown)
     assert "NOT deducted" in report and "that never paid (trialing)" in report
     m = customer_mrr(s.reset_index(), as_of=pd.Timestamp("2024-03-31"))
     march = m.loc[m["month"] == pd.Period("2024-03", "M")].set_index("customer_id")["mrr"]
@@ -232,4 +236,5 @@ def test_mapping_reads_an_excel_sheet_with_real_dates_and_serials(tmp_path):
     d = contract(tmp_path / "data", "deals").set_index("deal_id")
     assert d.loc["O1", "closed_at"] == pd.Timestamp("2017-03-01")  # Excel serial 42795
     assert d.loc["O1", "created_at"] == pd.Timestamp("2016-10-20") and d.loc["O1", "amount"] == 1054.0
-    assert d.loc["O2", "status"] == "open" and "filled 1 empty value(s) with 0" in report
+    assert d.loc["O2", "status"] == "open" and pd.isna(d.loc["O2", "amount"])
+    assert "close_value: 1 row(s) without a value (open 1): left empty (unknown, not 0)" in report

@@ -69,7 +69,7 @@ def cpl_cac_chart(costs: pd.DataFrame, blended: Mapping[str, float], *, currency
         kp.money_axis(ax, currency, axis="x")
         ax.set_title(kp.shown_of(f"{label} by channel", len(s), total))
         ax.set_xlabel(f"{label} ({currency})")
-        ax.legend(loc="lower right")
+        kp.legend_below(ax)
     axes[0].set_ylabel("Channel")
     fig.tight_layout()
     return axes
@@ -188,9 +188,8 @@ def trend_chart(monthly: pd.DataFrame, panels: Iterable[tuple[str, str, str, str
         ax.set_ylim(bottom=0)
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=5, bbox_to_anchor=(0.5, -0.06))
     fig.tight_layout()
+    kp.legend_below(fig, *axes[0, 0].get_legend_handles_labels())  # one legend of channels for every panel
     return axes
 
 
@@ -234,7 +233,7 @@ def pipeline_share_chart(monthly: pd.DataFrame, *, column: str = "opportunities"
     ax.set_title(f"Share of new {noun} by channel")
     ax.set_ylabel(f"Share of {noun}")
     ax.set_xlabel("Month")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    kp.legend_below(ax)
     return ax
 
 
@@ -283,16 +282,16 @@ def attribution_chart(credit: pd.DataFrame, *, models=None, model_labels: Mappin
     ax.set_title("Revenue credited to each channel by attribution model")
     ax.set_ylabel(f"Attributed revenue ({currency})")
     ax.set_xlabel("Channel")
-    # below the axes: with eight models the bars fill the plot, and a legend inside would hide some
-    ax.legend(ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.3), frameon=False, fontsize=8)
+    kp.legend_below(ax)  # with eight models the bars fill the plot: a legend inside would hide some
     return ax
 
 
 def spend_revenue_chart(data: pd.DataFrame, *, x: str = "spend", y: str = "revenue", model: str | None = None,
                         model_labels: Mapping[str, str] | None = None, currency: str = "USD", ax=None,
                         max_channels: int | None = None):
-    """Each channel's spend against its attributed revenue, on equal money axes with the break-even
-    diagonal (points above it return more than they cost).
+    """Each channel's spend against its attributed revenue, with the break-even diagonal (points
+    above it return more than they cost). Each axis fits its own data from zero: spend and revenue
+    often differ by an order of magnitude, and a shared limit would squeeze the points into a corner.
 
     Parameters
     ----------
@@ -320,12 +319,15 @@ def spend_revenue_chart(data: pd.DataFrame, *, x: str = "spend", y: str = "reven
     """
     fig, ax = plt.subplots(figsize=(kp.WIDTH, 4.4)) if ax is None else (ax.figure, ax)
     spend, revenue = data[x], data[y]
-    ax.scatter(spend, revenue, s=80, c=[kp.channel_colour(c) for c in data.index], zorder=3)
+    ax.scatter(spend, revenue, s=80, c=[kp.channel_colour(c) for c in data.index], zorder=3, clip_on=False)
+    right, top = kp.upper_limit(spend), kp.upper_limit(revenue)
     for c in kp.top_labels(spend, max_channels):  # every point drawn, the largest budgets named
-        ax.annotate(c, (spend[c], revenue[c]), xytext=(6, 4), textcoords="offset points", fontsize=9)
-    top = max(float(spend.max() or 1), float(revenue.max() or 1)) * 1.1
-    ax.plot([0, top], [0, top], color=kp.MUTED, ls="--", lw=1, label="Break-even (ROI 0)")
-    ax.set_xlim(0, top)
+        left = spend[c] > 0.7 * right  # names of points on the right read leftwards, inside the axes
+        ax.annotate(c, (spend[c], revenue[c]), xytext=(-7 if left else 7, 4), textcoords="offset points",
+                    ha="right" if left else "left", fontsize=9)
+    # the diagonal runs to the larger limit and is cut at the axes' edge: it never widens an axis
+    ax.plot([0, max(right, top)], [0, max(right, top)], color=kp.MUTED, ls="--", lw=1, label="Break-even (ROI 0)")
+    ax.set_xlim(0, right)
     ax.set_ylim(0, top)
     kp.money_axis(ax, currency)
     kp.money_axis(ax, currency, axis="x")
@@ -333,7 +335,7 @@ def spend_revenue_chart(data: pd.DataFrame, *, x: str = "spend", y: str = "reven
     ax.set_title(f"{title} ({_model_label(model, model_labels).lower()})" if model else title)
     ax.set_xlabel(f"Spend in window ({currency})")
     ax.set_ylabel(f"Attributed revenue ({currency})")
-    ax.legend(loc="upper left")
+    kp.legend_below(ax)
     return ax
 
 

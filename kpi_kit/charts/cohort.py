@@ -4,6 +4,7 @@ contact cohorts."""
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 
@@ -102,9 +103,7 @@ def average_retention_chart(logo: pd.DataFrame, revenue: pd.DataFrame | None = N
     ax.set_title(f"Average retention by {unit}s since first payment (cohorts pooled)")
     ax.set_xlabel(f"{unit.capitalize()}s since first payment")
     ax.set_ylabel("Retention")
-    h1, l1 = ax.get_legend_handles_labels()
-    h2, l2 = ax2.get_legend_handles_labels()
-    ax.legend(h1 + h2, l1 + l2, loc="lower left")
+    kp.legend_below(ax)  # with the twin's bars
     return ax
 
 
@@ -152,7 +151,7 @@ def retention_curves_chart(curves: pd.DataFrame, sizes: pd.Series | None = None,
     ax.set_title(f"Logo retention by {by}")
     ax.set_xlabel("Months since first payment")
     ax.set_ylabel("Share still paying")
-    ax.legend(loc="lower left", ncol=2)
+    kp.legend_below(ax)
     return ax
 
 
@@ -188,10 +187,11 @@ def conversion_curves_chart(curves: pd.DataFrame, *, cohorts: int = 8, step: int
         ax.plot(part["months_since"], part["rate"], lw=2, color=cmap(0.35 + 0.65 * i / max(1, len(keep) - 1)),
                 label=str(c))
     kp.percent_axis(ax, decimals=1)
+    ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))  # whole months
     ax.set_title("Cumulative conversion to customer by months since contact creation")
     ax.set_xlabel("Months since the contact was created")
     ax.set_ylabel("Share of cohort that became customers")
-    ax.legend(title="Creation month", ncol=2, loc="upper left")
+    kp.legend_below(ax, title="Creation month")
     return ax
 
 

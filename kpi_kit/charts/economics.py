@@ -43,14 +43,14 @@ def waterfall_chart(bridge: pd.DataFrame, *, currency: str = "USD", ax=None):
     x = _month_starts(b["month"])
     fig, ax = plt.subplots(figsize=(kp.WIDTH, 4.4)) if ax is None else (ax.figure, ax)
     width = 20  # days
-    bottom = np.zeros(len(b))
-    for col in ("new", "expansion", "reactivation"):
-        ax.bar(x, b[col], width, bottom=bottom, color=MOVEMENT_COLOURS[col], label=col.capitalize())
-        bottom += b[col].to_numpy(dtype=float)
-    bottom = np.zeros(len(b))
-    for col in ("contraction", "churn"):
-        ax.bar(x, -b[col], width, bottom=bottom, color=MOVEMENT_COLOURS[col], label=col.capitalize())
-        bottom -= b[col].to_numpy(dtype=float)
+    for cols, sign in ((("new", "expansion", "reactivation"), 1), (("contraction", "churn"), -1)):
+        bottom = np.zeros(len(b))
+        for i, col in enumerate(cols):
+            bars = ax.bar(x, sign * b[col], width, bottom=bottom, color=MOVEMENT_COLOURS[col], label=col.capitalize())
+            if i:  # a bar stacked on another pins the axis at its base (the top of the stack when it is
+                for bar in bars:  # empty) and would leave the tallest stack no margin: only zero is pinned
+                    bar.sticky_edges.y.clear()
+            bottom += sign * b[col].to_numpy(dtype=float)
     net = b["ending_mrr"] - b["starting_mrr"]
     ax.plot(x, net, color=kp.INK, marker="o", ms=3, lw=1.5, label="Net new MRR")
     ax.axhline(0, color=kp.MUTED, lw=0.8)
@@ -59,7 +59,7 @@ def waterfall_chart(bridge: pd.DataFrame, *, currency: str = "USD", ax=None):
     ax.set_title("MRR movements per month")
     ax.set_ylabel(f"MRR change ({currency})")
     ax.set_xlabel("Month")
-    ax.legend(ncol=6, loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)  # never over the bars
+    kp.legend_below(ax)  # never over the bars
     return ax
 
 
@@ -102,9 +102,7 @@ def mrr_chart(bridge: pd.DataFrame, *, currency: str = "USD", ax=None):
     kp.month_axis(ax)
     ax.set_title("MRR and paying customers at month end")
     ax.set_xlabel("Month")
-    h1, l1 = ax.get_legend_handles_labels()
-    h2, l2 = ax2.get_legend_handles_labels()
-    ax.legend(h1 + h2, l1 + l2, loc="upper left")
+    kp.legend_below(ax)  # with the twin's line
     return ax
 
 
@@ -144,7 +142,7 @@ def churn_chart(bridge: pd.DataFrame, *, window_months: int = 6, ax=None):
     ax.set_title("Monthly churn rates with their trailing average")
     ax.set_ylabel("Share of starting base")
     ax.set_xlabel("Month")
-    ax.legend(loc="upper left")
+    kp.legend_below(ax)
     return ax
 
 
@@ -186,7 +184,7 @@ def cac_chart(monthly: pd.DataFrame, *, currency: str = "USD", trailing_months: 
     ax.set_title("CAC by month: acquisition cost per new customer")
     ax.set_ylabel(f"CAC ({currency})")
     ax.set_xlabel("Month")
-    ax.legend(loc="upper left")
+    kp.legend_below(ax)
     return ax
 
 
@@ -237,12 +235,12 @@ def ltv_cac_chart(groups: pd.DataFrame, *, by: str = "channel", cac_basis: str |
         axes[0].xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}×"))
     axes[0].set_title("LTV:CAC")
     axes[0].set_xlabel("LTV ÷ CAC (log scale)" if axes[0].get_xscale() == "log" else "LTV ÷ CAC")
-    axes[0].legend(loc="lower right")
+    kp.legend_below(axes[0])
     axes[1].barh(r.index, r["payback_months"].fillna(0), color=colours)
     axes[1].axvline(payback_guide, color=kp.INK, ls="--", lw=1.2, label=f"{payback_guide:g}-month guide")
     axes[1].set_title("CAC payback")
     axes[1].set_xlabel("Months")
-    axes[1].legend(loc="lower right")
+    kp.legend_below(axes[1])
     axes[0].set_ylabel(by.capitalize())
     basis = cac_basis or ("paid spend" if by == "channel" else "blended")
     fig.suptitle(f"LTV:CAC and payback by {by} ({basis} CAC)", x=0.01, ha="left", fontweight="bold")
@@ -284,7 +282,7 @@ def cost_to_serve_chart(costs: pd.DataFrame, *, gross_margin: float = 1.0, curre
     ax.set_title("Cost to serve per paying customer, per month")
     ax.set_ylabel(f"Per customer per month ({currency})")
     ax.set_xlabel("Month")
-    ax.legend(loc="upper left")
+    kp.legend_below(ax)
     return ax
 
 

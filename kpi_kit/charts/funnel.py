@@ -112,7 +112,7 @@ def volumes_chart(volumes: pd.DataFrame, *, stages=None, fig=None) -> np.ndarray
         s = volumes[volumes["stage"] == stage]
         kp.series_with_target(s["month"], s["actual"], s["target"] if "target" in s else None,
                               title=_stage_title(stage), ylabel="Contacts", colour=kp.STAGE_COLOURS[min(i, 3) + 1],
-                              ax=ax)
+                              ax=ax, legend=False)
         kp.month_axis(ax)
         ax.tick_params(axis="x", labelrotation=30)
     for ax in list(axes.flat)[len(stages):]:
@@ -124,6 +124,8 @@ def volumes_chart(volumes: pd.DataFrame, *, stages=None, fig=None) -> np.ndarray
             top.xaxis.set_tick_params(labelbottom=True)
     fig.suptitle("Monthly volumes against target (dashed)", x=0.01, ha="left", fontweight="bold")
     fig.tight_layout()
+    if any(line.get_label() == "Target" for ax in axes.flat for line in ax.get_lines()):
+        kp.legend_below(fig)  # one "Actual / Target" for every panel, under the grid
     return axes
 
 
@@ -155,19 +157,17 @@ def deals_chart(quarters: pd.DataFrame, *, currency: str = "USD", ax=None):
     ax1.bar(labels, quarters["bookings"], color="#93c5fd", label="Bookings (left)")
     kp.money_axis(ax1, currency)
     ax1.set_ylabel(f"Bookings ({currency})")
-    ax1.set_xlabel("Quarter closed")
     ax2 = ax1.twinx()
     win_rate = quarters["win_rate"]
     ax2.plot(labels, win_rate, color=kp.INK, marker="o", lw=2, label="Win rate (right)")
     kp.percent_axis(ax2)
-    ax2.set_ylim(0, max(0.5, float(np.nanmax(win_rate)) * 1.2) if win_rate.notna().any() else 1)
+    ax2.set_ylim(0, kp.upper_limit(win_rate, floor=0.05) if win_rate.notna().any() else 1)
     ax2.set_ylabel("Win rate")
     ax2.grid(False)
     ax2.spines["right"].set_visible(True)
     ax1.set_title("Bookings and win rate by quarter closed")
-    h1, l1 = ax1.get_legend_handles_labels()
-    h2, l2 = ax2.get_legend_handles_labels()
-    ax1.legend(h1 + h2, l1 + l2, loc="upper left")
+    ax1.set_xlabel("Quarter closed")
+    kp.legend_below(ax1)  # with the twin's line
     return ax1
 
 

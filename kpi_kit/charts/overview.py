@@ -135,7 +135,7 @@ def forecast_chart(forecast: pd.DataFrame, *, targets: pd.DataFrame | None = Non
     ax.set_title("Weighted pipeline forecast by expected close month")
     ax.set_ylabel(f"Expected bookings ({currency})")
     ax.set_xlabel("Expected close month")
-    ax.legend(loc="upper right")
+    kp.legend_below(ax)
     return ax
 
 

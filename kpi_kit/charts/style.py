@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
+from matplotlib.legend import Legend
 
 from ..formatting import currency_symbol
 
@@ -236,6 +237,142 @@ def unit_axis(ax, unit, currency: str = "USD", *, percent_decimals: int = 0):
     return ax
 
 
+def _renderer(fig):
+    """The figure's renderer, for measuring text before the figure is drawn."""
+    get = getattr(fig.canvas, "get_renderer", None)
+    return get() if get is not None else fig._get_renderer()
+
+
+def _below_axes(ax, renderer) -> float:
+    """Pixels from the bottom of ``ax`` to the bottom of what hangs under it (x tick labels, x label)."""
+    box = ax.xaxis.get_tightbbox(renderer) if ax.xaxis.get_visible() else None
+    return max(0.0, ax.bbox.y0 - box.y0) if box is not None else 0.0
+
+
+LEGEND_GAP = 6.0  # points between a chart's lowest label and the legend under it
+
+
+class LegendBelow(Legend):
+    """A legend centred under a chart, outside its data: under the x tick labels and x label of
+    the lowest of ``under`` (axes), centred on the first of them or on the figure (``centre``).
+
+    Its anchor is measured whenever the legend is placed (drawn or measured), so it stays under
+    the labels when ticks, labels or the layout change after it was made."""
+
+    def __init__(self, parent, handles, labels, *, under, centre="axes", **kwargs):
+        self._under, self._centre = list(under), centre
+        super().__init__(parent, handles, labels, loc="upper center", **kwargs)
+
+    def get_bbox_to_anchor(self):
+        from matplotlib.transforms import Bbox, ScaledTranslation, TransformedBbox, blended_transform_factory
+
+        fig = self.get_figure(root=True)
+        renderer = _renderer(fig)
+        shown = [a for a in self._under if a.get_visible()] or self._under
+        lowest = min(shown, key=lambda a: a.bbox.y0 - _below_axes(a, renderer))
+        drop = _below_axes(lowest, renderer) / fig.dpi + LEGEND_GAP / 72
+        if self._centre == "figure":
+            base = blended_transform_factory(fig.transFigure, lowest.transAxes)
+        else:
+            base = blended_transform_factory(self._under[0].transAxes, lowest.transAxes)
+        return TransformedBbox(Bbox.from_bounds(0.5, 0, 0, 0), base + ScaledTranslation(0, -drop, fig.dpi_scale_trans))
+
+
+def legend_below(target, handles=None, labels=None, *, ncols: int | None = None, title: str | None = None,
+                 **kwargs):
+    """The one legend placement of the kit: centred under the chart, outside its data.
+
+    ``target`` is an Axes (the legend hangs under its x tick labels and x label) or a Figure (one
+    legend under all its panels, e.g. the channels of a grid). The legend is a :class:`LegendBelow`:
+    it follows the labels and the layout as they change. ``ncols`` defaults to as many columns as
+    fit the axes' width (the figure's for a Figure), balanced over the rows. ``handles`` and
+    ``labels`` default to those of the axes and its twins (of every panel of a Figure), each label once.
+    A layout applied afterwards (``tight_layout``) makes room for an axes' legend in the figure; a
+    figure's legend hangs under the figure, inside the saved image (``bbox_inches="tight"``, :func:`figure_png`).
+
+    Returns
+    -------
+    Legend or None
+        None when there is nothing to show.
+
+    Examples
+    --------
+    >>> ax.plot(x, y, label="Actual")  # doctest: +SKIP
+    >>> legend = legend_below(ax)  # doctest: +SKIP
+    """
+    from matplotlib.figure import FigureBase
+
+    on_figure = isinstance(target, FigureBase)
+    fig = target if on_figure else target.figure
+    under = [a for a in fig.axes if a.get_visible() and a.get_label() != "<colorbar>"] if on_figure else [target]
+    if handles is None:
+        pairs = {}
+        for a in under if on_figure else [target, *_twins(target)]:
+            for h, lab in zip(*a.get_legend_handles_labels()):
+                pairs.setdefault(lab, h)
+        handles, labels = list(pairs.values()), list(pairs)
+    elif labels is None:
+        labels = [h.get_label() for h in handles]
+    handles, labels = list(handles), list(labels)
+    if not handles:
+        return None
+    room = fig.bbox.width if on_figure else min(fig.bbox.width, target.bbox.width * 1.15)
+
+    def make(n):
+        legend = LegendBelow(target, handles, labels, under=under, centre="figure" if on_figure else "axes",
+                             ncols=n, title=title, **kwargs)
+        if on_figure:
+            fig.legends.append(legend)
+            legend._remove_method = fig.legends.remove
+        else:
+            if target.legend_ is not None:
+                target.legend_.remove()
+            target.legend_ = legend
+            legend._remove_method = target._remove_legend
+        fig.stale = True
+        return legend
+
+    if ncols is not None:
+        return make(ncols)
+    n = len(handles)
+    legend = make(n)
+    renderer = _renderer(fig)
+    while n > 1 and legend.get_window_extent(renderer).width > room:
+        legend.remove()
+        n -= 1
+        legend = make(n)
+    balanced = -(-len(handles) // -(-len(handles) // n))  # as few columns as keep the same rows
+    if balanced != n:
+        legend.remove()
+        legend = make(balanced)
+    return legend
+
+
+def _twins(ax) -> list:
+    """The axes sharing ``ax``'s place (``twinx``): their lines belong in its legend."""
+    return [a for a in ax.figure.axes if a is not ax and a.get_position().bounds == ax.get_position().bounds]
+
+
+DATA_MARGIN = 0.08  # share of the data's range left free above its largest value
+
+
+def upper_limit(values, *, margin: float = DATA_MARGIN, floor: float = 0.0) -> float:
+    """The top of an axis from zero that fits ``values`` with a small margin (at least ``floor``;
+    1 when there is nothing positive to show). Axes fit their own data: never another axis' limit.
+
+    Examples
+    --------
+    >>> round(upper_limit([100.0, 232.0]), 2)
+    250.56
+    >>> upper_limit([float("nan")])
+    1.0
+    """
+    v = pd.to_numeric(pd.Series(np.ravel(np.asarray(values, dtype=object))), errors="coerce")
+    top = float(v.max()) if v.notna().any() else 0.0
+    top = max(floor, top * (1 + margin))
+    return top if top > 0 else 1.0
+
+
 def _ax(ax, figsize=None):
     if ax is None:
         _, ax = plt.subplots(figsize=figsize or (WIDTH, 4.0))
@@ -276,24 +413,60 @@ def funnel_chart(counts: pd.Series, *, title: str = "Funnel", ax=None):
     return ax
 
 
+def _luminance(rgb) -> float:
+    """Relative luminance (WCAG) of an RGB colour with channels in 0–1."""
+    c = np.asarray(rgb[:3], dtype=float)
+    c = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return float(c @ [0.2126, 0.7152, 0.0722])
+
+
+def text_colour_on(background) -> str:
+    """White or ink, whichever contrasts more with ``background`` (any matplotlib colour).
+
+    Examples
+    --------
+    >>> text_colour_on("#08306b"), text_colour_on("#f7fbff")
+    ('white', '#1f2937')
+    """
+    lum = _luminance(mpl.colors.to_rgb(background))
+    on_white, on_ink = 1.05 / (lum + 0.05), (lum + 0.05) / (_luminance(mpl.colors.to_rgb(INK)) + 0.05)
+    return "white" if on_white >= on_ink else INK
+
+
+CELL_FONT = (6.0, 8.0)  # points: cell values are drawn between these sizes, or not at all
+
+
+def cell_fontsize(ax, shape: tuple[int, int], labels, renderer=None) -> float | None:
+    """The font size (points) at which the widest of ``labels`` fits a cell of a ``shape`` (rows,
+    columns) grid filling ``ax``, at most ``CELL_FONT[1]``; None below ``CELL_FONT[0]`` (too small to read)."""
+    rows, cols = shape
+    labels = {str(t) for t in labels if str(t)}
+    if not rows or not cols or not labels:
+        return None
+    longest = max(map(len, labels))
+    labels = [t for t in labels if len(t) >= longest - 1]  # the widest is among the longest
+    renderer = renderer or _renderer(ax.figure)
+    probe = mpl.font_manager.FontProperties(size=10)
+    wide = max(renderer.get_text_width_height_descent(t, probe, ismath=False)[0] for t in labels)
+    cell_w, cell_h = ax.bbox.width / cols, ax.bbox.height / rows
+    size = min(CELL_FONT[1], 10 * 0.92 * cell_w / wide, 0.7 * cell_h * 72 / ax.figure.dpi)
+    return size if size >= CELL_FONT[0] else None
+
+
 def heatmap(table: pd.DataFrame, *, title: str, xlabel: str, ylabel: str, fmt: str = "{:.0%}",
             mask_rows=None, vmax: float | None = None, ax=None, cbar_label: str = ""):
-    """Annotated heatmap of a wide table (rows × columns of rates); ``mask_rows`` (bool per row)
-    greys out rows such as immature or small cohorts."""
+    """Heatmap of a wide table (rows × columns of rates), each cell carrying its value where the
+    cells are big enough to read it (see :func:`cell_fontsize`), in white or ink, whichever
+    contrasts more with the cell; ``mask_rows`` (bool per row) greys out rows such as immature or
+    small cohorts."""
     ax = _ax(ax, (WIDTH, max(3.0, 0.22 * len(table) + 1.5)))
     data = table.to_numpy(dtype=float)
     im = ax.imshow(np.ma.masked_invalid(data), aspect="auto", cmap="Blues", vmin=0,
                    vmax=vmax if vmax is not None else np.nanmax(data) if np.isfinite(data).any() else 1)
-    small = len(table) > 24
-    annotate = table.shape[1] <= 13 and len(table) <= 36  # wider grids are read by colour alone
-    for (i, j), v in np.ndenumerate(data):
-        if annotate and np.isfinite(v):
-            ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=7 if small else 8,
-                    color="white" if v > (im.norm.vmax or 1) * 0.6 else INK)
-    if mask_rows is not None:
-        for i, m in enumerate(np.asarray(mask_rows, dtype=bool)):
-            if m:
-                ax.axhspan(i - 0.5, i + 0.5, color="white", alpha=0.55, lw=0)
+    masked = np.zeros(len(table), bool) if mask_rows is None else np.asarray(mask_rows, dtype=bool)
+    for i, m in enumerate(masked):
+        if m:
+            ax.axhspan(i - 0.5, i + 0.5, color="white", alpha=0.55, lw=0)
     ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns],
                   rotation=20 if max((len(str(c)) for c in table.columns), default=0) > 8 else 0, ha="right"
                   if max((len(str(c)) for c in table.columns), default=0) > 8 else "center")
@@ -303,28 +476,40 @@ def heatmap(table: pd.DataFrame, *, title: str, xlabel: str, ylabel: str, fmt: s
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    percent = "%" in fmt
     cb = ax.figure.colorbar(im, ax=ax, fraction=0.03, pad=0.02,
-                            format=mticker.PercentFormatter(1.0, decimals=0) if "%" in fmt else None)
+                            format=mticker.PercentFormatter(1.0, decimals=0) if percent else None)
     cb.set_label(cbar_label)
     cb.outline.set_visible(False)
+    # the values, once the colour bar has taken its share of the width: the cells' size is final
+    texts = {(i, j): fmt.format(v) for (i, j), v in np.ndenumerate(data) if np.isfinite(v)}
+    size = cell_fontsize(ax, data.shape, texts.values())
+    if size is not None:
+        for (i, j), text in texts.items():
+            colour = np.asarray(im.cmap(im.norm(data[i, j])))[:3]
+            if masked[i]:  # under the white veil of a greyed-out row
+                colour = 0.45 * colour + 0.55
+            ax.text(j, i, text, ha="center", va="center", fontsize=size, color=text_colour_on(colour))
     return ax
 
 
 def series_with_target(months: pd.Series, actual: pd.Series, target: pd.Series | None = None, *,
-                       title: str, ylabel: str, colour: str = ACCENT, ax=None):
-    """Monthly actuals as a line, with the target as a dashed step line where there is one."""
+                       title: str, ylabel: str, colour: str = ACCENT, ax=None, legend: bool = True):
+    """Monthly actuals as a line, with the target as a dashed step line where there is one (and a
+    legend under the axes, unless ``legend`` is False: a grid of these draws one for all)."""
     ax = _ax(ax)
     x = pd.PeriodIndex(months).to_timestamp()
     ax.plot(x, actual.to_numpy(dtype=float), color=colour, lw=2, marker="o", ms=3, label="Actual")
     if target is not None and target.notna().any():
         ax.plot(x, target.to_numpy(dtype=float), color=INK, lw=1.2, ls="--", marker="_", ms=10,
                 label="Target")
-        ax.legend(loc="upper left")
     ax.set_title(title)
     ax.set_ylabel(ylabel)
     ax.set_xlabel("Month")
     count_axis(ax)
     ax.set_ylim(bottom=0)
+    if legend and target is not None and target.notna().any():
+        legend_below(ax)
     return ax
 
 

@@ -23,10 +23,14 @@ from ..sources import is_duckdb_target
 from ..sources.load import merge_into_database
 from . import ads, ga4, hubspot, salesforce, stripe
 from ._base import (
+    IMPORT_LOG,
     MERGE_KEYS,
+    SET_ASIDE,
     ImportReport,
     Source,
     clean_number,
+    export_entry,
+    import_log_text,
     join_export,
     map_fields,
     merge_into,
@@ -63,9 +67,10 @@ def import_files(source: str, files, out_dir, *, period: str | None = None, mapp
         raise KpiKitError(f"unknown source '{source}'. Fix: use one of {', '.join(SOURCE_NAMES)}.")
     out = Path(out_dir)
     report = report if report is not None else ImportReport()
-    frames = []
+    frames, labels, exports = [], [], []
     for f in map(Path, files):
         label = f.name
+        start = len(report.log)
         raw = read_export(f, report, sheet=options.get("sheet"))
         report.say(f"{label}: {len(raw)} row(s), columns {', '.join(raw.columns)}")
         for join in options.get("join", ()):
@@ -78,18 +83,27 @@ def import_files(source: str, files, out_dir, *, period: str | None = None, mapp
             frame = spec.convert(frame, report, options | {"label": label})
         frames.append(validate(frame, spec.target, label, origin, report, drop_bad_rows=options["bad_rows"] == "drop",
                                id_column=CONTRACT[spec.target].columns[0].name))
-    new = _later_file_wins(frames, spec.target, report)
+        labels.append(label)
+        exports.append(export_entry(spec.target, label, source, len(raw), len(frames[-1]), report, start))
+    start = len(report.log)
+    new = _later_file_wins(frames, spec.target, report, labels)
+    for e in exports:  # rows replaced by a later file of this import are set aside too
+        later = [i for i in report.log[start:] if i["export"] == e["export"]]
+        e["issues"] += [{k: v for k, v in i.items() if k != "export"} for i in later]
+        e["rows_set_aside"] += sum(i["rows"] for i in later)
+        e["rows_imported"] -= sum(i["rows"] for i in later)
     if not is_duckdb_target(out_dir):  # a DuckDB file (kpi-kit import --into) is not a folder
         out.mkdir(parents=True, exist_ok=True)  # only now: a failed import leaves no empty folder behind
     if is_duckdb_target(out_dir):  # the same merge, into a table of a DuckDB file (kpi_kit/sources)
         merge_into_database(out_dir, spec.target, new, report)
         return report
     text = merge_into(out, spec.target, new, report)  # everything validated before anything is written
-    write_atomically({out / f"{spec.target}.csv": text})
+    write_atomically({out / f"{spec.target}.csv": text, out / IMPORT_LOG: import_log_text(out, spec.target, exports, text)})
     return report
 
 
-def _later_file_wins(frames: list[pd.DataFrame], target: str, report: ImportReport) -> pd.DataFrame:
+def _later_file_wins(frames: list[pd.DataFrame], target: str, report: ImportReport,
+                     labels: list[str] | None = None) -> pd.DataFrame:
     """The files' rows in one frame. A key in more than one file (two exports listing one contact)
     keeps the later file's rows, as when the files are imported by two commands; rows repeated within
     one file are the merge's business, as before."""
@@ -103,6 +117,9 @@ def _later_file_wins(frames: list[pd.DataFrame], target: str, report: ImportRepo
     if replaced.any():
         report.say(f"{target}: {int(replaced.sum())} row(s) share their {', '.join(keys)} with a row of a later file "
                    "in this import: the later file's row is kept (as an import by a later command would replace it)")
+        for i, n in replaced.groupby(file_no).sum().items():
+            report.record(labels[i] if labels else f"file {i + 1}", SET_ASIDE, f"{', '.join(keys)} also in a later file",
+                          int(n), "row left out: the later file's row is kept")
     return new.loc[~replaced]
 
 
@@ -123,13 +140,16 @@ def import_frame(frame: pd.DataFrame, target: str, out_dir, *, label: str, repor
     out = Path(out_dir)
     if not is_duckdb_target(out_dir):
         out.mkdir(parents=True, exist_ok=True)
+    start = len(report.log)
     parsed = validate(frame.copy(), target, label, {}, report, drop_bad_rows=bad_rows == "drop",
                       id_column=CONTRACT[target].columns[0].name)
     if is_duckdb_target(out_dir):
         merge_into_database(out_dir, target, parsed, report)
         return report
-    write_atomically({out / f"{target}.csv": merge_into(out, target, parsed, report)})
+    text = merge_into(out, target, parsed, report)
+    entry = export_entry(target, label, "frame", len(frame), len(parsed), report, start)
+    write_atomically({out / f"{target}.csv": text, out / IMPORT_LOG: import_log_text(out, target, [entry], text)})
     return report
 
 
-__all__ = ["SOURCES", "SOURCE_NAMES", "ImportReport", "clean_number", "import_files", "import_frame", "read_export"]
+__all__ = ["IMPORT_LOG", "SOURCES", "SOURCE_NAMES", "ImportReport", "clean_number", "import_files", "import_frame", "read_export"]

@@ -9,7 +9,9 @@ cleaning step that touches rows adds a line to the :class:`ImportReport`.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +22,7 @@ import pandas as pd
 
 from .._files import write_all_atomic
 from ..contract import CONTRACT
-from ..data import parse_frame, rule_violations
+from ..data import IMPORT_LOG, parse_frame, rule_violations
 from ..exceptions import DataError
 
 EMPTY = {"", "--", "-", "n/a", "N/A", "NA", "null", "None", "(not set)"}
@@ -47,7 +49,8 @@ class Field:
     values: dict | None = None
     required: bool = True
     default: object = None  # fills blank cells (each fill is reported)
-    drop_if_empty: bool = False  # a row without this value is left out (each drop is reported)
+    drop_if_empty: bool | str = False  # a row without this value is left out (each drop is reported; a text
+    # says why, for the report's data-quality section)
 
 
 @dataclass
@@ -59,13 +62,29 @@ class Source:
     convert: Callable | None = None  # (frame, report, options) -> frame, after the mapping
 
 
+LOG_FORMAT = 1
+SET_ASIDE, FILLED, UNKNOWN, RESHAPED = "set aside", "filled", "left empty", "reshaped"
+
+
 @dataclass
 class ImportReport:
+    """What an import mapped, changed or left out: ``lines`` to read, and ``log``, the rows set aside
+    and cells filled, each ``{"export", "kind", "issue", "rows", "action"}`` (``kind`` one of
+    ``set aside``, ``filled``, ``left empty`` (a value the export does not give), ``reshaped``),
+    which the import writes beside the data as ``import_log.json`` (:func:`import_log_text`) for the
+    report's data-quality section."""
+
     lines: list[str] = field(default_factory=list)
     counts: dict[str, dict] = field(default_factory=dict)
+    log: list[dict] = field(default_factory=list)
 
     def say(self, text: str) -> None:
         self.lines.append(text)
+
+    def record(self, export: str, kind: str, issue: str, rows: int, action: str) -> None:
+        """Record ``rows`` rows (or cells) of ``export`` set aside, filled or reshaped, and why."""
+        if rows:
+            self.log.append({"export": export, "kind": kind, "issue": issue, "rows": int(rows), "action": action})
 
     def __str__(self) -> str:
         return "\n".join(self.lines)
@@ -273,10 +292,18 @@ def map_fields(df: pd.DataFrame, fields, report: ImportReport, label: str, *, de
             report.say(f"{label}: {col}: read {int(blanks.sum())} placeholder(s) such as '--' as empty")
         if f.drop_if_empty and cleaned.isna().any():
             report.say(f"{label}: {col}: left out {int(cleaned.isna().sum())} row(s) without a value")
+            why = f": {f.drop_if_empty}" if isinstance(f.drop_if_empty, str) else ""
+            report.record(label, SET_ASIDE, f"{col} empty", int(cleaned.isna().sum()), "row left out" + why)
             keep = cleaned.notna()  # later fields are read from the remaining rows only
             out, df, cleaned = out.loc[keep], df.loc[keep], cleaned.loc[keep]
         if f.default is not None and cleaned.isna().any():
+            if f.kind in ("money", "number", "count", "percent") and f.default == 0:
+                # SPEC "Real data": an importer never fills an unknown number with 0
+                raise DataError(label, col, "default 0 for a number: an empty cell is unknown, not zero",
+                                "remove the default (an empty cell stays empty, and the reports count it), "
+                                "or leave such rows out with drop_if_empty")
             report.say(f"{label}: {col}: filled {int(cleaned.isna().sum())} empty value(s) with {f.default!r}")
+            report.record(label, FILLED, f"{col} empty", int(cleaned.isna().sum()), f"filled with {f.default!r}")
             cleaned = cleaned.fillna(f.default)
         out[f.target] = cleaned
     return out, origin
@@ -304,10 +331,26 @@ def validate(frame: pd.DataFrame, stem: str, label: str, origin: dict, report: I
             raise DataError(label, col, v.problem, v.fix + " (or set bad_rows: drop to leave such rows out)",
                             rows[v.mask].astype(int).tolist())
         ids = parsed.loc[v.mask, id_column].astype(str).tolist() if id_column in parsed else []
-        report.say(f"{label}: {col}: {v.problem}: left out {int(v.mask.sum())} row(s)"
-                   + (f" ({', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''})" if ids else ""))
+        listed = f" ({', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''})" if ids else ""
+        report.say(f"{label}: {col}: {v.problem}: left out {int(v.mask.sum())} row(s)" + listed)
+        report.record(label, SET_ASIDE, f"{col}: {v.problem}", int((v.mask & keep).sum()), "row left out" + listed)
         keep &= ~v.mask
+    if report is not None:
+        _say_unknown(parsed.loc[keep], stem, label, origin, report)
     return parsed.loc[keep]
+
+
+def _say_unknown(parsed: pd.DataFrame, stem: str, label: str, origin: dict, report: ImportReport) -> None:
+    """Say how many cells of a column that may be unknown (a deal's amount) are empty: they stay empty,
+    never 0 (SPEC "Real data"); the loader counts them again for the report."""
+    for c in CONTRACT[stem].columns:
+        if c.unknown_ok and c.name in parsed and (empty := parsed[c.name].isna()).any():
+            by = ""
+            if "status" in parsed:
+                counts = parsed.loc[empty, "status"].astype(str).str.lower().value_counts()
+                by = " (" + ", ".join(f"{k} {v}" for k, v in counts.items()) + ")"
+            report.say(f"{label}: {origin.get(c.name, c.name)}: {int(empty.sum())} row(s) without a value{by}: "
+                       "left empty (unknown, not 0): left out of sums and counted in the reports")
 
 
 def _format(df: pd.DataFrame) -> pd.DataFrame:
@@ -344,3 +387,46 @@ def write_atomically(files: dict[Path, str]) -> None:
     """Write every file to a temporary name first, then rename: a failure leaves the folder as it was
     (and a replaced file keeps its permissions)."""
     write_all_atomic(files)
+
+
+# -- the import log ----------------------------------------------------------------------------------
+def export_entry(target: str, export: str, source: str, rows_in_export: int, rows_imported: int,
+                 report: ImportReport, start: int) -> dict:
+    """One export's line of the import log: its rows, those set aside, and what was set aside or filled
+    (the report's log entries from position ``start`` on that name this export). Rows in the export =
+    rows imported + rows set aside; an export whose rows were summed or spread (ad exports) imports
+    its rows into a different number of the file's rows, which its ``reshaped`` issue states."""
+    issues = [{k: v for k, v in e.items() if k != "export"} for e in report.log[start:] if e["export"] == export]
+    set_aside = sum(i["rows"] for i in issues if i["kind"] == SET_ASIDE)
+    if any(i["kind"] == RESHAPED for i in issues):  # summed or spread: the export's rows that went in
+        rows_imported = rows_in_export - set_aside
+    return {"file": target, "export": export, "source": source, "rows_in_export": int(rows_in_export),
+            "rows_set_aside": set_aside, "rows_imported": int(rows_imported), "issues": issues}
+
+
+def import_log_text(out_dir: Path, target: str, exports: list[dict], csv_text: str) -> str:
+    """The folder's ``import_log.json`` after this import: earlier imports of other exports are kept, an
+    export imported again replaces its own entry, and the file written is recorded by row count and
+    SHA-256 (the loader ignores the log of a file changed since). Deterministic: no timestamps, so
+    an unchanged re-import changes no byte (and no incremental-run fingerprint)."""
+    path = Path(out_dir) / IMPORT_LOG
+    old: dict = {}
+    if path.is_file():
+        try:
+            old = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            old = {}
+        if not isinstance(old, dict) or old.get("format") != LOG_FORMAT:
+            old = {}
+    names = {(e["file"], e["export"]) for e in exports}
+    kept = [e for e in old.get("imports", []) if (e.get("file"), e.get("export")) not in names]
+    files = dict(old.get("files", {}))
+    rows = sum(1 for _ in csv.reader(io.StringIO(csv_text))) - 1  # quoted cells may hold line breaks
+    files[target] = {"name": f"{target}.csv", "rows": max(rows, 0),
+                     "sha256": hashlib.sha256(csv_text.encode("utf-8")).hexdigest()}
+    log = {"format": LOG_FORMAT,
+           "about": "written by kpi-kit import: rows each export had, rows set aside and cells filled at import, "
+                    "and why; read by the reports' data-quality section. Not a contract file.",
+           "imports": sorted([*kept, *exports], key=lambda e: (e["file"], e["export"])),
+           "files": dict(sorted(files.items()))}
+    return json.dumps(log, indent=1, ensure_ascii=False) + "\n"

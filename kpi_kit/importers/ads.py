@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._base import Field, Source
+from ._base import RESHAPED, Field, Source
 
 DATE = ("Day", "Date", "Start Date", "Reporting starts", "date")
 CAMPAIGN = ("Campaign", "Campaign name", "Campaign Name", "xyz_campaign_id")
@@ -57,12 +57,17 @@ def spread_over_period(frame: pd.DataFrame, report, options: dict) -> pd.DataFra
             rows.append(part)
         report.say(f"{label}: no date column: spread {len(totals)} campaign total(s) evenly over "
                    f"{len(days)} days of {start:%Y-%m-%d}..{end:%Y-%m-%d} (rounding remainder on the last day)")
+        shaped = len(frame)
         frame = pd.concat(rows, ignore_index=True)
+        report.record(label, RESHAPED, "no date column", shaped, f"summed into {len(totals)} campaign total(s), "
+                      f"spread evenly over the {len(days)} days of {start:%Y-%m-%d}..{end:%Y-%m-%d}: {len(frame)} rows")
     before = len(frame)
     frame = frame.groupby(["date", "channel", "campaign"], as_index=False, dropna=False).sum(min_count=1)
     if len(frame) < before:
         report.say(f"{label}: summed {before} rows into {len(frame)} (one per date and campaign: ads, audiences "
                    "and ad sets are not part of the contract)")
+        report.record(label, RESHAPED, "several rows per date and campaign", before,
+                      f"summed into {len(frame)} rows (one per date and campaign)")
     return frame
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ._base import Field, Source, split_expected_close
+from ._base import FILLED, Field, Source, split_expected_close
 
 STAGE_LABELS = {"lead_at": "Lead", "mql_at": "Marketing Qualified Lead", "sql_at": "Sales Qualified Lead",
                 "opportunity_at": "Opportunity", "customer_at": "Customer"}
@@ -30,6 +30,7 @@ def _contacts(frame: pd.DataFrame, report, options) -> pd.DataFrame:
     if unknown.any():
         report.say(f"{label}: Original Source: {int(unknown.sum())} contact(s) without a source: channel 'unknown'")
         frame["channel"] = frame["channel"].fillna("unknown")
+        report.record(label, FILLED, "Original Source empty", int(unknown.sum()), "channel 'unknown' (the kit's own row for it)")
     if "_lifecycle" in frame:
         counts = frame["_lifecycle"].fillna("(blank)").value_counts()
         report.say(f"{label}: current lifecycle stages: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
@@ -65,12 +66,7 @@ def _deals(frame: pd.DataFrame, report, options) -> pd.DataFrame:
     moved = split_expected_close(frame, is_open)
     if moved:
         report.say(f"{label}: Close Date of {moved} open deal(s) read as their expected close, not a close")
-    no_amount = frame["amount"].isna()
-    if no_amount.any():
-        by_status = frame.loc[no_amount, "status"].value_counts()
-        report.say(f"{label}: Amount: {int(no_amount.sum())} deal(s) without an amount ("
-                   + ", ".join(f"{k} {v}" for k, v in by_status.items()) + "): counted with amount 0")
-        frame["amount"] = frame["amount"].fillna(0.0)
+    # a deal without an Amount keeps it empty (unknown, not 0): the validation step says how many
     if "contact_id" in frame:  # HubSpot lists every associated contact, separated by ';'
         many = frame["contact_id"].str.contains(";", na=False)
         if many.any():

@@ -16,8 +16,10 @@ Example (``maven-deals.yaml``)::
 
 Each contract column takes an export column name, or a mapping with ``column`` (or a list of
 alternatives), ``kind`` (text, date, money, number, percent), ``values``, ``value`` (a constant),
-``default`` (fills empty cells) and ``drop_if_empty`` (leaves out rows without a value); every
-fill and drop is reported. Top-level keys: ``join`` (``{file, by}``, ``by`` one column or
+``default`` (fills empty cells; never 0 for a number: an empty number is unknown, not zero, and
+stays empty) and ``drop_if_empty`` (leaves out rows without a value: ``true``, or a text saying
+why). Every fill and drop is reported and written to the folder's ``import_log.json`` for the
+report's data-quality section. Top-level keys: ``join`` (``{file, by}``, ``by`` one column or
 ``[here, there]``: left-join a second export from the same folder, e.g. won deals onto leads) and
 ``bad_rows: drop`` (leave out and list rows that break a rule across columns, such as a stage dated
 before creation, instead of stopping).
@@ -31,6 +33,11 @@ from ..exceptions import DataError
 from ._base import Field, Source
 
 KINDS = {"date": "date", "money": "money", "number": "number", "count": "number", "percent": "percent"}
+
+
+def _drop_rule(value) -> bool | str:
+    """``drop_if_empty: true``, or a text saying why such rows are left out (shown in the report)."""
+    return value.strip() if isinstance(value, str) and value.strip() else bool(value)
 
 
 def load_mapping(path) -> tuple[Source, dict]:
@@ -54,7 +61,7 @@ def load_mapping(path) -> tuple[Source, dict]:
         source = rule.get("column")
         fields.append(Field(name, tuple(source) if isinstance(source, list) else source, kind,
                             value=rule.get("value"), values=rule.get("values"),
-                            default=rule.get("default"), drop_if_empty=bool(rule.get("drop_if_empty"))))
+                            default=rule.get("default"), drop_if_empty=_drop_rule(rule.get("drop_if_empty"))))
     options = {k: spec[k] for k in ("decimal", "date_format", "sheet", "bad_rows") if k in spec}
     joins = spec.get("join") or []
     options["join"] = [joins] if isinstance(joins, dict) else joins

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ._base import Field, Source, split_expected_close
+from ._base import FILLED, Field, Source, split_expected_close
 
 TRUE = {"1", "true", "yes", "y", "t"}
 
@@ -42,7 +42,7 @@ OPPORTUNITIES = Source(
      Field("created_at", ("Created Date",), "date"),
      Field("closed_at", ("Close Date",), "date"),
      Field("stage", ("Stage",), "text"),
-     Field("amount", ("Amount", "Amount (converted)"), "money", default=0.0),  # blank: counted at 0, reported
+     Field("amount", ("Amount", "Amount (converted)"), "money"),  # blank: unknown, left empty (not 0), reported
      Field("probability", ("Probability (%)", "Probability"), "percent", required=False),
      Field("channel", ("Lead Source",), required=False),
      Field("contact_id", ("Contact ID", "Primary Contact ID"), required=False),
@@ -58,6 +58,7 @@ def _leads(frame: pd.DataFrame, report, options) -> pd.DataFrame:
     if unknown.any():
         report.say(f"{label}: Lead Source: {int(unknown.sum())} lead(s) without a source: channel 'unknown'")
         frame["channel"] = frame["channel"].fillna("unknown")
+        report.record(label, FILLED, "Lead Source empty", int(unknown.sum()), "channel 'unknown' (the kit's own row for it)")
     report.say(f"{label}: {int(frame['sql_at'].notna().sum())} converted lead(s): Converted Date read as the SQL date")
     return frame
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataError
-from ._base import Field, Source
+from ._base import SET_ASIDE, UNKNOWN, Field, Source
 
 MONTHS = {"month": 1, "year": 12, "monthly": 1, "yearly": 12, "annual": 12, "quarter": 3}
 NEVER_PAID = {"trialing", "incomplete", "incomplete_expired"}
@@ -43,14 +43,22 @@ def _subscriptions(frame: pd.DataFrame, report, options) -> pd.DataFrame:
     frame["amount"] = frame["amount"] * quantity.fillna(1.0)
     pct, off = _take(frame, "_percent_off") / 100, _take(frame, "_amount_off")  # Stripe writes 25 for 25 %
     discount = (frame["amount"] * pct).fillna(off)
-    if discount.notna().any():
-        frame["discount"] = discount.fillna(0.0).clip(upper=frame["amount"])
-        report.say(f"{label}: {int(discount.notna().sum())} coupon(s) deducted as discount per billing period")
     coupon = _take(frame, "_coupon")
     unpriced = coupon.notna() & discount.isna()
+    if discount.notna().any() or unpriced.any():
+        # A subscription without a coupon has no discount: 0 is what the export says, not a guess. One
+        # whose coupon's value the export does not give has an unknown discount: left empty, never 0
+        # (SPEC "Real data"); MRR deducts nothing for it, and the import log lists it.
+        known_zero = discount.isna() & coupon.isna()
+        frame["discount"] = discount.mask(known_zero, 0.0).clip(upper=frame["amount"])
+    if discount.notna().any():
+        report.say(f"{label}: {int(discount.notna().sum())} coupon(s) deducted as discount per billing period")
     if unpriced.any():
         report.say(f"{label}: Coupon: {int(unpriced.sum())} subscription(s) carry a coupon whose value the export does "
-                   "not give: NOT deducted (add Percent Off or Amount Off columns to deduct it)")
+                   "not give: discount left empty (unknown), NOT deducted (add Percent Off or Amount Off columns to "
+                   "deduct it)")
+        report.record(label, UNKNOWN, "coupon without a value", int(unpriced.sum()),
+                      "discount left empty (unknown): not deducted from MRR")
     status = _take(frame, "_status", "").fillna("").str.strip().str.lower()
     ended = pd.to_datetime(_take(frame, "_ended"))
     canceled = pd.to_datetime(_take(frame, "_canceled"))
@@ -61,6 +69,8 @@ def _subscriptions(frame: pd.DataFrame, report, options) -> pd.DataFrame:
     if never.any():
         report.say(f"{label}: Status: left out {int(never.sum())} subscription(s) that never paid "
                    f"({', '.join(sorted(status[never].unique()))})")
+        report.record(label, SET_ASIDE, "never paid (" + ", ".join(sorted(status[never].unique())) + ")",
+                      int(never.sum()), "row left out")
         frame = frame[~never]
     scheduled = frame["end_date"].isna() & canceled.reindex(frame.index).notna()
     if scheduled.any():

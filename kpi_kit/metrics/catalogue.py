@@ -89,6 +89,8 @@ METRICS: tuple[Metric, ...] = (
     # unit economics
     Metric("mrr", "MRR", "Σ (amount − discount) / billing_period_months over subscriptions active on the "
            "month's last day", "money", "lagging", "unit_economics"),
+    Metric("mrr_growth", "MRR growth (year over year)", "month-end MRR / the same month-end's MRR a year "
+           "earlier − 1", "percent", "lagging", "unit_economics"),
     Metric("new_mrr", "New MRR", "MRR of customers' first paying month", "money", "lagging", "unit_economics"),
     Metric("logo_churn_rate", "Logo churn rate", "customers churned in the month / paying customers at the end "
            "of the previous month", "percent", "lagging", "unit_economics", higher_is_better=False),
@@ -153,6 +155,7 @@ FUNCTIONS = {
                                        "paying_customers")},
     **{k: f"{_E}.unit_economics" for k in ("logo_churn_rate", "grr", "nrr", "arpu", "ltv", "ltv_to_cac",
                                            "cac_payback_months", "quick_ratio")},
+    "mrr_growth": f"{_E}.mrr_growth",
     "cac": f"{_E}.EconomicsMetrics.cac", "magic_number": f"{_E}.magic_number", "cost_to_serve": f"{_E}.cost_to_serve",
     "logo_retention": "kpi_kit.metrics.cohort.retention_cohorts",
     "revenue_retention": "kpi_kit.metrics.cohort.retention_cohorts",

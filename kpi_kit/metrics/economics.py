@@ -231,6 +231,23 @@ def unit_economics(bridge: pd.DataFrame, as_of, *, churn_window_months: int = 6,
     return out
 
 
+def mrr_growth(bridge: pd.DataFrame, month: pd.Period, months: int = 12) -> float:
+    """Relative change of month-end MRR over ``months``: MRR(month) / MRR(month − months) − 1.
+
+    n/a when either month is not in the bridge (before the first paying month: no base to grow
+    from) or the earlier MRR is 0.
+
+    Examples
+    --------
+    >>> b = pd.DataFrame({"month": pd.period_range("2025-01", periods=13, freq="M"),
+    ...                   "ending_mrr": [100.0] + [110.0] * 11 + [150.0]})
+    >>> round(mrr_growth(b, pd.Period("2026-01", "M")), 2)
+    0.5
+    """
+    mrr = bridge.set_index("month")["ending_mrr"]
+    return float(safe_div(mrr.get(month, np.nan), mrr.get(month - months, np.nan))) - 1
+
+
 def unit_economics_by_month(bridge: pd.DataFrame, *, churn_window_months: int = 6,
                             gross_margin: float = 1.0) -> pd.DataFrame:
     """:func:`unit_economics` as it stood at the end of every month of ``bridge`` (one row a month):

@@ -202,15 +202,22 @@ def sales_cycle_days(deals: pd.DataFrame, contacts: pd.DataFrame | None = None,
 
 def deal_outcomes(deals: pd.DataFrame, window: Window | None = None) -> dict:
     """Win rate (won / (won + lost)) and average deal size (won amount / won deals) for deals
-    closed in ``window``; NaN where nothing closed."""
+    closed in ``window``; NaN where nothing closed.
+
+    A won deal without an amount (unknown, not 0) is left out of the won amount and the deal size
+    and counted in ``won_without_amount``; when every won deal lacks one, both are NaN.
+    """
     closed = deals[deals["status"].isin(["won", "lost"])]
     if window is not None:
         closed = closed[window.contains(closed["closed_at"])]
     won = closed[closed["status"] == "won"]
+    known = won["amount"].dropna()
+    unknown_only = len(won) > 0 and known.empty
     return {"won": int(len(won)), "lost": int(len(closed) - len(won)),
-            "won_amount": float(won["amount"].sum()),
+            "won_amount": np.nan if unknown_only else float(known.sum()),
             "win_rate": safe_div(len(won), len(closed)),
-            "avg_deal_size": safe_div(won["amount"].sum(), len(won))}
+            "avg_deal_size": safe_div(known.sum(), len(known)),
+            "won_without_amount": int(len(won) - len(known))}
 
 
 def weighted_pipeline(deals: pd.DataFrame) -> dict:
@@ -218,19 +225,25 @@ def weighted_pipeline(deals: pd.DataFrame) -> dict:
     and counted. When open deals exist but none has a probability the weighted value is
     unknown (n/a), not 0; with no open deal at all it is 0.
 
+    An open deal without an amount (unknown, not 0) is left out of both sums and counted in
+    ``without_amount``; when no open deal has an amount, ``pipeline`` is unknown (NaN), not 0.
+
     Examples
     --------
     >>> d = pd.DataFrame({"status": ["open", "open", "won"], "amount": [1000.0, 500.0, 9.0],
     ...                   "probability": [0.5, np.nan, 1.0]})
     >>> weighted_pipeline(d)
-    {'open_deals': 2, 'pipeline': 1500.0, 'weighted_pipeline': 500.0, 'without_probability': 1}
+    {'open_deals': 2, 'pipeline': 1500.0, 'weighted_pipeline': 500.0, 'without_probability': 1, 'without_amount': 0}
     """
     open_ = deals[deals["status"] == "open"]
     prob = open_["probability"] if "probability" in open_ else pd.Series(np.nan, index=open_.index)
-    has = prob.notna()
-    weighted = float((open_["amount"][has] * prob[has]).sum()) if has.any() or open_.empty else np.nan
-    return {"open_deals": int(len(open_)), "pipeline": float(open_["amount"].sum()),
-            "weighted_pipeline": weighted, "without_probability": int((~has).sum())}
+    amount = open_["amount"]
+    has = prob.notna() & amount.notna()
+    weighted = float((amount[has] * prob[has]).sum()) if has.any() or open_.empty else np.nan
+    pipeline = float(amount.sum()) if amount.notna().any() or open_.empty else np.nan
+    return {"open_deals": int(len(open_)), "pipeline": pipeline,
+            "weighted_pipeline": weighted, "without_probability": int(prob.isna().sum()),
+            "without_amount": int(amount.isna().sum())}
 
 
 def lead_to_close(contacts: pd.DataFrame, stages: list[str], window: Window, *,
@@ -353,7 +366,8 @@ class FunnelMetrics:
 
     def deal_outcomes(self, window) -> dict:
         if self.deals is None:
-            return {"won": np.nan, "lost": np.nan, "won_amount": np.nan, "win_rate": np.nan, "avg_deal_size": np.nan}
+            return {"won": np.nan, "lost": np.nan, "won_amount": np.nan, "win_rate": np.nan, "avg_deal_size": np.nan,
+                    "won_without_amount": np.nan}
         return deal_outcomes(self.deals, window)
 
     def sales_cycle(self, window) -> float:
@@ -362,7 +376,8 @@ class FunnelMetrics:
     @cached_property
     def pipeline(self) -> dict:
         if self.deals is None:
-            return {"open_deals": 0, "pipeline": np.nan, "weighted_pipeline": np.nan, "without_probability": 0}
+            return {"open_deals": 0, "pipeline": np.nan, "weighted_pipeline": np.nan, "without_probability": 0,
+                    "without_amount": 0}
         return weighted_pipeline(self.deals)
 
     @cached_property

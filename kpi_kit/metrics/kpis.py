@@ -13,6 +13,7 @@ import pandas as pd
 
 from .._math import safe_div, wilson_interval
 from .catalogue import BY_NAME
+from .economics import mrr_growth
 from .volumes import COUNTS
 
 KPI_COLUMNS = ["client", "as_of", "metric", "period", "period_start", "period_end", "dimension",
@@ -87,7 +88,7 @@ def build(m) -> KpiBook:
     ctx = m.ctx
     book = KpiBook(ctx)
     windows = {"window": ctx.window, PREVIOUS: ctx.previous, YEAR_AGO: ctx.year_ago}
-    months = {str(mo): ctx.month_window(mo) for mo in (ctx.last, ctx.last - 1, ctx.last - 12)}
+    months = {str(mo): ctx.month_window(mo) for mo in (*ctx.window.months, ctx.last - 12)}
     _counts(m, book, windows | months)
     _funnel(m, book, windows)
     _channels(m, book)
@@ -113,7 +114,7 @@ def _funnel(m, book, windows):
             o = f.deal_outcomes(w)
             closed = o["won"] + o["lost"]
             book.add("win_rate", label, o["win_rate"], window=w, n=closed, successes=o["won"])
-            book.add("avg_deal_size", label, o["avg_deal_size"], window=w, n=o["won"])
+            book.add("avg_deal_size", label, o["avg_deal_size"], window=w, n=o["won"] - o["won_without_amount"])
             book.add("avg_sales_cycle_days", label, f.sales_cycle(w), window=w, n=o["won"])
             book.add("bookings", label, o["won_amount"], window=w)
         for r in f.deals_by_quarter.itertuples():
@@ -125,7 +126,8 @@ def _funnel(m, book, windows):
         p = f.pipeline
         book.add("weighted_pipeline", "as_of", p["weighted_pipeline"], start=m.ctx.as_of, end=m.ctx.as_of,
                  n=p["open_deals"] - p["without_probability"])
-        book.add("open_pipeline", "as_of", p["pipeline"], start=m.ctx.as_of, end=m.ctx.as_of, n=p["open_deals"])
+        book.add("open_pipeline", "as_of", p["pipeline"], start=m.ctx.as_of, end=m.ctx.as_of,
+                 n=p["open_deals"] - p["without_amount"])  # open deals whose amount is known
     if m.ctx.has("contacts"):
         ltc = f.lead_to_close.set_index("period")
         for label, key in (("window", "current"), (YEAR_AGO, "year earlier")):
@@ -183,12 +185,13 @@ def _economics(m, book):
     if not e.has_mrr:
         return
     b = e.bridge.set_index("month")
-    for mo in (ctx.last, ctx.last - 1, ctx.last - 12):
+    for mo in (*ctx.window.months, ctx.last - 12):  # every month of the window: portfolio sparklines read them
         mw = ctx.month_window(mo)
         row = b.loc[mo] if mo in b.index else None
         for col, metric in (("ending_mrr", "mrr"), ("customers", "paying_customers"), ("arpu", "arpu"),
                             ("new", "new_mrr"), ("logo_churn_rate", "logo_churn_rate")):
             book.add(metric, str(mo), np.nan if row is None else row[col], window=mw)
+    book.add("mrr_growth", "trailing 12 months", mrr_growth(e.bridge, ctx.last), window=type(w)(ctx.last - 11, ctx.last))
     for metric in ("logo_churn_rate", "nrr", "grr", "quick_ratio", "ltv"):
         book.add(metric, span, s[metric], window=trailing)
     for metric in ("ltv_to_cac", "cac_payback_months"):

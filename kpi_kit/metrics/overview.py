@@ -143,7 +143,8 @@ def pipeline_forecast(deals: pd.DataFrame, as_of, *, cycle_days: float, expected
 
     The expected close is ``expected_close_at`` where the client has it, else ``created_at`` plus
     the typical sales cycle; a date already past counts in the month after ``as_of`` (the deal is
-    late but still open). Deals without a probability are left out (counted in ``without_probability``).
+    late but still open). Deals without a probability are left out (counted in ``without_probability``),
+    as are deals without an amount (unknown, not 0; counted in ``without_amount``).
     """
     as_of = to_day(as_of)
     o = deals[deals["status"] == "open"].copy()
@@ -153,9 +154,11 @@ def pipeline_forecast(deals: pd.DataFrame, as_of, *, cycle_days: float, expected
     expected = expected.where(expected > as_of, as_of + pd.offsets.MonthBegin(1))
     o["month"] = expected.dt.to_period("M")
     has = o["probability"].notna() if "probability" in o else pd.Series(False, index=o.index)
-    o["weighted"] = (o["amount"] * o.get("probability", np.nan)).where(has, 0.0)
-    g = o.groupby("month").agg(open_deals=("amount", "size"), pipeline=("amount", "sum"), expected=("weighted", "sum"),
-                               without_probability=("amount", lambda s: int((~has[s.index]).sum())))
+    o["weighted"] = (o["amount"] * o.get("probability", np.nan)).where(has & o["amount"].notna(), 0.0)
+    g = o.groupby("month").agg(open_deals=("amount", "size"), pipeline=("amount", lambda s: s.sum(min_count=1)),
+                               expected=("weighted", "sum"),
+                               without_probability=("amount", lambda s: int((~has[s.index]).sum())),
+                               without_amount=("amount", lambda s: int(s.isna().sum())))
     return g.reset_index()
 
 
@@ -217,9 +220,9 @@ class OverviewMetrics:
         deals = d.get("deals")
         if deals is not None and len(deals):
             started = m >= deals["created_at"].min().to_period("M")  # no zeros before the CRM's first deal
-            out["pipeline"] = self._monthly(deals, "created_at", "amount").fillna(0).where(started)
+            out["pipeline"] = self._monthly_amount(deals, "created_at").where(started)
             won = deals[deals["status"] == "won"]
-            out["bookings"] = self._monthly(won, "closed_at", "amount").fillna(0).where(started)
+            out["bookings"] = self._monthly_amount(won, "closed_at").where(started)
             open_pipeline = self._open_pipeline_at_month_ends(deals).where(started)
             # deals that never stay open (revenue recorded as won deals) have no pipeline to show
             out["open_pipeline"] = open_pipeline if open_pipeline.fillna(0).any() else np.nan
@@ -239,15 +242,24 @@ class OverviewMetrics:
             out["roi"] = safe_div(out["bookings"] - s, s)
         return out.reindex(columns=list(INDICATORS))
 
+    def _monthly_amount(self, deals: pd.DataFrame, date_col: str) -> pd.Series:
+        """Σ amount of the deals dated in each month: 0 for a month without deals, unknown (NaN) for one
+        whose deals all lack an amount; deals without one are left out (SPEC: unknown is not zero)."""
+        month = deals[date_col].dt.to_period("M")
+        g = deals["amount"].groupby(month)
+        return g.sum(min_count=1).reindex(self.months).where(g.size().reindex(self.months).fillna(0) > 0, 0.0)
+
     def _open_pipeline_at_month_ends(self, deals: pd.DataFrame) -> pd.Series:
         """Amount of deals open at each month end. (Unweighted: the export holds today's probabilities
-        only, and deals closed since have none, so a weighted history would be understated.)"""
+        only, and deals closed since have none, so a weighted history would be understated.) Deals
+        without an amount are left out; a month end whose open deals all lack one is unknown (NaN)."""
         closed = deals["closed_at"] if "closed_at" in deals else pd.Series(pd.NaT, index=deals.index)
         values = []
         for month in self.months:  # one vectorised step per month
             d = month.end_time.normalize()
             is_open = (deals["created_at"] <= d) & (closed.isna() | (closed > d))
-            values.append(float(deals.loc[is_open, "amount"].sum()))
+            amounts = deals.loc[is_open, "amount"]
+            values.append(float(amounts.sum()) if amounts.notna().any() or amounts.empty else np.nan)
         return pd.Series(values, index=self.months)
 
     def yearly_revenue(self) -> pd.Series:

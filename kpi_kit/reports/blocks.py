@@ -16,32 +16,19 @@ from .._dates import Window
 from ..data import ClientData
 from ..formatting import NA, fmt_pct, fmt_pp, fmt_value, is_missing
 
-CSS = """
-<style>
-.kk-header{border-bottom:3px solid #1e3a8a;padding:0 0 10px;margin:0 0 14px;font-family:system-ui,sans-serif}
-.kk-header h1{margin:0 0 4px;font-size:26px;color:#111827}
-.kk-header .kk-sub{color:#4b5563;font-size:14px}
-.kk-header .kk-fresh{color:#6b7280;font-size:12px;margin-top:6px}
-.kk-strip{display:grid;grid-template-columns:repeat(auto-fill,minmax(160px,1fr));gap:10px;margin:6px 0 10px;
- font-family:system-ui,sans-serif}
-.kk-kpi{border:1px solid #e5e7eb;border-radius:8px;padding:10px 12px;background:#f9fafb}
-.kk-kpi .kk-label{font-size:12px;color:#6b7280;text-transform:uppercase;letter-spacing:.03em}
-.kk-kpi .kk-value{font-size:24px;font-weight:700;color:#111827;margin:2px 0}
-.kk-kpi .kk-delta{font-size:12px;color:#374151}
-.kk-good{color:#15803d!important;font-weight:600}.kk-bad{color:#b91c1c!important;font-weight:600}
-.kk-note{color:#374151;font-size:14px;margin:4px 0 8px;font-family:system-ui,sans-serif}
-.kk-missing{color:#92400e;background:#fffbeb;border-left:4px solid #f59e0b;padding:8px 12px;
- font-family:system-ui,sans-serif;font-size:14px}
-.kk-scroll{overflow-x:auto;max-width:100%}
-.kk-caption{font-family:system-ui,sans-serif;font-weight:600;font-size:14px;color:#111827;margin:14px 0 2px}
-table.kk-table{border-collapse:collapse;font-family:system-ui,sans-serif;font-size:13px;margin:4px 0 8px}
-table.kk-table th{background:#f3f4f6;color:#111827;text-align:right;padding:4px 10px;border-bottom:1px solid #d1d5db}
-table.kk-table th:first-child,table.kk-table td:first-child{text-align:left}
-table.kk-table td{padding:3px 10px;text-align:right;white-space:nowrap;border-bottom:1px solid #f3f4f6;
- font-variant-numeric:tabular-nums}
-table.kk-table tr.kk-muted td{color:#9ca3af}
-</style>
-"""
+CSS_FILE = "templates/kpi_report/static/blocks.css"
+
+
+def _read_css() -> str:
+    from importlib import resources
+
+    return resources.files("kpi_kit").joinpath(CSS_FILE).read_text(encoding="utf-8")
+
+
+# The blocks' one stylesheet (kpi_kit/templates/kpi_report/static/blocks.css): every block carries it
+# inline so that it looks right alone in JupyterLab; the exported page strips these copies and
+# includes the file once (kpi_kit.run.pages).
+CSS = f"\n<style>\n{_read_css()}</style>\n"
 
 
 class Block:
@@ -64,7 +51,7 @@ def header(title: str, data: ClientData, window: Window) -> Block:
     fresh = ", ".join(
         f"{stem} {d:%Y-%m-%d}" for stem, d in data.quality.latest_date.items() if d is not None
     )
-    sub = (f"{html.escape(p.client)} · window {window.label()} ({p.window_months} full months) · "
+    sub = (f"{html.escape(p.client)} · window {window.label()} ({plural(p.window_months, 'full month')}) · "
            f"as of {p.as_of:%d %b %Y} · currency {html.escape(p.currency)}")
     body = (f'{CSS}<div class="kk-header"><h1>{html.escape(title)}</h1><div class="kk-sub">{sub}</div>'
             f'<div class="kk-fresh">Latest date seen per file: {fresh}</div></div>')
@@ -158,6 +145,12 @@ def kpi_strip(kpis: list[KPI], currency: str = "USD", *, previous_label: str | N
 
 
 # -- text -----------------------------------------------------------------------------------
+def plural(n, word: str, words: str | None = None) -> str:
+    """``n`` and the noun agreeing with it: ``1 full month``, ``2 full months``, ``0.5 customers``."""
+    count = f"{n:,}" if isinstance(n, int) else str(n)
+    return f"{count} {word if n == 1 else (words or word + 's')}"
+
+
 def note(text) -> Block:
     """One sentence of takeaway above a chart or table (a :class:`Block` passes through)."""
     if isinstance(text, Block):
@@ -165,17 +158,23 @@ def note(text) -> Block:
     return Block(f'<p class="kk-note">{html.escape(text)}</p>', text)
 
 
+def not_shown_text(section: str, needs: str) -> str:
+    """The one line saying a section is not shown and what it needs."""
+    return f"{section}: needs {needs} (not in this client's data)."
+
+
 def missing(section: str, needs: str) -> Block:
-    """The sentence a section shows when the client's data cannot support it (through
-    :meth:`kpi_kit.reports.section.Section.not_shown`, the one way to say so)."""
-    text = f"{section} is not shown: it needs {needs}, which this client's data does not have."
+    """The line a section shows when the client's data cannot support it (through
+    :meth:`kpi_kit.reports.section.Section.not_shown`, the one way to say so). An exported page
+    gathers these lines into one "Not shown" list (:mod:`kpi_kit.run.pages`)."""
+    text = not_shown_text(section, needs)
     return Block(CSS + f'<div class="kk-missing">{html.escape(text)}</div>', text)
 
 
 # -- tables ---------------------------------------------------------------------------------
 def alert(lines: list[str]) -> Block:
     """Warnings (a rising volume with a falling conversion, a divergence), one line each."""
-    return Block(CSS + '<div class="kk-missing">⚠ ' + "<br>⚠ ".join(html.escape(x) for x in lines) + "</div>",
+    return Block(CSS + '<div class="kk-alert">⚠ ' + "<br>⚠ ".join(html.escape(x) for x in lines) + "</div>",
                  "\n".join(lines))
 
 
@@ -230,19 +229,36 @@ def table(df: pd.DataFrame, formats: dict | None = None, *, muted=None, index: b
 
 
 def data_quality(data: ClientData) -> Block:
-    """Rows read per file, rows set aside and why, unmapped channels, skipped stages."""
+    """Rows per file (in the exports = imported + set aside at import; read = used + set aside at
+    load), what was set aside, filled or left unknown at import and at load and why, unmapped
+    channels, skipped stages. The numbers come from :class:`~kpi_kit.data.DataQuality`."""
     q = data.quality
-    read = pd.DataFrame({"file": list(q.rows_read), "rows read": list(q.rows_read.values())})
-    parts = [table(read, {"rows read": "count"})]
+    read = q.rows_table()
+    parts = [table(read, {c: "count" for c in read.columns if c != "file"},
+                   caption="Rows per file" + (": in the exports = imported + set aside at import; "
+                                              if q.imports else ": ") + "read = used + set aside at load")]
     if q.missing_files:
         parts.insert(0, missing(f"Everything built on {', '.join(q.missing_files)}",
                                 f"a {' and a '.join(q.missing_files)} file (SPEC: required)"))
+    by_file = read.set_index("file")
+    for stem, r in by_file.iterrows() if q.imports else ():
+        if stem in q.reshaped():
+            parts.append(note(f"{stem}: the {r['rows imported']:,.0f} rows imported were summed or spread into the "
+                              f"file's {r['rows read']:,.0f} rows (see below)."))
+        elif not is_missing(r["rows imported"]) and r["rows imported"] != r["rows read"]:
+            parts.append(note(f"{stem}: {r['rows read']:,.0f} rows read against {r['rows imported']:,.0f} imported: "
+                              "exports imported at different times share rows (the later one replaces them), or "
+                              "the file holds rows from elsewhere."))
+    imports = q.import_table()
+    if len(imports):
+        parts.append(table(imports, {"rows": "count"}, caption="Set aside, filled or left unknown at import"))
     notes = q.table()
     if len(notes):
-        parts.append(table(notes, {"rows": "count"}))
-    else:
+        parts.append(table(notes, {"rows": "count"}, caption="Set aside and noted at load"))
+    if not len(notes) and not len(imports):
         parts.append(note("No rows were set aside and no oddities were found."))
     return Block("".join(p._repr_html_() for p in parts), "\n\n".join(repr(p) for p in parts))
 
 
-__all__ = ["Block", "KPI", "alert", "header", "kpi_strip", "kpi_attrs", "note", "missing", "table", "data_quality"]
+__all__ = ["Block", "KPI", "alert", "header", "kpi_strip", "kpi_attrs", "note", "missing", "not_shown_text", "plural",
+           "table", "data_quality"]

@@ -168,14 +168,23 @@ class ChannelReport(Report):
                     for m in models}
 
         credited, roi_by = a["conversions"][models], self.c.attributed_roi[models]
-        customers = rp.table(credited.rename(columns=MODEL_LABELS).reset_index(),
-                             {v: count for v in MODEL_LABELS.values()}, caption="Customers credited per model",
-                             kpis=keys("attributed_conversions", credited))
-        roi = rp.table(roi_by.rename(columns=MODEL_LABELS).reset_index(), {v: _roi for v in MODEL_LABELS.values()},
-                       caption="Marketing ROI per model", kpis=keys("attributed_roi", roi_by))
+        # a table with no number in it is a line of the page's "Not shown" list, not a caption over nothing
+        gaps = []
+        customers = roi = None
+        if credited.empty or credited.isna().all().all():
+            gaps.append(("Customers credited per model", "customers won in the window credited to a channel"))
+        else:
+            customers = rp.table(credited.rename(columns=MODEL_LABELS).reset_index(),
+                                 {v: count for v in MODEL_LABELS.values()}, caption="Customers credited per model",
+                                 kpis=keys("attributed_conversions", credited))
+        if roi_by.empty or roi_by.isna().all().all():
+            gaps.append(("Marketing ROI per model", "spend in the window on channels credited with won revenue"))
+        else:
+            roi = rp.table(roi_by.rename(columns=MODEL_LABELS).reset_index(), {v: _roi for v in MODEL_LABELS.values()},
+                           caption="Marketing ROI per model", kpis=keys("attributed_roi", roi_by))
         return Section("Attribution", charts.attribution_chart(
             a["value"], models=models, currency=self.currency, max_channels=self.params.chart_channels),
-                       customers, roi, takeaway=self._attribution_sentence())
+                       customers, roi, takeaway=self._attribution_sentence(), also_not_shown=gaps)
 
     @section("Spend against revenue")
     def spend_revenue(self) -> Section:
@@ -302,7 +311,7 @@ class ChannelReport(Report):
             return "No channel has spend in the window, so cost per lead and CAC are not defined."
         if t["cpl"].isna().all():
             why = "there is no contacts file" if not self.has_contacts else "this client's funnel has no lead stage"
-            text = (f"{fmt_money(g['spend'], self.currency)} was spent on {len(t)} channel(s) in the window; "
+            text = (f"{fmt_money(g['spend'], self.currency)} was spent on {rp.plural(len(t), 'channel')} in the window; "
                     f"cost per lead is not defined because {why}")
             if t["roi"].notna().any() and g["revenue"] > 0 and (t["revenue"] > 0).any():
                 best = t["roi"].idxmax()

@@ -106,8 +106,9 @@ class CohortReport(Report):
         k = 12 if self.grain == "month" else 4
         if k not in logo.index:
             return "No cohort is old enough yet to read a one-year retention."
+        behind = rp.plural(int(logo.loc[k, "cohorts"]), "cohort")
         return (f"After {k} {self.unit}s, {fmt_pct(logo.loc[k, 'rate'], 0)} of customers still pay and cohort MRR is "
-                f"{fmt_pct(rev.loc[k, 'rate'], 0)} of its starting level ({int(logo.loc[k, 'cohorts'])} cohorts behind "
+                f"{fmt_pct(rev.loc[k, 'rate'], 0)} of its starting level ({behind} behind "
                 f"this point){'; expansion more than offsets lost logos' if rev.loc[k, 'rate'] > 1 else ''}.")
 
     def _sizes_table(self, last: int = 12):

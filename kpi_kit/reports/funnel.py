@@ -14,6 +14,12 @@ from . import blocks as rp
 from ._base import Report
 from .section import Section, section
 
+
+def _deals(n) -> str:
+    """"1 deal was" / "3 deals were"."""
+    n = int(n)
+    return f"{fmt_count(n)} {'deal was' if n == 1 else 'deals were'}"
+
 CONTACTS = ("has_contacts", "a contacts file")
 DEALS = ("has_deals", "a deals file")
 
@@ -150,7 +156,8 @@ class FunnelReport(Report):
         slow = v.loc[v["median_days"].idxmax()]
         ooo = int(self.f.velocity["out_of_order"].sum())
         return (f"The slowest step is {stage_label(slow['from'])} → {stage_label(slow['to'])} at a median "
-                f"{fmt_days(slow['median_days'])}; {fmt_count(ooo)} pairs dated out of order were left out.")
+                f"{fmt_days(slow['median_days'])}; {rp.plural(ooo, 'pair')} dated out of order "
+                f"{'was' if ooo == 1 else 'were'} left out.")
 
     def _cohort_sentence(self) -> str:
         imm = self.f.cohorts[~self.f.cohorts["mature"] & (self.f.cohorts["created"] > 0)]
@@ -162,6 +169,8 @@ class FunnelReport(Report):
 
     def _volumes_sentence(self) -> str:
         t = self.f.target_attainment()
+        if t.empty and not self.data.has("targets"):
+            return "Without a targets file, no monthly targets are drawn."
         if t.empty:
             return "The targets file has no monthly targets for funnel volumes, so none are shown."
         parts = [f"{r.metric} {fmt_pct(r.attainment, 0)} of target ({r.months})" for r in t.itertuples()]
@@ -185,15 +194,26 @@ class FunnelReport(Report):
     def _deals_sentence(self) -> str:
         cur, prev = self.f.deal_outcomes(self.window), self.f.deal_outcomes(self.previous)
         p = self.f.pipeline
-        text = (f"Over the window {fmt_count(cur['won'])} deals were won and {fmt_count(cur['lost'])} lost (deal counts): "
+        text = (f"Over the window {_deals(cur['won'])} won and {fmt_count(cur['lost'])} lost (deal counts): "
                 f"win rate {fmt_pct(cur['win_rate'])} (prior period {fmt_pct(prev['win_rate'])}), average deal "
-                f"{fmt_money(cur['avg_deal_size'], self.currency)}, sales cycle "
-                f"{fmt_days(self.f.sales_cycle(self.window))}. ")
+                f"{fmt_money(cur['avg_deal_size'], self.currency)}"
+                + (f" ({rp.plural(int(cur['won_without_amount']), 'won deal has', 'won deals have')} no amount: left out of it)"
+                   if cur["won_without_amount"] else "")
+                + f", sales cycle {fmt_days(self.f.sales_cycle(self.window))}. ")
         if not p["open_deals"]:
             return text + "No deal is open."
-        text += f"Open pipeline: {fmt_count(p['open_deals'])} deals worth {fmt_money(p['pipeline'], self.currency)}"
+        text += f"Open pipeline: {rp.plural(int(p['open_deals']), 'deal')}"
+        if is_missing(p["pipeline"]):  # unknown is not zero: no open deal has an amount
+            return text + (f"; {rp.plural(int(p['without_amount']), 'open deal has', 'open deals have')} no amount, "
+                           "so neither its value nor "
+                           "its weighted value is known.")
+        text += f" worth {fmt_money(p['pipeline'], self.currency)}"
+        if p["without_amount"]:
+            text += f" ({rp.plural(int(p['without_amount']), 'open deal has', 'open deals have')} no amount: left out)"
         if is_missing(p["weighted_pipeline"]):
-            text += ", none with a probability, so the weighted pipeline is not known"
+            text += (", none with a probability, so the weighted pipeline is not known"
+                     if p["without_probability"] == p["open_deals"] else
+                     "; none has both an amount and a probability, so the weighted pipeline is not known")
         else:
             text += f", weighing {fmt_money(p['weighted_pipeline'], self.currency)} by probability"
             if p["without_probability"]:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from .. import charts
 from .._math import safe_div
-from ..formatting import fmt_money, fmt_pct, fmt_pp, fmt_value, is_missing
+from ..formatting import fmt_count, fmt_money, fmt_pct, fmt_pp, fmt_value, is_missing
 from ..metrics.catalogue import BY_NAME
 from ..metrics.overview import INDICATORS, changes
 from . import blocks as rp
@@ -206,7 +206,7 @@ class OverviewReport(Report):
         if lags.empty:
             return "Too little history to estimate how long leading indicators take to show in results."
         r = lags.iloc[0]
-        return (f"{r['pair']}: changes in the first show up in the second about {int(r['lag_months'])} month(s) "
+        return (f"{r['pair']}: changes in the first show up in the second about {rp.plural(int(r['lag_months']), 'month')} "
                 f"later (correlation {r['correlation']:.2f} of month-over-month changes).")
 
     def _snapshot_sentence(self) -> str:
@@ -227,9 +227,11 @@ class OverviewReport(Report):
         f = self.forecast()
         if f.empty:
             return "No deals are open, so there are no expected bookings to forecast."
+        no_amount = int(f["without_amount"].sum()) if "without_amount" in f else 0
+        unknown = f" {fmt_count(no_amount)} open deals have no amount (unknown, not 0)." if no_amount else ""
         if (f["without_probability"] == f["open_deals"]).all():
             return (f"None of the {f['open_deals'].sum():,.0f} open deals has a probability, so expected bookings "
-                    "cannot be forecast.")
+                    "cannot be forecast." + unknown)
         q = (self.last + 1).asfreq("Q")
         in_q = f[f["month"].dt.asfreq("Q") == q]["expected"].sum()
         t = self.targets
@@ -240,7 +242,7 @@ class OverviewReport(Report):
                 remaining = bq["target"].iloc[0] - (0 if is_missing(bq["actual"].iloc[0]) else bq["actual"].iloc[0])
                 text += (f" against {fmt_money(remaining, self.currency)} still to book for its target "
                          f"({fmt_pct(safe_div(in_q, remaining), 0)} covered)")
-        return text + "."
+        return text + "." + unknown.replace("(unknown, not 0).", "and are left out.")
 
     # -- summary -----------------------------------------------------------------------------
     def summary(self):
@@ -253,17 +255,18 @@ class OverviewReport(Report):
             lines.append(f"MRR reached {fmt_money(mrr['value'], self.currency)} at the end of {self.last:%B %Y} "
                          f"({fmt_pct(mrr['mom'], signed=True)} on the month, {fmt_pct(mrr['yoy'], signed=True)} on the "
                          f"year), with monthly NRR averaging {fmt_pct(self.book.value('nrr', f'trailing {n} months'))} "
-                         f"over the last {n} months.")
+                         f"over the last {'month' if n == 1 else f'{n} months'}.")
         leads = changes(s["leads"]).loc[self.last]
         if not is_missing(leads["value"]):
             lines.append(f"Leads were {leads['value']:,.0f} in {self.last:%B}, {fmt_pct(leads['mom'], signed=True)} "
                          f"month over month and {fmt_pct(leads['yoy'], signed=True)} year over year.")
-        lines.append(self.targets_sentence())
+        if not self.targets.empty:  # without targets, the page's "Not shown" list says so, once
+            lines.append(self.targets_sentence())
         g = self.revenue_goal()
         if not is_missing(g["target"]):
             lines.append(f"At the current growth rate plus {fmt_pct(g['uplift'], 0)} uplift, the revenue target for the "
                          f"next twelve months is {fmt_money(g['target'], self.currency)}.")
-        lines.append(f"{len(self.alerts)} divergence alert(s) this month." if self.alerts else
+        lines.append(f"{rp.plural(len(self.alerts), 'divergence alert')} this month." if self.alerts else
                      "No leading indicator diverged from its conversion this month.")
         text = " ".join(lines[:5])
         return rp.Block(rp.CSS + f'<p class="kk-note" style="font-size:15px">{text}</p>', text)

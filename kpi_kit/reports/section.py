@@ -1,6 +1,10 @@
 """One shape for everything a report shows under a heading: a :class:`Section` holds a takeaway
 sentence and its charts and tables, or, when the client's data cannot support it, the one line
-saying what it needs. Notebooks call ``report.section(name)``; nothing else says "not shown"."""
+saying what it needs. Notebooks call ``report.section(name)``; nothing else says "not shown".
+
+Every output a section displays carries ``{"kpi_kit": {"section": title, "shown": bool, "needs": ...}}``
+in its metadata (:data:`META`): the HTML export (:mod:`kpi_kit.run.pages`) moves the not-shown lines
+into one "Not shown" list per page, drops the headings left empty, and counts the sections shown."""
 
 from __future__ import annotations
 
@@ -9,6 +13,9 @@ from functools import wraps
 import numpy as np
 
 from .blocks import Block, missing, note
+
+META = "kpi_kit"  # the output-metadata key marking a section's outputs
+EMPTY = "data for it in the reporting window"  # what a section with nothing to show needs
 
 
 def _figure_of(part):
@@ -33,17 +40,26 @@ class Section:
     *parts : Block, Figure or Axes
         Tables and charts, in order. A chart is shown and its figure closed.
     needs : str, optional
-        Set when the section is not shown: the data it needs ("a deals file").
+        Set when the section is not shown: the data it needs ("a deals file"). A section given
+        nothing to show is not shown either (it needs :data:`EMPTY`): no heading without content.
+    also_not_shown : list of (str, str), optional
+        Parts of a shown section that the data cannot support: (title, what it needs), each one
+        line of the page's "Not shown" list.
 
     Examples
     --------
     >>> Section("Deals", needs="a deals file")  # doctest: +SKIP
-    Deals is not shown: it needs a deals file, which this client's data does not have.
+    Deals: needs a deals file (not in this client's data).
     """
 
-    def __init__(self, title: str, *parts, takeaway=None, needs: str | None = None):
-        self.title, self.takeaway, self.needs = title, takeaway, needs
+    def __init__(self, title: str, *parts, takeaway=None, needs: str | None = None,
+                 also_not_shown: list[tuple[str, str]] | None = None):
+        self.title, self.takeaway = title, takeaway
         self.parts = [p for p in parts if p is not None]
+        self.also_not_shown = list(also_not_shown or [])
+        if needs is None and not self.parts and takeaway is None:
+            needs = EMPTY
+        self.needs = needs
 
     @classmethod
     def not_shown(cls, title: str, needs: str) -> Section:
@@ -55,20 +71,36 @@ class Section:
 
     def blocks(self) -> list:
         """The displayable parts in order: Blocks and matplotlib Figures."""
+        return [block for block, _ in self._marked()]
+
+    def _marked(self) -> list[tuple]:
+        """Each displayable part with the output metadata marking it (see :data:`META`)."""
         if not self.shown:
-            return [missing(self.title, self.needs)]
+            return [(missing(self.title, self.needs), self.meta(self.title, False, self.needs))]
         out = [note(self.takeaway)] if self.takeaway is not None else []
         for part in self.parts:
             fig = _figure_of(part)
             out.append(fig if fig is not None else part)
-        return out
+        marked = [(part, self.meta(self.title, True)) for part in out]
+        return marked + [(missing(title, needs), self.meta(title, False, needs, part_of=self.title))
+                         for title, needs in self.also_not_shown]
+
+    @staticmethod
+    def meta(title: str, shown: bool, needs: str | None = None, part_of: str | None = None) -> dict:
+        """The output metadata marking a section's output."""
+        m = {"section": title, "shown": shown}
+        if needs is not None:
+            m["needs"] = needs
+        if part_of is not None:
+            m["part_of"] = part_of
+        return {META: m}
 
     def _ipython_display_(self) -> None:
         import matplotlib.pyplot as plt
         from IPython.display import display
 
-        for part in self.blocks():
-            display(part)
+        for part, meta in self._marked():
+            display(part, metadata=meta)
             if hasattr(part, "savefig"):
                 plt.close(part)  # shown once, here: the inline backend must not show it again
 

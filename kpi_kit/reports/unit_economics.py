@@ -13,6 +13,11 @@ from . import blocks as rp
 from ._base import Report
 from .section import Section, section
 
+
+def _trailing(n: int) -> str:
+    """A label's "trailing 6 months" / "trailing month" (a KPI-table period keeps its own name)."""
+    return "trailing month" if n == 1 else f"trailing {n} months"
+
 MRR = ("has_mrr", "a subscriptions or mrr file")
 
 
@@ -49,11 +54,11 @@ class UnitEconomicsReport(Report):
         k = [rp.KPI.of(self.book, f"MRR ({month})", "mrr", last, previous=prev, year_ago=year),
              rp.KPI.of(self.book, f"Paying customers ({month})", "paying_customers", last, previous=prev, year_ago=year),
              rp.KPI.of(self.book, f"ARPU ({month})", "arpu", last, previous=prev, year_ago=year),
-             rp.KPI.of(self.book, f"Logo churn (trailing {n} months, avg)", "logo_churn_rate", f"trailing {n} months"),
+             rp.KPI.of(self.book, f"Logo churn ({_trailing(n)}, avg)", "logo_churn_rate", f"trailing {n} months"),
              rp.KPI.of(self.book, "LTV:CAC (window)", "ltv_to_cac"),
              rp.KPI.of(self.book, "CAC payback (window)", "cac_payback_months")]
         if self.acquisition is None:  # no costs or spend: CAC cannot exist, so neither can these cards
-            k = k[:4] + [rp.KPI.of(self.book, f"LTV (trailing {n} months)", "ltv", f"trailing {n} months")]
+            k = k[:4] + [rp.KPI.of(self.book, f"LTV ({_trailing(n)})", "ltv", f"trailing {n} months")]
         return rp.kpi_strip(k, self.currency, previous_label="vs prev. month", year_label="vs year earlier")
 
     @section("The reading", MRR)
@@ -63,7 +68,7 @@ class UnitEconomicsReport(Report):
     @section("The MRR bridge", MRR)
     def mrr_bridge(self) -> Section:
         return Section("The MRR bridge", charts.waterfall_chart(self.bridge.tail(24), currency=self.currency),
-                       self._bridge_table())
+                       *self._bridge_tables())
 
     @section("MRR over time", MRR)
     def mrr(self) -> Section:
@@ -114,16 +119,25 @@ class UnitEconomicsReport(Report):
         return Section("Cost to serve and profitability", chart, self._profitability_table())
 
     # -- tables and takeaways ---------------------------------------------------------------------
-    def _bridge_table(self, months: int = 13):
+    # The bridge as two tables of eight columns each: fifteen columns ran past a 1000-px page.
+    BRIDGE_MOVEMENTS = {"month": "month", "starting_mrr": "start MRR", "new": "new", "expansion": "expansion",
+                        "reactivation": "reactivation", "contraction": "contraction", "churn": "churn",
+                        "ending_mrr": "end MRR"}
+    BRIDGE_RATES = {"month": "month", "customers": "customers", "churned_customers": "churned",
+                    "logo_churn_rate": "logo churn", "arpu": "ARPU", "grr": "GRR", "nrr": "NRR",
+                    "quick_ratio": "quick ratio"}
+
+    def _bridge_tables(self, months: int = 13) -> tuple:
+        """The last ``months`` of the bridge: the MRR movements, then customers and rates."""
         b = self.bridge[self.bridge["month"] <= self.last].tail(months)
-        cols = ["month", "starting_mrr", "new", "expansion", "reactivation", "contraction", "churn", "ending_mrr",
-                "customers", "churned_customers", "logo_churn_rate", "arpu", "grr", "nrr", "quick_ratio"]
-        t = b[cols].rename(columns=lambda c: c.replace("_", " "))
-        money = {c: "money" for c in ("starting mrr", "new", "expansion", "reactivation", "contraction", "churn",
-                                      "ending mrr", "arpu")}
-        return rp.table(t, money | {"customers": "count", "churned customers": "count", "logo churn rate": "percent",
-                                    "grr": "percent", "nrr": "percent", "quick ratio": "ratio",
-                                    "month": lambda m: m.strftime("%Y-%m")}, currency=self.currency)
+        month = {"month": lambda m: m.strftime("%Y-%m")}
+        movements = b[list(self.BRIDGE_MOVEMENTS)].rename(columns=self.BRIDGE_MOVEMENTS)
+        rates = b[list(self.BRIDGE_RATES)].rename(columns=self.BRIDGE_RATES)
+        return (rp.table(movements, {c: "money" for c in movements.columns if c != "month"} | month,
+                         currency=self.currency, caption="MRR movements"),
+                rp.table(rates, {"customers": "count", "churned": "count", "logo churn": "percent", "ARPU": "money",
+                                 "GRR": "percent", "NRR": "percent", "quick ratio": "ratio"} | month,
+                         currency=self.currency, caption="Customers, churn and retention"))
 
     def _reading(self) -> str:
         """Where MRR growth came from over the window, and what drove churn."""
@@ -194,7 +208,7 @@ class UnitEconomicsReport(Report):
                  f"cost_to_serve|{self.last}||"),
                 ("Contribution per customer per month (ARPU × margin − cost to serve)",
                  fmt_money(contribution, self.currency), ""),
-                (f"LTV (churn over trailing {n} months)", fmt_money(s["ltv"], self.currency) if not is_missing(s["ltv"])
+                (f"LTV (churn over {_trailing(n)})", fmt_money(s["ltv"], self.currency) if not is_missing(s["ltv"])
                  else "n/a (no churn observed: LTV undefined)", f"ltv|trailing {n} months||"),
                 ("CAC (fully loaded, window)", fmt_money(s["cac"], self.currency), "cac|window||"),
                 ("Marketing ROI (window, won revenue vs spend)", fmt_pct(self.book.value("roi"), 0, signed=True),

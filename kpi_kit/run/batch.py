@@ -85,11 +85,12 @@ class BatchResult:
 
 
 # -- one client ---------------------------------------------------------------------------------------
-def _render(name: str, params: Params, tmp: Path, notebook_folder, previous, engine: str) -> Path:
+def _render(name: str, params: Params, tmp: Path, notebook_folder, previous, engine: str,
+            pages: list[str] | None = None) -> Path:
     try:
         path = execute_notebook(name, params, tmp, notebooks=notebook_folder, previous_metrics=previous,
                                 engine=engine)
-        export_html(path, f"{params.client} · {title(name)}")
+        export_html(path, f"{params.client} · {title(name)}", pages, params.client)
     except OSError as exc:  # writing the notebook or its page (a cell's own errors arrive as papermill's)
         raise os_error(exc, f"writing {params.client}'s '{name}' report") from None
     return path
@@ -134,13 +135,15 @@ def run_client(params_file, out_root="reports", *, notebooks: list[str] | None =
             tmp = publish.temp_folder(client_root, params.as_of.isoformat())
         except OSError as exc:
             raise os_error(exc, f"cannot write {params.client}'s reports") from None
+        planned = names if notebooks is None else publish.planned_pages(
+            final, names, available_notebooks(notebook_folder))  # every page's navigation links them
         for name in names:
             try:
                 if engine == "fast":
-                    run_isolated(_render, name, params, tmp, notebook_folder, previous, engine,
+                    run_isolated(_render, name, params, tmp, notebook_folder, previous, engine, planned,
                                  timeout=params.notebook_timeout_seconds, label=f"notebook '{name}'")
                 else:
-                    _render(name, params, tmp, notebook_folder, previous, engine)
+                    _render(name, params, tmp, notebook_folder, previous, engine, planned)
             except (Interrupted, KpiKitError):  # stopped, or stopped at its time limit: not the notebook's error
                 raise
             except OSError as exc:  # the disk, not the notebook

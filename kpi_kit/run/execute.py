@@ -64,21 +64,45 @@ def _require_fast_engine() -> None:
 @functools.lru_cache(maxsize=1)
 def html_exporter():
     """The report's HTML exporter, built (and its template compiled) once per process: forked runs
-    inherit it warm from the batch's parent."""
+    inherit it warm from the batch's parent. Its :class:`~kpi_kit.run.pages.ReportPagePreprocessor`
+    gathers the sections not shown into one list and adds the table of contents."""
     from nbconvert import HTMLExporter
 
-    return HTMLExporter(template_name="kpi_report", extra_template_basedirs=[str(TEMPLATES)],
-                        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
-                        embed_images=True)
+    from .pages import ReportPagePreprocessor
+
+    exporter = HTMLExporter(template_name="kpi_report", extra_template_basedirs=[str(TEMPLATES)],
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                            embed_images=True)
+    exporter.register_preprocessor(ReportPagePreprocessor(), enabled=True)
+    return exporter
 
 
-def export_html(notebook_path: Path, title: str) -> Path:
-    """Export an executed notebook to a self-contained HTML report without code cells."""
+def export_html(notebook_path: Path, title: str, pages: list[str] | None = None, client: str | None = None) -> Path:
+    """Export an executed notebook to a self-contained HTML report without code cells.
+
+    ``pages``: the notebooks of the run, in report order, for the navigation bar (default: this one
+    alone); ``client`` names the run in it (default: the notebook's ``client`` parameter or its folder's
+    parent)."""
     import nbformat
+
+    from .pages import nav_html
+    from .registry import title as page_title
 
     nb = nbformat.read(notebook_path, as_version=4)
     nb.metadata["title"] = title
-    body, _ = html_exporter().from_notebook_node(nb)
+    name = notebook_path.stem
+    pages = list(pages) if pages else [name]
+    client = client or nb.metadata.get("papermill", {}).get("parameters", {}).get("client") \
+        or notebook_path.resolve().parent.parent.name
+    resources = {"kpi_kit": {"css": _css(), "nav": nav_html(client, [(p, page_title(p)) for p in pages], name)}}
+    body, _ = html_exporter().from_notebook_node(nb, resources=resources)
     out = notebook_path.with_suffix(".html")
     out.write_text(body, encoding="utf-8")
     return out
+
+
+@functools.lru_cache(maxsize=1)
+def _css() -> str:
+    from .pages import stylesheet
+
+    return stylesheet()

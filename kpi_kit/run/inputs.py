@@ -87,7 +87,9 @@ def _data_digest(params: Params) -> dict | None:
         from ..data import find_file
 
         found = {stem: find_file(data_dir, stem) for stem in CONTRACT}
-        return {stem: None if p is None else [p.name, file_hash(p)] for stem, p in found.items()}
+        log = data_dir / "import_log.json"  # what an import set aside: shown in the data-quality section
+        return {**{stem: None if p is None else [p.name, file_hash(p)] for stem, p in found.items()},
+                "import_log": file_hash(log) if log.is_file() else None}
     from ..sources._url import duckdb_path, expand, kind_of
 
     if kind_of(params.source.url) != "duckdb":

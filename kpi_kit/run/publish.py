@@ -17,11 +17,8 @@ from pathlib import Path
 from .._files import write_atomic
 from .._version import __version__
 from ..params import Params
+from . import pages as pg
 from .registry import title
-
-INDEX_CSS = ("body{font-family:system-ui,sans-serif;max-width:760px;margin:40px auto;color:#111827}"
-             "h1{border-bottom:3px solid #1e3a8a;padding-bottom:6px}li{margin:6px 0}a{color:#1d4ed8}"
-             ".muted{color:#6b7280}")
 
 
 # -- the run's folder ------------------------------------------------------------------------------
@@ -60,6 +57,13 @@ def clean_stale(client_root: Path) -> list[Path]:
         shutil.rmtree(p, ignore_errors=True)
         removed.append(p)
     return removed
+
+
+def planned_pages(final: Path, rerun: list[str], order: list[str]) -> list[str]:
+    """The notebooks a run will publish, in report order: ``rerun`` and, for a partial rerun, the
+    earlier run's pages of this date that :func:`keep_earlier_pages` keeps (the navigation links them)."""
+    kept = [n for n in order if n not in rerun and final.is_dir() and (final / f"{n}.html").exists()]
+    return [n for n in order if n in rerun or n in kept] + [n for n in rerun if n not in order]
 
 
 def keep_earlier_pages(final: Path, tmp: Path, rerun: list[str], order: list[str]) -> list[str]:
@@ -131,27 +135,58 @@ def write_metrics(folder: Path, metrics, notebooks: list[str]) -> None:
     write_atomic(folder / "kpis.csv", kpis)
 
 
-def _page(page_title: str, body: str) -> str:
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(page_title)}</title>"
-            f"<style>{INDEX_CSS}</style></head><body><h1>{html.escape(page_title)}</h1>{body}</body></html>\n")
+def _page(page_title: str, body: str, nav: str = "") -> str:
+    return pg.page_html(page_title, body, nav)
+
+
+def _run_pages(notebooks: list[str]) -> list[tuple[str, str]]:
+    return [(n, title(n)) for n in notebooks]
+
+
+def _shown_note(folder: Path, name: str) -> str:
+    """"3 of 9 sections shown" for a page showing less than :data:`~kpi_kit.run.pages.LITTLE` of its
+    sections (marked "nothing to show" with none); "" for a fuller page or one that cannot be read."""
+    import nbformat
+
+    try:
+        shown, total = pg.page_summary(nbformat.read(folder / f"{name}.ipynb", as_version=4))
+    except (OSError, ValueError):
+        return ""
+    if not total:
+        return ""
+    text = f"{shown} of {total} sections shown"
+    if shown == 0:
+        return f" <span class='kk-flag'>nothing to show: {text}</span>"
+    if shown / total < pg.LITTLE:
+        return f" <span class='kk-flag'>little to show: {text}</span>"
+    return f" <span class='muted'>{text}</span>"
+
+
+def write_definitions(folder: Path, client: str, notebooks: list[str]) -> Path:
+    """``<folder>/definitions.html``: the metric catalogue, linked from every page of the run."""
+    return write_atomic(folder / pg.DEFINITIONS, pg.definitions_html(client, _run_pages(notebooks)))
 
 
 def write_run_index(folder: Path, params: Params, notebooks: list[str]) -> Path:
-    """``<folder>/index.html`` linking the run's reports, notebooks and metrics files."""
-    items = "".join(f"<li><a href='{n}.html'>{html.escape(title(n))}</a> "
+    """``<folder>/index.html`` linking the run's reports (marking those with little to show), their
+    notebooks, the definitions and the metrics files; ``definitions.html`` is written with it."""
+    write_definitions(folder, params.client, notebooks)
+    items = "".join(f"<li><a href='{n}.html'>{html.escape(title(n))}</a>{_shown_note(folder, n)} "
                     f"<span class='muted'>(<a href='{n}.ipynb'>notebook</a>)</span></li>" for n in notebooks)
     body = (f"<p class='muted'>as of {params.as_of:%d %b %Y} · {html.escape(params.currency)} · kpi_kit {__version__}</p>"
-            f"<ul>{items}<li><a href='metrics.json'>metrics.json</a></li><li><a href='kpis.csv'>kpis.csv</a></li></ul>")
-    return write_atomic(folder / "index.html", _page(f"{params.client}: KPI reports", body))
+            f"<ul class='kk-pages'>{items}<li><a href='{pg.DEFINITIONS}'>Metric definitions</a></li>"
+            f"<li><a href='metrics.json'>metrics.json</a></li><li><a href='kpis.csv'>kpis.csv</a></li></ul>")
+    nav = pg.nav_html(params.client, _run_pages(notebooks), "index")
+    return write_atomic(folder / "index.html", _page(f"{params.client}: KPI reports", body, nav))
 
 
 def write_output_index(out_root: Path) -> Path:
-    """``<out>/index.html`` linking every client's runs, newest first."""
-    rows = []
-    for client in sorted(p for p in out_root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        runs = sorted((r for r in client.iterdir() if r.is_dir() and (r / "index.html").exists()), reverse=True)
-        if runs:
-            links = " · ".join(f"<a href='{client.name}/{r.name}/index.html'>{r.name}</a>" for r in runs)
-            rows.append(f"<li><b>{html.escape(client.name)}</b>: {links}</li>")
-    # atomic: other batches (and browsers) read this page while a batch runs
-    return write_atomic(out_root / "index.html", _page("KPI reports", f"<ul>{''.join(rows)}</ul>"))
+    """``<out>/index.html``, the portfolio: every client's latest headline KPIs side by side with
+    links to its runs (:mod:`.portfolio`), and ``<out>/kpis.csv``, the union of those runs' KPI rows."""
+    from .portfolio import PORTFOLIO_CSS, portfolio_body, write_union
+
+    out_root = Path(out_root)
+    body, union = portfolio_body(out_root)
+    # atomic: other batches (and browsers) read these while a batch runs
+    write_union(out_root, union)
+    return write_atomic(out_root / "index.html", _page("KPI reports", f"<style>{PORTFOLIO_CSS}</style>{body}"))

@@ -134,7 +134,11 @@ def test_spend_revenue_chart_points_labels_and_break_even():
     assert len(ax.collections[0].get_offsets()) == 2
     assert [t.get_text() for t in ax.texts] == ["Paid Search", "Display"]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Break-even (ROI 0)"]
-    assert ax.get_xlim() == ax.get_ylim() == pytest.approx((0, 6.6e5))
+    # each axis fits its own data with a small margin (a shared limit ran spend to the revenue's top)
+    assert ax.get_xlim() == pytest.approx((0, 2e5 * (1 + kp.DATA_MARGIN)))
+    assert ax.get_ylim() == pytest.approx((0, 6e5 * (1 + kp.DATA_MARGIN)))
+    paid_search, display = ax.texts
+    assert paid_search.get_ha() == "right" and display.get_ha() == "left"  # names stay inside the axes
     assert ax.xaxis.get_major_formatter()(2e5, 0) == ax.yaxis.get_major_formatter()(2e5, 0) == "$200k"
     _, mine = plt.subplots()
     assert charts.spend_revenue_chart(d.rename(columns={"revenue": "credit"}), y="credit", ax=mine) is mine

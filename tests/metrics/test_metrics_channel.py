@@ -161,5 +161,5 @@ def test_attribution_without_won_customers_in_the_window_says_so():
     r = ChannelReport(data)
     assert r.has_touches and not r.c.has_attributed_wins
     s = r.section("attribution")
-    assert not s.shown and repr(s) == ("Attribution is not shown: it needs customers won in the window whose "
-                                       "contacts have touches, which this client's data does not have.")
+    assert not s.shown and repr(s) == ("Attribution: needs customers won in the window whose contacts have touches "
+                                       "(not in this client's data).")

@@ -379,3 +379,15 @@ def test_a_month_without_a_cost_row_counts_its_customers_in_the_quarter_but_has_
     assert m.loc[JAN, "cac"] == 80.0  # 160 / 2 new
     q1 = mr.cac_by_quarter(acq, b).set_index("quarter").loc[pd.Period("2026Q1", "Q")]
     assert q1["new_customers"] == 3 and q1["cac"] == pytest.approx(220 / 3)  # (160 + 60) / (2 + 1 + 0)
+
+
+def test_mrr_growth_year_over_year_by_hand():
+    months = pd.period_range("2025-01", periods=14, freq="M")
+    bridge = pd.DataFrame({"month": months, "ending_mrr": [0.0, 200.0] + [210.0] * 10 + [250.0, 300.0]})
+    # Feb 2026 against Feb 2025: 300 / 200 − 1
+    assert mr.mrr_growth(bridge, pd.Period("2026-02", "M")) == pytest.approx(0.5)
+    # Jan 2026 against Jan 2025, whose MRR is 0: no base, n/a (not infinity)
+    assert np.isnan(mr.mrr_growth(bridge, pd.Period("2026-01", "M")))
+    # the base month lies before the bridge: n/a; a 1-month span: 300 / 250 − 1
+    assert np.isnan(mr.mrr_growth(bridge, pd.Period("2025-12", "M"), months=13))
+    assert mr.mrr_growth(bridge, pd.Period("2026-02", "M"), months=1) == pytest.approx(0.2)

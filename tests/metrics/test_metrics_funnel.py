@@ -85,7 +85,8 @@ def test_deal_outcomes_sales_cycle_and_pipeline(tiny):
     assert (o["won"], o["lost"], o["win_rate"], o["avg_deal_size"]) == (1, 1, 0.5, 1000.0)
     assert fn.sales_cycle_days(tiny["deals"], tiny["contacts"], w) == 41.0  # from C1's creation
     p = fn.weighted_pipeline(tiny["deals"])
-    assert p == {"open_deals": 3, "pipeline": 9000.0, "weighted_pipeline": 1750.0, "without_probability": 1}
+    assert p == {"open_deals": 3, "pipeline": 9000.0, "weighted_pipeline": 1750.0, "without_probability": 1,
+                 "without_amount": 0}
 
 
 def test_no_closed_deals_gives_nan_not_zero(tiny):

@@ -129,12 +129,14 @@ def test_period_counts_at_the_window_edges(edge):
 def test_deal_outcomes_in_the_window(edge):
     f = compute(edge).funnel
     o = f.deal_outcomes(JAN_MAR)
-    assert o == {"won": 1, "lost": 1, "won_amount": 1000.0, "win_rate": 0.5, "avg_deal_size": 1000.0}
+    assert o == {"won": 1, "lost": 1, "won_amount": 1000.0, "win_rate": 0.5, "avg_deal_size": 1000.0,
+                 "won_without_amount": 0}
     assert f.sales_cycle(JAN_MAR) == 89.0  # E1: from its contact N1's creation (Jan 1) to Mar 31, not from Jan 5
     assert fu.sales_cycle_days(edge["deals"], None, JAN_MAR) == 85.0  # from the deal's own creation (Jan 5)
     p = f.pipeline
     # open on as_of: E4 (2000 × 0.25) and E6 (closes after as_of; no probability: left out and counted)
-    assert p == {"open_deals": 2, "pipeline": 2300.0, "weighted_pipeline": 500.0, "without_probability": 1}
+    assert p == {"open_deals": 2, "pipeline": 2300.0, "weighted_pipeline": 500.0, "without_probability": 1,
+                 "without_amount": 0}
     s = f.scalars()
     assert (s["win_rate"], s["avg_deal_size"], s["avg_sales_cycle_days"], s["weighted_pipeline"]) == (0.5, 1000.0, 89.0,
                                                                                                      500.0)
@@ -246,7 +248,7 @@ def test_funnel_edges_without_a_window_a_customer_stage_or_contacts(edge, tmp_pa
     assert math.isnan(fu.typical_sales_cycle_days(edge["contacts"].drop(columns="customer_at")))
     # every closed deal, no window: E1, E3 won (1000 + 700), E2 lost
     assert fu.deal_outcomes(edge["deals"]) == {"won": 2, "lost": 1, "won_amount": 1700.0, "win_rate": pytest.approx(2 / 3),
-                                                "avg_deal_size": 850.0}
+                                                "avg_deal_size": 850.0, "won_without_amount": 0}
     q = compute(edge).funnel.quarterly.set_index(["from", "to", "quarter"])
     # lead -> MQL in 2026Q1: N1, N5, N2 entered lead; N1 (skipped, by its customer date) and N5 reached MQL
     assert q.loc[("lead", "mql", "2026Q1"), ["entered", "converted"]].tolist() == [3, 2]

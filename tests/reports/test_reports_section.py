@@ -29,17 +29,16 @@ def test_a_section_without_its_data_is_one_line(tiny, kit_style):
     tiny.frames.pop("deals")
     s = FunnelReport(tiny).section("deals")
     assert not s.shown and s.parts == []
-    assert repr(s) == ("Deal outcomes and pipeline is not shown: it needs a deals file, which this client's data "
-                       "does not have.")
+    assert repr(s) == "Deal outcomes and pipeline: needs a deals file (not in this client's data)."
 
 
 def test_a_shown_section_leads_with_its_takeaway_and_closes_its_figures(tiny, kit_style, monkeypatch):
     import matplotlib.pyplot as plt
 
     shown = []
-    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    monkeypatch.setattr("IPython.display.display", lambda obj, metadata=None: shown.append(obj))
     s = FunnelReport(tiny).section("deals")
     s._ipython_display_()
-    assert repr(shown[0]).startswith("Over the window 1 deals were won and 1 lost")
+    assert repr(shown[0]).startswith("Over the window 1 deal was won and 1 lost")
     assert hasattr(shown[1], "savefig") and "won deals" in repr(shown[2])
     assert not plt.get_fignums()  # shown once: the inline backend has nothing left to show again

@@ -30,7 +30,8 @@ def test_run_writes_report_folder(funnel_run):
     folder = out / "tiny" / "2026-03-31"
     names = ["channel", "cohort", "funnel", "overview", "unit_economics"]
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        [f"{n}.html" for n in names] + [f"{n}.ipynb" for n in names] + ["index.html", "kpis.csv", "metrics.json"]
+        [f"{n}.html" for n in names] + [f"{n}.ipynb" for n in names]
+        + ["definitions.html", "index.html", "kpis.csv", "metrics.json"]
         + [".inputs"])  # the run's fingerprint (incremental runs: tests/run/test_run_incremental.py)
     assert (out / "index.html").read_text().count("tiny/2026-03-31/index.html") == 1
     index = (folder / "index.html").read_text()
@@ -78,7 +79,7 @@ def test_metrics_json_follows_spec(funnel_run):
 def test_html_is_self_contained_without_code(funnel_run):
     out, _ = funnel_run
     ue = (out / "tiny" / "2026-03-31" / "unit_economics.html").read_text()
-    assert "it needs a subscriptions or mrr file" in ue  # a section without its data says so
+    assert "needs a subscriptions or mrr file" in ue  # a section without its data says so (in the "Not shown" list)
     page = (out / "tiny" / "2026-03-31" / "funnel.html").read_text()
     assert "Funnel report" in page and "n/a" in page
     assert page.count("data:image/png;base64") >= 4  # charts captured inline
@@ -207,7 +208,7 @@ def test_metrics_files_hold_the_computed_metrics_and_the_notebooks_rendered(tmp_
     batch = _run_leak_b(tmp_path, engine=engine)
     assert not batch.failed, batch.summary()
     folder = tmp_path / "tiny" / "2026-03-31"
-    assert sorted(p.name for p in folder.iterdir()) == [".inputs", "index.html", "kpis.csv", "leak_b.html",
+    assert sorted(p.name for p in folder.iterdir()) == [".inputs", "definitions.html", "index.html", "kpis.csv", "leak_b.html",
                                                         "leak_b.ipynb", "metrics.json"]  # no notebook fragments
     assert json.loads((folder / "metrics.json").read_text(encoding="utf-8")) == {
         "client": "tiny", "previous": None, "scalars": {"win_rate": 0.5, "note": "ü"}, "notebooks": ["leak_b"]}

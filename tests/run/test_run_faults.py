@@ -131,7 +131,8 @@ def test_a_partial_rerun_keeps_the_notebooks_it_did_not_rerun(tmp_path):
     batch = run_batch([client], tmp_path, notebooks=["leak_b"], notebook_folder=notebooks, progress=False)
     assert not batch.failed, batch.summary()
     assert (folder / "leak_a.html").read_bytes() == before  # kept from the earlier run of this date
-    assert sorted(p.name for p in folder.glob("*.html")) == ["index.html", "leak_a.html", "leak_b.html"]
+    assert sorted(p.name for p in folder.glob("*.html")) == ["definitions.html", "index.html", "leak_a.html",
+                                                              "leak_b.html"]
     import json
 
     assert json.loads((folder / "metrics.json").read_text())["notebooks"] == ["leak_a", "leak_b"]

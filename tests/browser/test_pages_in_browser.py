@@ -1,0 +1,99 @@
+"""Every demo page in a real browser at 1280 px and 390 px wide (issue #17, item 8): no console
+errors, no horizontal overflow of the page, every image decoded, every link resolving to a file or
+an anchor of the run (offline-safe: no external URL), no text overlapping in the KPI cards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from kpi_kit.run.registry import NAMES
+
+from .conftest import WIDTHS
+
+PAGES = ["index.html", "definitions.html", *(f"{n}.html" for n in NAMES), "../../index.html"]  # the last: portfolio
+
+OVERLAPS_JS = """
+const box = e => e.getBoundingClientRect();
+const hit = (a, b) => a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+const found = [];
+const cards = Array.from(document.querySelectorAll('.kk-kpi'));
+cards.forEach((card, i) => {
+  const c = box(card), parts = Array.from(card.children);
+  parts.forEach((p, j) => {
+    const r = box(p);
+    if (p.scrollWidth > p.clientWidth + 1) found.push(`card ${i + 1}: ${p.className} is wider than its box`);
+    if (r.right > c.right + 1 || r.left < c.left - 1) found.push(`card ${i + 1}: ${p.className} sticks out`);
+    parts.slice(j + 1).forEach(q => { if (hit(r, box(q))) found.push(`card ${i + 1}: ${p.className} overlaps ${q.className}`); });
+  });
+  cards.slice(i + 1).forEach((d, k) => { if (hit(c, box(d))) found.push(`cards ${i + 1} and ${i + k + 2} overlap`); });
+});
+return found;
+"""
+
+
+CUT_TABLES_JS = """
+const width = document.documentElement.clientWidth;
+return Array.from(document.querySelectorAll('table')).filter(t => {
+  if (t.getBoundingClientRect().right <= width + 1) return false;
+  for (let a = t.parentElement; a; a = a.parentElement) {
+    const o = getComputedStyle(a).overflowX;
+    if (o === 'auto' || o === 'scroll') return false;  // scrolls inside its own box: readable
+  }
+  return true;
+}).map(t => t.innerText.slice(0, 60));
+"""
+
+
+def _open(browser, page: Path, width: int) -> None:
+    browser.set_window_size(width, 1000)
+    browser.get_log("browser")  # what an earlier page logged
+    browser.get(page.resolve().as_uri())
+    browser.execute_script("return document.readyState")
+
+
+@pytest.mark.parametrize("width", WIDTHS, ids=[f"{w}px" for w in WIDTHS])
+@pytest.mark.parametrize("name", PAGES)
+def test_page_in_a_browser(browser, demo_run, name, width):
+    page = (demo_run / name).resolve()
+    assert page.is_file(), f"{name} was not written"
+    _open(browser, page, width)
+
+    errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == [], f"console errors on {name}"
+
+    scroll, inner = browser.execute_script(
+        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert scroll <= inner, f"{name} is {scroll} px wide in a {inner} px window: the page scrolls sideways"
+
+    assert browser.execute_script(CUT_TABLES_JS) == [], f"tables cut off at the page edge on {name}"
+
+    broken = browser.execute_script(
+        "return Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0))"
+        ".map(i => i.alt || i.src.slice(0, 80))")
+    assert broken == [], f"images not decoded on {name}"
+
+    for href in browser.execute_script(
+            "return Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'))"):
+        parts = urlsplit(href)
+        assert not parts.scheme and not parts.netloc, f"{name} links outside the reports: {href}"
+        target = (page.parent / unquote(parts.path)).resolve() if parts.path else page
+        assert target.exists(), f"{name}: the link {href} leads nowhere"
+        if parts.fragment and target == page:
+            assert browser.execute_script("return !!document.getElementById(arguments[0])", unquote(parts.fragment)), \
+                f"{name}: no element with id {parts.fragment}"
+
+    assert browser.execute_script(OVERLAPS_JS) == [], f"KPI card text overlaps on {name}"
+
+
+def test_every_report_page_has_the_navigation_bar(browser, demo_run):
+    """Each page links its client's index, every page of the run and the definitions."""
+    wanted = {"index.html", "definitions.html", *(f"{n}.html" for n in NAMES)}
+    for name in [f"{n}.html" for n in NAMES] + ["index.html"]:
+        _open(browser, demo_run / name, 1280)
+        nav = set(browser.execute_script(
+            "const n = document.querySelector('nav'); return n ? Array.from(n.querySelectorAll('a[href]'))"
+            ".map(a => a.getAttribute('href').split('#')[0]) : []"))
+        assert wanted - {name} <= nav, f"{name}'s navigation misses {sorted(wanted - {name} - nav)}"
