@@ -38,6 +38,7 @@ class DataQuality:
     missing_files: list[str] = field(default_factory=list)  # required files the client does not have
     rows_used: dict[str, int] = field(default_factory=dict)  # rows read less those set aside at load
     imports: list[dict] = field(default_factory=list)  # the folder's import log: one entry per export
+    stages_without_data: list[str] = field(default_factory=list)  # configured, but no contact has a date
 
     def note(self, file: str, issue: str, rows: int, action: str) -> None:
         """Record ``rows`` rows of ``file`` with ``issue`` and what the kit did about it."""
@@ -97,6 +98,10 @@ class ClientData:
         read = {stem: n for stem, n in self.quality.rows_read.items() if n}
         if read and not any(len(self.frames.get(stem, ())) for stem in read):
             out.append(f"as_of {self.params.as_of} is before every row of the data: the reports will show no data")
+        if self.quality.stages_without_data:
+            missing = ", ".join(self.quality.stages_without_data)
+            out.append(f"no contact has a date for the stage(s) {missing}: the funnel is drawn without them and the "
+                       "reports list them (add their <stage>_at columns to contacts, or remove them from stages)")
         return out
 
 
@@ -323,6 +328,24 @@ def _lookup(values: pd.Series, mapping: dict[str, str]) -> pd.Series:
         pd.Series(pd.NA, index=values.index, dtype=values.dtype)
 
 
+def stages_without_data(contacts: pd.DataFrame, stages: list[str]) -> list[str]:
+    """The configured ``stages`` for which no contact has a date (no ``<stage>_at`` column, or an
+    empty one) in the contacts file as exported: the reports leave them out of the funnel and list
+    them. A stage dated only after ``as_of`` is recorded by the client: it stays (not reached yet).
+
+    When no stage has a date at all (no contacts, or none with a stage date) none is left out: the
+    funnel then shows its configured stages, empty, and says why.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"mql_at": pd.to_datetime(["2026-01-05", None]), "sal_at": pd.to_datetime([None, None])})
+    >>> stages_without_data(c, ["lead", "mql", "sal", "customer"])
+    ['lead', 'sal', 'customer']
+    """
+    empty = [s for s in stages if f"{s}_at" not in contacts or not contacts[f"{s}_at"].notna().any()]
+    return [] if len(empty) == len(stages) else empty
+
+
 def _stage_quality(df: pd.DataFrame, params: Params, q: DataQuality) -> None:
     """Count skipped stages and out-of-order pairs (recoverable; shown in the report)."""
     cols = [f"{s}_at" for s in params.stages if f"{s}_at" in df]
@@ -465,6 +488,8 @@ def load_client(params: Params) -> ClientData:
         dates = [c.name for c in spec.columns if c.kind == "date" and c.name in df and not c.name.startswith("expected")]
         latest = df[dates].max().max() if dates and len(df) else None
         quality.latest_date[stem] = None if pd.isna(latest) else latest
+        if stem == "contacts":  # on the file as exported: a stage dated only after as_of is still recorded
+            quality.stages_without_data = stages_without_data(df, params.stages)
         df = _as_of_view(stem, df, as_of, params, quality)
         _note_unknown(stem, df, quality)
         df = map_channels(df, params, quality, stem)
@@ -477,6 +502,9 @@ def load_client(params: Params) -> ClientData:
     if params.source is None:
         read_import_log(Path(params.data_dir), found, quality)
     _stage_quality(frames["contacts"], params, quality)
+    for stage in quality.stages_without_data:
+        quality.note("contacts", f"no {stage}_at date in any row (stage '{stage}' is configured)", len(frames["contacts"]),
+                     "stage not drawn: the funnel steps from the stage before it to the one after")
     unmapped = sorted(quality.unmapped_channels.items(), key=lambda kv: -kv[1])
     for value, n in unmapped[:UNMAPPED_LISTED]:
         quality.note("all", f"channel '{value}' not in channel_map", n, "kept under its raw name")

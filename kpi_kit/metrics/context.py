@@ -48,12 +48,15 @@ class Context:
 
     @property
     def stages(self) -> list[str]:
-        return list(self.params.stages)
+        """The client's stages that have data: a configured stage no contact has a date for is left
+        out (and listed in the data-quality section; :func:`kpi_kit.data.stages_without_data`)."""
+        dropped = getattr(self.data.quality, "stages_without_data", [])
+        return [s for s in self.params.stages if s not in dropped]
 
     @property
     def chain(self) -> list[str]:
-        """``created`` followed by the client's stages."""
-        return ["created", *self.params.stages]
+        """``created`` followed by the client's stages that have data."""
+        return ["created", *self.stages]
 
     @property
     def coverage(self) -> dict:

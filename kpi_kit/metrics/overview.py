@@ -380,7 +380,7 @@ class OverviewMetrics:
         if not prev.get("tables", {}).get("funnel_cohorts"):
             return None
         cur = self.m.funnel.tables()["funnel_cohorts"]
-        diff = snapshot_diff(cur, prev["tables"].get("funnel_cohorts", []), self.ctx.params.stages)
+        diff = snapshot_diff(cur, prev["tables"].get("funnel_cohorts", []), self.ctx.stages)
         diff.attrs["previous_as_of"] = prev.get("as_of")
         return diff
 

@@ -257,7 +257,9 @@ def data_quality(data: ClientData) -> Block:
         parts.append(table(notes, {"rows": "count"}, caption="Set aside and noted at load"))
     if not len(notes) and not len(imports):
         parts.append(note("No rows were set aside and no oddities were found."))
-    return Block("".join(p._repr_html_() for p in parts), "\n\n".join(repr(p) for p in parts))
+    # kk-dq: its tables are sentences (issue, action), which wrap to the page instead of scrolling
+    return Block('<div class="kk-dq">' + "".join(p._repr_html_() for p in parts) + "</div>",
+                 "\n\n".join(repr(p) for p in parts))
 
 
 __all__ = ["Block", "KPI", "alert", "header", "kpi_strip", "kpi_attrs", "note", "missing", "not_shown_text", "plural",

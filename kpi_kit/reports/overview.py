@@ -124,7 +124,7 @@ class OverviewReport(Report):
         diff = self.snapshot()
         table = None
         if diff is not None:
-            stages = [s for s in self.params.stages if f"{s}_change" in diff]
+            stages = [s for s in self.m.ctx.stages if f"{s}_change" in diff]
             t = diff.tail(12)[["cohort"] + [f"{s}_{w}" for s in stages for w in ("then", "now")]]
             t.columns = ["cohort"] + [f"{s} {w}" for s in stages for w in ("then", "now")]
             table = rp.table(t, {c: "count" for c in t.columns if c != "cohort"})
@@ -214,9 +214,9 @@ class OverviewReport(Report):
         if diff is None:
             return ("No earlier run of this client was found in the output folder, so there is nothing to compare "
                     "yet; this run's cohort funnel is kept in metrics.json for the next one.")
-        last_stage = self.params.stages[-1]
+        last_stage = self.m.ctx.stages[-1]
         moved = diff[f"{last_stage}_change"].sum()
-        biggest = diff.loc[diff[f"{self.params.stages[0]}_change"].abs().idxmax()] if len(diff) else None
+        biggest = diff.loc[diff[f"{self.m.ctx.stages[0]}_change"].abs().idxmax()] if len(diff) else None
         text = (f"Since the run of {diff.attrs.get('previous_as_of')}, earlier cohorts gained {moved:,.0f} "
                 f"{last_stage}s")
         if biggest is not None:

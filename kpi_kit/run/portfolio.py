@@ -146,12 +146,13 @@ def _cell(frame: pd.DataFrame | None, column: Column, currency: str) -> str:
 
 
 PORTFOLIO_CSS = (
+    "main{max-width:1240px}"  # nine columns side by side: wider than a report page
     "table.portfolio{border-collapse:collapse;font-size:13px;width:100%}"
     ".portfolio th,.portfolio td{padding:6px 8px;border-bottom:1px solid #e5e7eb;text-align:right;vertical-align:top}"
     ".portfolio th:first-child,.portfolio td:first-child{text-align:left}"
     ".portfolio th{font-weight:600;color:#374151;background:#f9fafb}"
     ".portfolio .v{display:block;font-variant-numeric:tabular-nums;font-weight:600}"
-    ".portfolio .p{display:block;color:#6b7280;font-size:11px}"
+    ".portfolio .p{display:block;color:#6b7280;font-size:11px;white-space:nowrap}"
     ".portfolio td.na{color:#9ca3af}.portfolio .runs{font-size:11px;color:#6b7280}"
     "svg.spark{display:block;margin:2px 0 0 auto}svg.spark polyline{fill:none;stroke:#1e3a8a;stroke-width:1.4}"
     "svg.spark circle{fill:#1e3a8a}"
