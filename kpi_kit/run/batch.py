@@ -98,7 +98,7 @@ def _render(name: str, params: Params, tmp: Path, notebook_folder, previous, eng
 
 def run_client(params_file, out_root="reports", *, notebooks: list[str] | None = None,
                notebook_folder: Path | None = None, on_notebook_done=None, engine: str = "kernel",
-               shared_inputs: dict | None = None) -> ClientResult:
+               shared_inputs: dict | None = None, update_index: bool = True) -> ClientResult:
     """Render the notebooks for one client; never raises for a client's own failure.
 
     The client's data is loaded and validated, and its metrics computed, once, up front; with
@@ -106,7 +106,8 @@ def run_client(params_file, out_root="reports", *, notebooks: list[str] | None =
     in-process kernel engine, inheriting both. A partial rerun (``notebooks`` naming some) keeps the
     other notebooks' pages of the earlier run of the same date. The run's inputs are fingerprinted before
     its data is read and kept in the published folder (:mod:`.inputs`; ``shared_inputs`` is the batch's
-    :func:`.inputs.batch_digest`, computed here when None)."""
+    :func:`.inputs.batch_digest`, computed here when None). ``update_index``: rewrite ``<out>/index.html``
+    (the portfolio) and ``<out>/kpis.csv`` after publishing; a batch does it once, at its end."""
     started = time.perf_counter()
     result = ClientResult(str(params_file))
     tmp = None
@@ -167,7 +168,8 @@ def run_client(params_file, out_root="reports", *, notebooks: list[str] | None =
             publish.swap_in(tmp, final)
             tmp = None
             result.folder = final
-            publish.write_output_index(Path(out_root))
+            if update_index:  # a batch writes the portfolio once, at its end: each write reads every client's kpis.csv
+                publish.write_output_index(Path(out_root))
         except OSError as exc:
             raise os_error(exc, f"publishing {params.client}'s reports") from None
     except KpiKitError as exc:
@@ -197,7 +199,7 @@ def _short_error(exc: Exception) -> str:
 def _client_task(args) -> ClientResult:
     params_file, out_root, names, notebook_folder, engine, shared = args
     return run_client(params_file, out_root, notebooks=names, notebook_folder=notebook_folder, engine=engine,
-                      shared_inputs=shared)
+                      shared_inputs=shared, update_index=False)
 
 
 def _client_in_subprocess(task) -> ClientResult:

@@ -124,6 +124,12 @@ def test_second_run_at_later_as_of_shows_snapshot_changes(tmp_path):
     assert "2026-01" in page
     index = (out / "index.html").read_text()
     assert "tiny/2026-03-31/index.html" in index and "tiny/2026-02-28/index.html" in index
+    # the portfolio's union kpis.csv holds the latest run's rows only: the client's own kpis.csv
+    import pandas as pd
+
+    union = pd.read_csv(out / "kpis.csv")
+    assert set(union["as_of"]) == {"2026-03-31"}
+    assert union.equals(pd.read_csv(out / "tiny" / "2026-03-31" / "kpis.csv"))
 
 
 def test_validate_bad_input_exits_non_zero_with_one_message(tmp_path):
