@@ -502,6 +502,9 @@ def load_client(params: Params) -> ClientData:
     if params.source is None:
         read_import_log(Path(params.data_dir), found, quality)
     _stage_quality(frames["contacts"], params, quality)
+    if any(len(frames.get(stem, ())) for stem in ("subscriptions", "mrr")):
+        # customers come from the MRR data (SPEC: new customers = first `new` MRR movement): the stage has data
+        quality.stages_without_data = [s for s in quality.stages_without_data if s != "customer"]
     for stage in quality.stages_without_data:
         quality.note("contacts", f"no {stage}_at date in any row (stage '{stage}' is configured)", len(frames["contacts"]),
                      "stage not drawn: the funnel steps from the stage before it to the one after")

@@ -80,3 +80,20 @@ def test_stages_without_data_rules():
 def test_the_tiny_client_with_every_stage_keeps_them_all(tiny):
     assert tiny.quality.stages_without_data == []
     assert compute(tiny).ctx.stages == ["lead", "mql", "sql", "customer"]
+
+
+def test_the_customer_stage_has_data_when_subscriptions_define_customers(tiny_copy):
+    """Without customer_at but with subscriptions, new customers come from MRR: the stage stays."""
+    yaml_path, folder = tiny_copy
+    contacts = pd.read_csv(folder / "contacts.csv")
+    contacts.drop(columns="customer_at").to_csv(folder / "contacts.csv", index=False)
+    (folder / "subscriptions.csv").write_text(
+        "subscription_id,customer_id,contact_id,start_date,end_date,amount,billing_period_months\n"
+        "S1,K1,C1,2026-02-01,,100,1\n")
+    data = load_client(load_params(yaml_path))
+    assert data.quality.stages_without_data == []
+    m = compute(data)
+    assert m.ctx.stages == ["lead", "mql", "sql", "customer"]
+    assert m.volumes.count("new_customers", m.ctx.window) == 1  # K1's first MRR month, Feb 2026
+    (folder / "subscriptions.csv").unlink()  # without subscriptions the stage has no data
+    assert load_client(load_params(yaml_path)).quality.stages_without_data == ["customer"]
