@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from ..exceptions import KpiKitError
+from .pages import DEFINITIONS, INDEX
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 PRINT_TIMEOUT_SECONDS = 180
@@ -73,12 +74,17 @@ def print_pdf(page: Path, pdf: Path | None = None, *, browser: str | None = None
     return pdf
 
 
+def report_pages(folder: Path) -> list[Path]:
+    """A run folder's report pages: every ``*.html`` but its index and definitions pages."""
+    return sorted(p for p in Path(folder).glob("*.html") if p.name not in (INDEX, DEFINITIONS))
+
+
 def print_folder(folder: Path, pages: list[str] | None = None) -> list[Path]:
     """Print a run folder's report pages (``pages``: notebook names; default every ``*.html`` but the
     index and definitions pages) to PDF beside them."""
     folder = Path(folder)
     if pages is None:
-        pages = sorted(p.stem for p in folder.glob("*.html") if p.stem not in ("index", "definitions"))
+        pages = [p.stem for p in report_pages(folder)]
     browser = find_browser()
     return [print_pdf(folder / f"{name}.html", browser=browser) for name in pages]
 
@@ -89,9 +95,9 @@ def print_runs(folders) -> list[Path]:
     browser = find_browser()
     printed = []
     for folder in map(Path, folders):
-        for page in sorted(folder.glob("*.html")):
+        for page in report_pages(folder):
             pdf = page.with_suffix(".pdf")
-            if page.stem in ("index", "definitions") or (pdf.exists() and pdf.stat().st_mtime >= page.stat().st_mtime):
+            if pdf.exists() and pdf.stat().st_mtime >= page.stat().st_mtime:
                 continue
             printed.append(print_pdf(page, pdf, browser=browser))
     return printed
