@@ -37,19 +37,53 @@ def mean_defined(values) -> float:
     return float(s.mean()) if len(s) else float("nan")
 
 
-def wilson_interval(successes, n, z: float = 1.959964) -> tuple[float, float]:
-    """95 % Wilson score interval of a proportion ``successes / n``; (NaN, NaN) when ``n`` is 0
-    or unknown.
+def wilson_interval(successes, n, alpha: float = 0.05) -> tuple[float, float]:
+    """Wilson score interval (95 % by default) of a proportion ``successes / n``; (NaN, NaN) when
+    ``n`` is 0 or unknown. Computed by statsmodels' ``proportion_confint``.
 
     Examples
     --------
     >>> [round(v, 4) for v in wilson_interval(8, 10)]
     [0.4902, 0.9433]
     """
-    if n is None or not np.isfinite(n) or n <= 0 or successes is None or not np.isfinite(successes):
+    if n is None or successes is None or not np.isfinite(n) or n <= 0 or not np.isfinite(successes):
         return float("nan"), float("nan")
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return float(centre - half), float(centre + half)
+    from statsmodels.stats.proportion import proportion_confint  # heavy import, only when needed
+
+    low, high = proportion_confint(successes, n, alpha=alpha, method="wilson")
+    return float(low), float(high)
+
+
+def proportions_differ(successes_a, n_a, successes_b, n_b, alpha: float = 0.05) -> bool | None:
+    """Whether two proportions differ at significance ``alpha`` (two-sided two-proportion z-test,
+    statsmodels' ``proportions_ztest`` with a pooled variance).
+
+    ``None`` when the test cannot be run: a count is unknown, a base is zero, or both proportions
+    are 0 or both 1 (no variance). A takeaway calls a change a rise or fall only when this is True.
+
+    Examples
+    --------
+    >>> proportions_differ(30, 100, 20, 100), proportions_differ(60, 200, 30, 200)
+    (False, True)
+    """
+    counts = (successes_a, n_a, successes_b, n_b)
+    if any(v is None or not np.isfinite(v) for v in counts) or min(n_a, n_b) <= 0:
+        return None
+    pooled = (successes_a + successes_b) / (n_a + n_b)
+    if pooled in (0.0, 1.0):
+        return None
+    from statsmodels.stats.proportion import proportions_ztest
+
+    _, p_value = proportions_ztest([successes_a, successes_b], [n_a, n_b])
+    return bool(p_value < alpha)
+
+
+def small_sample(n, min_sample: int) -> bool:
+    """True when a rate rests on fewer than ``min_sample`` base items (or an unknown number).
+
+    Examples
+    --------
+    >>> small_sample(29, 30), small_sample(30, 30), small_sample(float("nan"), 30)
+    (True, False, True)
+    """
+    return n is None or not np.isfinite(n) or n < min_sample

@@ -52,6 +52,8 @@ class Params(BaseModel):
                                       description="Shapley attribution: channels beyond this are grouped as Other")
     cohort_grain: Literal["month", "quarter"] = Field(default="month", description="retention cohort grain")
     min_cohort_size: int = Field(default=10, ge=0, description="cohorts smaller than this are greyed out")
+    min_sample: int = Field(default=30, ge=1,
+                            description="a rate over fewer base items is shown but marked with its n, never ranked")
     revenue_uplift: float = Field(default=0.05, description="uplift added to growth in the revenue target")
     alert_threshold: float = Field(default=0.10, gt=0, description="relative MoM change that raises an alert")
     chart_channels: int = Field(default=10, ge=1, le=50,
