@@ -39,6 +39,8 @@ class DataQuality:
     rows_used: dict[str, int] = field(default_factory=dict)  # rows read less those set aside at load
     imports: list[dict] = field(default_factory=list)  # the folder's import log: one entry per export
     stages_without_data: list[str] = field(default_factory=list)  # configured, but no contact has a date
+    # first and last date up to as_of of each date column, per file (kpi_kit.metrics.coverage)
+    date_range: dict[str, dict[str, tuple[pd.Timestamp, pd.Timestamp, int]]] = field(default_factory=dict)
 
     def note(self, file: str, issue: str, rows: int, action: str) -> None:
         """Record ``rows`` rows of ``file`` with ``issue`` and what the kit did about it."""
@@ -328,6 +330,17 @@ def _lookup(values: pd.Series, mapping: dict[str, str]) -> pd.Series:
         pd.Series(pd.NA, index=values.index, dtype=values.dtype)
 
 
+def _date_ranges(df: pd.DataFrame, columns: list[str], as_of) -> dict:
+    """(first, last, count) of each date column's dates up to ``as_of``; a column without such a
+    date is left out."""
+    out = {}
+    for col in columns:
+        d = df[col][df[col] <= as_of]
+        if d.notna().any():
+            out[col] = (d.min(), d.max(), int(d.notna().sum()))
+    return out
+
+
 def stages_without_data(contacts: pd.DataFrame, stages: list[str]) -> list[str]:
     """The configured ``stages`` for which no contact has a date (no ``<stage>_at`` column, or an
     empty one) in the contacts file as exported: the reports leave them out of the funnel and list
@@ -488,6 +501,7 @@ def load_client(params: Params) -> ClientData:
         dates = [c.name for c in spec.columns if c.kind == "date" and c.name in df and not c.name.startswith("expected")]
         latest = df[dates].max().max() if dates and len(df) else None
         quality.latest_date[stem] = None if pd.isna(latest) else latest
+        quality.date_range[stem] = _date_ranges(df, dates, as_of)
         if stem == "contacts":  # on the file as exported: a stage dated only after as_of is still recorded
             quality.stages_without_data = stages_without_data(df, params.stages)
         df = _as_of_view(stem, df, as_of, params, quality)

@@ -9,6 +9,7 @@ import pandas as pd
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "BRL": "R$", "JPY": "¥", "INR": "₹",
                     "AUD": "A$", "CAD": "C$", "CHF": "CHF ", "SEK": "SEK ", "NOK": "NOK ", "DKK": "DKK "}
 NA = "n/a"
+NO_DATA = "no data"  # a period outside its source's coverage (kpi_kit.metrics.coverage)
 
 
 def is_missing(value) -> bool:

@@ -76,20 +76,24 @@ def cpl_cac_chart(costs: pd.DataFrame, blended: Mapping[str, float], *, currency
 
 
 def conversion_heatmap(cohort: pd.DataFrame, stages: Iterable[str], *, start: str = "created", ax=None,
-                       max_channels: int | None = None):
+                       max_channels: int | None = None, min_sample: int | None = None):
     """Step-by-step conversion of each channel's contacts (created in the window) as a heatmap.
 
     Parameters
     ----------
     cohort : DataFrame
         Indexed by channel, one column ``<from>_to_<to>`` (rate, 0–1) per consecutive pair of
-        ``[start, *stages]``, e.g. ``created_to_lead``, ``lead_to_mql``.
+        ``[start, *stages]``, e.g. ``created_to_lead``, ``lead_to_mql``, and the counts reaching each
+        stage (``created``, ``lead``, ...), each step's base.
     stages : list of str
         The funnel's stages in order; the columns drawn are the steps between them.
     start : str
         The step before the first stage.
     ax : Axes, optional
         Axes to draw on; by default a new figure ``WIDTH`` wide, 0.22 in per channel + 1.5 in high (at least 3 in).
+    min_sample : int, optional
+        A rate over fewer contacts at its step's start than this is hatched, paled and labelled with
+        its n ("100% n=3"); a legend under the chart says why. None marks nothing.
 
     Returns
     -------
@@ -111,8 +115,37 @@ def conversion_heatmap(cohort: pd.DataFrame, stages: Iterable[str], *, start: st
     else:
         m = m.iloc[:kp.MAX_CHANNELS if max_channels is None else max_channels]
     title = kp.shown_of("Cohort view: stage conversion by channel (contacts created in the window)", len(m), total)
-    return kp.heatmap(m, title=title,
-                      xlabel="Step", ylabel="Channel", cbar_label="conversion", vmax=1.0, ax=ax)
+    ax = kp.heatmap(m, title=title, xlabel="Step", ylabel="Channel", cbar_label="conversion", vmax=1.0, ax=ax)
+    bases = [a for a, _ in steps]
+    if min_sample is not None and all(a in cohort for a in bases):
+        n = cohort.loc[m.index, bases].to_numpy(dtype=float)
+        _mark_small_cells(ax, m.to_numpy(dtype=float), n, min_sample)
+    return ax
+
+
+def _mark_small_cells(ax, rates: np.ndarray, n: np.ndarray, min_sample: int) -> None:
+    """Hatch and pale the heatmap cells whose rate rests on fewer than ``min_sample`` contacts, and add
+    their n to the cell's label (SPEC "Small samples": shown, but marked)."""
+    from matplotlib.patches import Patch, Rectangle
+
+    small = np.isfinite(rates) & ~(n >= min_sample)
+    if not small.any():
+        return
+    for i, j in zip(*np.nonzero(small)):
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="white", alpha=0.6, lw=0))
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", edgecolor=kp.MUTED, lw=0,
+                               alpha=0.5))
+    labels = {(round(t.get_position()[1]), round(t.get_position()[0])): t for t in ax.texts}
+    for (i, j), t in labels.items():
+        if small[i, j]:
+            t.set_text(f"{t.get_text()} n={n[i, j]:,.0f}")
+            t.set_color(kp.INK)  # on the pale veil, whatever the colour beneath
+    if labels:  # the longer labels must still fit their cells: one size for every label
+        size = kp.cell_fontsize(ax, rates.shape, [t.get_text() for t in labels.values()])
+        for t in labels.values():
+            t.set_fontsize(size) if size is not None else t.set_visible(False)
+    veil = Patch(facecolor="#f3f4f6", hatch="///", edgecolor=kp.MUTED, lw=0)
+    kp.legend_below(ax, [veil], [f"fewer than {min_sample:,} contacts at the step's start: too few to rank (n shown)"])
 
 
 def trend_chart(monthly: pd.DataFrame, panels: Iterable[tuple[str, str, str, str | Callable]], *,

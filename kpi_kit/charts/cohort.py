@@ -19,7 +19,7 @@ def _cohort_label(cohort) -> str:
 
 
 def retention_heatmap(cohorts: pd.DataFrame, *, value: str = "logo_rate", unit: str = "month", last: int = 24,
-                      max_age: int | None = None, min_cohort_size: int = 10, ax=None):
+                      max_age: int | None = None, min_cohort_size: int = 10, min_sample: int | None = None, ax=None):
     """Retention triangle: one row per cohort of first payment (labelled with its size), one column
     per age, small cohorts greyed out.
 
@@ -39,6 +39,9 @@ def retention_heatmap(cohorts: pd.DataFrame, *, value: str = "logo_rate", unit: 
         Oldest age drawn; by default 24 months or 8 quarters.
     min_cohort_size : int
         Cohorts with fewer customers are greyed out.
+    min_sample : int, optional
+        Cohorts with fewer customers are greyed out too: each of their cells is a rate over fewer
+        than ``min_sample`` customers (SPEC "Small samples").
     ax : Axes, optional
         Axes to draw on; by default a new figure ``WIDTH`` wide, 0.22 in per cohort + 1.5 in high (at least 3 in).
 
@@ -52,7 +55,7 @@ def retention_heatmap(cohorts: pd.DataFrame, *, value: str = "logo_rate", unit: 
     """
     t = cohorts.pivot(index="cohort", columns="period", values=value).tail(last)
     sizes = cohorts.drop_duplicates("cohort").set_index("cohort")["customers"].reindex(t.index)
-    small = (sizes < min_cohort_size).to_numpy()
+    small = (sizes < max(min_cohort_size, min_sample or 0)).to_numpy()
     t.index = [f"{_cohort_label(c)} (n={n})" for c, n in zip(t.index, sizes)]
     max_age = (24 if unit == "month" else 8) if max_age is None else max_age
     t = t.loc[:, [c for c in t.columns if c <= max_age]]
@@ -63,37 +66,60 @@ def retention_heatmap(cohorts: pd.DataFrame, *, value: str = "logo_rate", unit: 
                       cbar_label="share of cohort" if logo else "cohort MRR ÷ MRR at start", ax=ax)
 
 
-def average_retention_chart(logo: pd.DataFrame, revenue: pd.DataFrame | None = None, *, unit: str = "month", ax=None):
-    """Pooled logo and revenue retention by age, over bars of the cohorts behind each point.
+def average_retention_chart(logo: pd.DataFrame, revenue: pd.DataFrame | None = None, *, unit: str = "month",
+                            min_sample: int | None = None, ax=None):
+    """Pooled logo and revenue retention by age, over bars of the customers behind each point.
 
     Parameters
     ----------
     logo : DataFrame
-        The average logo retention curve: ``period`` (age), ``rate`` and ``cohorts`` (cohorts behind
-        the point, drawn as grey bars on a right-hand axis).
+        The average logo retention curve: ``period`` (age), ``rate`` and ``customers`` (customers
+        behind the point, drawn as grey bars on a right-hand axis; ``cohorts`` when there is no
+        ``customers`` column); ``low`` and ``high``, where given, are drawn as a band (its 95 % interval).
     revenue : DataFrame, optional
         The average revenue retention curve: ``period`` and ``rate``.
     unit : {"month", "quarter"}
         The cohorts' grain, for the labels.
+    min_sample : int, optional
+        Points resting on fewer customers are drawn dotted with hollow markers, and the bars get a
+        dashed line at ``min_sample``: few cohorts reach the oldest ages, and a curve read there can
+        seem to rise on a handful of customers.
     ax : Axes, optional
         Axes for the curves (the bars get a twin axis behind them); by default a new figure ``WIDTH`` × 3.8 in.
 
     Returns
     -------
     Axes
-        The retention axes; the cohort-count axis is its twin (``ax.figure.axes``).
+        The retention axes; the customer-count axis is its twin (``ax.figure.axes``).
 
     Examples
     --------
-    >>> ax = average_retention_chart(logo_curve, revenue_curve, unit="month")  # doctest: +SKIP
+    >>> ax = average_retention_chart(logo_curve, revenue_curve, unit="month", min_sample=30)  # doctest: +SKIP
     """
     fig, ax = plt.subplots(figsize=(kp.WIDTH, 3.8)) if ax is None else (ax.figure, ax)
+    behind = "customers" if "customers" in logo else "cohorts"
+    n = logo.set_index("period")[behind]
+    if "low" in logo and logo["low"].notna().any():  # the logo rate's 95 % interval: wide where few customers
+        ax.fill_between(logo["period"], logo["low"], logo["high"], color=kp.ACCENT, alpha=0.12, lw=0,
+                        label="Logo retention, 95 % interval")
     for c, label, colour in ((logo, "Logo retention", kp.ACCENT), (revenue, "Revenue retention", kp.GOOD)):
-        if c is not None:
-            ax.plot(c["period"], c["rate"], color=colour, lw=2, marker="o", ms=3, label=label)
+        if c is None:
+            continue
+        small = (n.reindex(c["period"]).to_numpy(dtype=float) < min_sample) if min_sample else \
+            np.zeros(len(c), bool)
+        solid = c[~small]
+        ax.plot(solid["period"], solid["rate"], color=colour, lw=2, marker="o", ms=3, label=label)
+        if small.any():  # the tail on few customers: dotted from the last solid point on, hollow markers
+            tail = c[small] if solid.empty else pd.concat([solid.tail(1), c[small]])
+            ax.plot(tail["period"], tail["rate"], color=colour, lw=1.2, ls=":", alpha=0.6)
+            ax.plot(c.loc[small, "period"], c.loc[small, "rate"], ls="none", marker="o", ms=4, mfc="white",
+                    mec=colour, alpha=0.8)
     ax2 = ax.twinx()
-    ax2.bar(logo["period"], logo["cohorts"], color=kp.GRID, alpha=0.7, label="Cohorts behind each point (right)")
-    ax2.set_ylabel("Cohorts")
+    ax2.bar(n.index, n.to_numpy(), color=kp.GRID, alpha=0.7, label=f"{behind.capitalize()} behind each point (right)")
+    if min_sample and behind == "customers":
+        ax2.axhline(min_sample, color=kp.MUTED, lw=0.8, ls="--",
+                    label=f"{min_sample:,} customers: fewer and the point is dotted (right)")
+    ax2.set_ylabel(behind.capitalize())
     ax2.grid(False)
     ax2.set_zorder(0)
     ax.set_zorder(1)
@@ -108,7 +134,8 @@ def average_retention_chart(logo: pd.DataFrame, revenue: pd.DataFrame | None = N
 
 
 def retention_curves_chart(curves: pd.DataFrame, sizes: pd.Series | None = None, *, by: str = "channel",
-                           min_cohort_size: int = 10, max_age: int = 24, ax=None, max_groups: int | None = None):
+                           min_cohort_size: int = 10, max_age: int = 24, ax=None, max_groups: int | None = None,
+                           min_sample: int | None = None):
     """Pooled logo retention curve of each group (channel, segment, ...), groups and ages with too few
     customers left out.
 
@@ -127,6 +154,11 @@ def retention_curves_chart(curves: pd.DataFrame, sizes: pd.Series | None = None,
         Oldest age drawn.
     ax : Axes, optional
         Axes to draw on; by default a new figure ``WIDTH`` × 4 in.
+    max_groups : int, optional
+        The largest groups drawn (a curve is a rate: the rest are left out, not folded).
+    min_sample : int, optional
+        Raises both cuts to ``min_sample`` customers: a curve stops where fewer customers are old
+        enough to stand behind it (SPEC "Small samples"), so it does not wander on a handful of them.
 
     Returns
     -------
@@ -140,15 +172,16 @@ def retention_curves_chart(curves: pd.DataFrame, sizes: pd.Series | None = None,
         sizes = curves[curves["period"] == 0].groupby(by)["customers"].sum()
     fig, ax = plt.subplots(figsize=(kp.WIDTH, 4.0)) if ax is None else (ax.figure, ax)
     largest = set(kp.top_labels(sizes, max_groups))  # a curve is a rate: the rest are left out, not folded
+    least = max(min_cohort_size, min_sample or 0)
     for name, part in curves.groupby(by):
-        if sizes.get(name, 0) < min_cohort_size or name not in largest:
+        if sizes.get(name, 0) < least or name not in largest:
             continue
-        part = part[(part["period"] <= max_age) & (part["customers"] >= min_cohort_size)]
+        part = part[(part["period"] <= max_age) & (part["customers"] >= least)]
         colour = kp.channel_colour(name) if by == "channel" else None
         ax.plot(part["period"], part["rate"], lw=2, color=colour, label=f"{name} (n={sizes[name]})")
     kp.percent_axis(ax)
     ax.set_ylim(0, 1.05)
-    ax.set_title(f"Logo retention by {by}")
+    ax.set_title(f"Logo retention by {by}" + (f" (ages with {least:,}+ customers behind them)" if min_sample else ""))
     ax.set_xlabel("Months since first payment")
     ax.set_ylabel("Share still paying")
     kp.legend_below(ax)

@@ -129,7 +129,7 @@ def volumes_chart(volumes: pd.DataFrame, *, stages=None, fig=None) -> np.ndarray
     return axes
 
 
-def deals_chart(quarters: pd.DataFrame, *, currency: str = "USD", ax=None):
+def deals_chart(quarters: pd.DataFrame, *, currency: str = "USD", ax=None, min_sample: int | None = None):
     """Bookings per quarter closed as bars, with the win rate as a line on a right-hand axis.
 
     Parameters
@@ -141,6 +141,9 @@ def deals_chart(quarters: pd.DataFrame, *, currency: str = "USD", ax=None):
         ISO code of the bookings, for the axis label and tick format.
     ax : Axes, optional
         Axes for the bars (the win rate gets a twin axis); by default a new figure ``WIDTH`` × 3.6 in.
+    min_sample : int, optional
+        With ``won`` and ``lost`` columns: a quarter's win rate over fewer closed deals than this is
+        drawn as a hollow grey point labelled with its n (SPEC "Small samples"). None marks nothing.
 
     Returns
     -------
@@ -160,6 +163,15 @@ def deals_chart(quarters: pd.DataFrame, *, currency: str = "USD", ax=None):
     ax2 = ax1.twinx()
     win_rate = quarters["win_rate"]
     ax2.plot(labels, win_rate, color=kp.INK, marker="o", lw=2, label="Win rate (right)")
+    if min_sample is not None and {"won", "lost"} <= set(quarters):
+        n = (quarters["won"] + quarters["lost"]).to_numpy(dtype=float)
+        small = win_rate.notna().to_numpy() & ~(n >= min_sample)
+        if small.any():  # over a few deals: a hollow point with its n, not a full one
+            ax2.plot(labels[small], win_rate[small], ls="none", marker="o", ms=8, mfc="white", mec=kp.MUTED, mew=1.5,
+                     label=f"Win rate over fewer than {min_sample:,} closed deals (n shown)")
+            for x, y, k in zip(labels[small], win_rate[small], n[small]):
+                ax2.annotate(f"n={k:,.0f}", (x, y), xytext=(0, 7), textcoords="offset points", ha="center",
+                             fontsize=8, color=kp.MUTED)
     kp.percent_axis(ax2)
     ax2.set_ylim(0, kp.upper_limit(win_rate, floor=0.05) if win_rate.notna().any() else 1)
     ax2.set_ylabel("Win rate")

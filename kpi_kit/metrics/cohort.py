@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._dates import NO_PERIOD, month_label, ordinals, to_day
-from .._math import safe_div
+from .._math import safe_div, wilson_interval
 
 
 def first_paid_month(cmrr: pd.DataFrame, *, customer_col="customer_id") -> pd.Series:
@@ -84,16 +84,52 @@ def retention_triangle(cohorts: pd.DataFrame, value: str = "logo_rate") -> pd.Da
     return t
 
 
-def average_curve(cohorts: pd.DataFrame, value: str = "logo_rate", *, weighted: bool = True) -> pd.DataFrame:
-    """Average retention per period over the cohorts that reached it (small cohorts excluded), with
-    the number of cohorts behind each point. Weighted pools customers (or MRR); unweighted averages
-    the cohort rates."""
+def average_curve(cohorts: pd.DataFrame, value: str = "logo_rate", *, weighted: bool = True,
+                  min_sample: int = 0) -> pd.DataFrame:
+    """Average retention per age over the cohorts that reached it (small cohorts excluded).
+
+    Parameters
+    ----------
+    cohorts : DataFrame
+        :func:`retention_cohorts`.
+    value : {"logo_rate", "revenue_rate"}
+        Logo retention (customers still paying) or revenue retention (cohort MRR over its start).
+    weighted : bool
+        Pool customers (or MRR) over the cohorts; False averages the cohorts' rates.
+    min_sample : int
+        Ages with fewer customers behind them are flagged ``small`` (SPEC "Small samples").
+
+    Returns
+    -------
+    DataFrame
+        One row per age: ``period``, ``rate``, ``cohorts`` (cohorts old enough), ``customers`` (their
+        customers: the n of the point), ``active`` (of them still paying at that age; the successes
+        of a logo rate), ``small`` (``customers`` < ``min_sample``) and, for a weighted logo curve,
+        ``low`` / ``high``: the rate's 95 % Wilson interval (NaN otherwise). Few cohorts reach the
+        oldest ages, so a curve read there rests on few customers: that is what ``small`` marks.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"cohort": [1, 1, 2], "period": [0, 1, 0], "customers": [20, 20, 15],
+    ...                   "active": [20, 16, 15], "logo_rate": [1.0, 0.8, 1.0], "small": False})
+    >>> average_curve(c, min_sample=30)[["customers", "active", "small"]].values.tolist()
+    [[35, 35, False], [20, 16, True]]
+    """
     c = cohorts[~cohorts["small"]]
     num, den = ("active", "customers") if value == "logo_rate" else ("mrr", "cohort_mrr_0")
     g = c.groupby("period")
     rate = safe_div(g[num].sum(), g[den].sum()) if weighted else g[value].mean()
-    return pd.DataFrame({"period": rate.index, "rate": np.asarray(rate, dtype=float),
-                         "cohorts": g.size().to_numpy()})
+    customers = g["customers"].sum().astype("int64")
+    active = g["active"].sum().astype("int64")
+    out = pd.DataFrame({"period": rate.index, "rate": np.asarray(rate, dtype=float),
+                        "cohorts": g.size().to_numpy(), "customers": customers.to_numpy(),
+                        "active": active.to_numpy(), "small": (customers < min_sample).to_numpy()})
+    # a pooled logo rate is a share of customers: its Wilson interval; revenue retention is no share
+    share = value == "logo_rate" and weighted
+    bounds = [wilson_interval(a, n) if share else (np.nan, np.nan) for a, n in zip(active, customers)]
+    out["low"] = [b[0] for b in bounds]
+    out["high"] = [b[1] for b in bounds]
+    return out
 
 
 def retention_records(cohorts: pd.DataFrame, value: str = "logo_rate") -> list[dict]:
@@ -110,7 +146,8 @@ def _group_of(cmrr: pd.DataFrame, customers: pd.DataFrame, by: str, customer_col
 
 def retention_curves_by(cmrr: pd.DataFrame, customers: pd.DataFrame, by: str = "channel", *,
                         customer_col="customer_id", min_cohort_size: int = 0) -> pd.DataFrame:
-    """Pooled logo retention curve per group: group, period, rate, cohorts, customers."""
+    """Pooled logo retention curve per group: group, period, rate, cohorts, customers (the customers
+    old enough to stand behind the point: its n) and active (of them, still paying)."""
     group = _group_of(cmrr, customers, by, customer_col)
     frames = []
     for name, part in cmrr.groupby(group):
@@ -118,17 +155,28 @@ def retention_curves_by(cmrr: pd.DataFrame, customers: pd.DataFrame, by: str = "
         g = coh.groupby("period")
         frames.append(pd.DataFrame({by: name, "period": g.size().index,
                                     "rate": np.asarray(safe_div(g["active"].sum(), g["customers"].sum()), float),
-                                    "cohorts": g.size().to_numpy(), "customers": g["customers"].sum().to_numpy()}))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[by, "period", "rate", "cohorts"])
+                                    "cohorts": g.size().to_numpy(), "customers": g["customers"].sum().to_numpy(),
+                                    "active": g["active"].sum().to_numpy()}))
+    return pd.concat(frames, ignore_index=True) if frames else \
+        pd.DataFrame(columns=[by, "period", "rate", "cohorts", "customers", "active"])
 
 
-def retention_by(cmrr: pd.DataFrame, customers: pd.DataFrame, by: str = "channel", *, months=(6, 12, 24),
+GROUP_AGES = (6, 12, 24)  # months at which retention by channel and segment is read
+
+
+def retention_by(cmrr: pd.DataFrame, customers: pd.DataFrame, by: str = "channel", *, months=GROUP_AGES,
                  gross_margin: float = 1.0, customer_col="customer_id") -> pd.DataFrame:
     """Per group (acquisition channel, segment, …): customers, logo retention at ``months``
     (pooled over customers whose first paid month is at least that old), monthly logo churn rate
     (churn events / paying customer-months), ARPU (average MRR per paying customer-month),
     realised revenue per customer over its first k months, and LTV = ARPU × margin / churn
-    (NaN without churn). Customers missing from ``customers`` form the group "unknown"."""
+    (NaN without churn). Customers missing from ``customers`` form the group "unknown".
+
+    The counts behind each rate come with it (SPEC "Small samples"): ``customers_{k}m`` (customers
+    at least k months old: the n of both ``logo_retention_{k}m`` and ``revenue_per_customer_{k}m``),
+    ``retained_{k}m`` (of them, paying at age k), ``churn_events`` and ``paying_months`` (the
+    churn rate's numerator and exposure; the LTV rests on ``churn_events``). Older ages are reached
+    by fewer customers, so a value at 24 months can rest on a handful of them."""
     c = cmrr.assign(group=_group_of(cmrr, customers, by, customer_col))
     start = c[customer_col].map(first_paid_month(cmrr, customer_col=customer_col))
     start_o = ordinals(start)
@@ -142,18 +190,25 @@ def retention_by(cmrr: pd.DataFrame, customers: pd.DataFrame, by: str = "channel
     sizes = c.drop_duplicates(customer_col).groupby("group").size()
     out = pd.DataFrame({"customers": sizes})
     tenure_ok = last.ordinal - ordinals(start.loc[c.index])
+    counts = {}
     for k in months:
         at_k = c[c["age"] == k]
-        out[f"logo_retention_{k}m"] = safe_div((at_k["mrr"] > 0).groupby(at_k["group"]).sum(),
-                                              at_k.groupby("group").size()).reindex(out.index)
+        # the grid is dense: a customer at least k months old has exactly one row at age k
+        n_k = at_k.groupby("group").size().reindex(out.index).fillna(0).astype("int64")
+        kept = (at_k["mrr"] > 0).groupby(at_k["group"]).sum().reindex(out.index).fillna(0).astype("int64")
+        out[f"logo_retention_{k}m"] = safe_div(kept, n_k)
         old = c[tenure_ok >= k]
         realised = old[old["age"] < k].groupby([customer_col, "group"])["mrr"].sum().groupby(level="group").mean()
         out[f"revenue_per_customer_{k}m"] = realised.reindex(out.index)
-    out["churn_rate"] = safe_div(churn_events.reindex(out.index).fillna(0), paying_months.reindex(out.index).fillna(0))
+        counts |= {f"customers_{k}m": n_k, f"retained_{k}m": kept}
+    events = churn_events.reindex(out.index).fillna(0).astype("int64")
+    exposure = paying_months.reindex(out.index).fillna(0).astype("int64")
+    out["churn_rate"] = safe_div(events, exposure)
     arpu = c[paying].groupby("group")["mrr"].mean()
     out["arpu"] = arpu.reindex(out.index)
     out["ltv"] = np.where(out["churn_rate"] > 0, out["arpu"] * gross_margin / out["churn_rate"].where(out["churn_rate"] > 0),
                           np.nan)
+    out = out.assign(**counts, churn_events=events, paying_months=exposure)
     out.index.name = by
     return out.reset_index()
 
@@ -215,16 +270,40 @@ class CohortMetrics:
 
     @cached_property
     def logo_curve(self) -> pd.DataFrame:
-        return average_curve(self.cohorts, "logo_rate")
+        return average_curve(self.cohorts, "logo_rate", min_sample=self.params.min_sample)
 
     @cached_property
     def revenue_curve(self) -> pd.DataFrame:
-        return average_curve(self.cohorts, "revenue_rate")
+        return average_curve(self.cohorts, "revenue_rate", min_sample=self.params.min_sample)
 
     def at_age(self, curve: pd.DataFrame, k: int) -> float:
         """The pooled curve's rate at age ``k`` (NaN when no cohort is that old)."""
         hit = curve.loc[curve["period"] == k, "rate"]
         return float(hit.iloc[0]) if len(hit) else np.nan
+
+    def point(self, curve: pd.DataFrame, k: int) -> dict:
+        """The pooled curve at age ``k``: ``rate``, ``customers`` (its n), ``active``, ``cohorts``,
+        ``small``, ``low`` and ``high``; a rate of NaN over 0 customers when no cohort is that old."""
+        hit = curve[curve["period"] == k]
+        if hit.empty:
+            return {"rate": np.nan, "customers": 0, "active": 0, "cohorts": 0, "small": True, "low": np.nan,
+                    "high": np.nan}
+        r = hit.iloc[0]
+        return {"rate": float(r["rate"]), "customers": int(r["customers"]), "active": int(r["active"]),
+                "cohorts": int(r["cohorts"]), "small": bool(r["small"]), "low": float(r["low"]),
+                "high": float(r["high"])}
+
+    def first_small_age(self, curve: pd.DataFrame) -> int | None:
+        """The youngest age from which every older point rests on fewer than ``min_sample``
+        customers (None when the curve's last point is not small): where the curve stops being
+        read."""
+        small = curve["small"].to_numpy(dtype=bool)
+        if not len(small) or not small[-1]:
+            return None
+        i = len(small) - 1
+        while i > 0 and small[i - 1]:
+            i -= 1
+        return int(curve["period"].iloc[i])
 
     @cached_property
     def by(self) -> dict[str, pd.DataFrame]:

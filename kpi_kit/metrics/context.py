@@ -4,10 +4,12 @@ periods it is compared with, the currency."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import pandas as pd
 
 from .._dates import Window, last_full_month, reporting_window, to_day
+from .coverage import Coverage
 
 
 @dataclass(frozen=True)
@@ -59,9 +61,14 @@ class Context:
         return ["created", *self.stages]
 
     @property
-    def coverage(self) -> dict:
+    def latest_dates(self) -> dict:
         """Latest date seen per file."""
         return dict(self.data.quality.latest_date)
+
+    @cached_property
+    def coverage(self) -> Coverage:
+        """The months each file and each metric counted from it has data for."""
+        return Coverage(getattr(self.data.quality, "date_range", {}), self.as_of)
 
     def has(self, *stems: str) -> bool:
         return self.data.has(*stems)

@@ -506,8 +506,21 @@ class EconomicsMetrics:
             return np.nan
         return float(c.loc[c["month"] == self.ctx.last, "cost_to_serve"].iloc[0])
 
+    @cached_property
+    def ltv_churn_events(self) -> int:
+        """Churn events behind the headline LTV: customers churned over the trailing
+        ``churn_window_months`` full months (the months its churn rate averages over)."""
+        if not self.has_mrr:
+            return 0
+        b = self.bridge
+        last = self.ctx.last
+        span = (b["month"] > last - self.params.churn_window_months) & (b["month"] <= last)
+        return int(b.loc[span, "churned_customers"].sum())
+
     def churn_drivers(self, by: str = "segment") -> pd.DataFrame | None:
-        """Churned MRR in the window by customer ``segment`` (or channel) against its share of MRR."""
+        """Churned MRR in the window by customer ``segment`` (or channel) against its share of MRR,
+        with the customers churned behind it (``churned_customers``: a share resting on a few of
+        them is not a finding)."""
         customers = self.ctx.get("customers")
         if customers is None or by not in customers or not self.has_mrr:
             return None
@@ -515,11 +528,14 @@ class EconomicsMetrics:
         mv = self.movements
         mv = mv[(mv["month"] >= w.first) & (mv["month"] <= w.last)]
         group = customers.set_index("customer_id")[by]
-        churned = mv[mv["movement"] == "churn"].groupby(mv["customer_id"].map(group).fillna("unknown"))["amount"] \
-            .sum().abs()
+        lost = mv[mv["movement"] == "churn"]
+        lost_group = lost["customer_id"].map(group).fillna("unknown")
+        churned = lost.groupby(lost_group)["amount"].sum().abs()
         now = self.cmrr[self.cmrr["month"] == w.first - 1]
         base = now.groupby(now["customer_id"].map(group).fillna("unknown"))["mrr"].sum()
-        out = pd.DataFrame({"churned_mrr": churned, "starting_mrr": base}).fillna(0)
+        out = pd.DataFrame({"churned_mrr": churned, "starting_mrr": base,
+                            "churned_customers": lost_group.value_counts()}).fillna(0)
+        out["churned_customers"] = out["churned_customers"].astype("int64")
         out["share_of_churned_mrr"] = safe_div(out["churned_mrr"], out["churned_mrr"].sum())
         out["share_of_mrr"] = safe_div(out["starting_mrr"], out["starting_mrr"].sum())
         out.index.name = by
@@ -529,7 +545,9 @@ class EconomicsMetrics:
     def by_group(self) -> dict[str, pd.DataFrame]:
         """LTV, CAC, LTV:CAC and payback per acquisition channel and per segment (where customers carry
         them). A channel's CAC and new customers are the channel table's (paid spend / the channel's
-        new customers); a segment's CAC is the blended fully loaded CAC."""
+        new customers); a segment's CAC is the blended fully loaded CAC. ``churn_events`` counts the
+        churns behind each group's churn rate (and so its LTV): an LTV over fewer than ``min_sample``
+        of them is marked and never ranked (SPEC "Small samples")."""
         customers = self.ctx.get("customers")
         out = {}
         if customers is None or not self.has_mrr:
@@ -544,6 +562,8 @@ class EconomicsMetrics:
             if by == "channel":
                 t = self.m.channel.table
                 r = r.reindex(r.index.union(t.index[t["customers"] > 0]))
+                # a channel with new customers but no MRR history has no churn events behind an LTV
+                r["churn_events"] = r["churn_events"].fillna(0).astype("int64")
                 r["new_in_window"] = t["customers"].reindex(r.index).fillna(0)
                 r["cac"] = t["cac"].reindex(r.index)
                 r["cac_basis"] = "paid spend"

@@ -156,17 +156,18 @@ def stage_velocity(contacts: pd.DataFrame, stages: list[str], window: Window | N
 
 
 def conversion_by_quarter(contacts: pd.DataFrame, stages: list[str], as_of, *, quarters: int = 5,
-                          created_col="created_at") -> pd.DataFrame:
+                          created_col="created_at", last_quarter: pd.Period | None = None) -> pd.DataFrame:
     """Stage conversion per quarter over the contacts that entered the earlier stage in it.
 
     ``change_pp`` is the change against the previous quarter in percentage points.
     ``maturing`` marks quarters whose end is closer to ``as_of`` than the pair's
-    75th-percentile velocity: their contacts may still convert.
+    75th-percentile velocity: their contacts may still convert. The quarters end with
+    ``last_quarter`` (default: the quarter of ``as_of``).
     """
     as_of = to_day(as_of)
     dates = passed_dates(contacts, stages, created_col)
     own = _stage_dates(contacts, stages, created_col)
-    last_q = as_of.to_period("Q")
+    last_q = as_of.to_period("Q") if last_quarter is None else last_quarter
     qs = pd.period_range(last_q - (quarters - 1), last_q, freq="Q")
     rows = []
     for a, b in _pairs(stages):
@@ -346,18 +347,39 @@ class FunnelMetrics:
 
     @cached_property
     def quarterly(self) -> pd.DataFrame:
-        return conversion_by_quarter(self.contacts, self.stages, self.ctx.as_of)
+        # contacts that stopped before as_of: the last quarter they cover in full (SPEC "Partial periods")
+        span = self.ctx.coverage.of("contacts") if hasattr(self.ctx, "coverage") else None
+        last_q = None
+        if span is not None and span.last < self.ctx.as_of.to_period("M"):
+            last_q = span.last.asfreq("Q") - int(span.last != span.last.asfreq("Q").asfreq("M", "end"))
+        q = conversion_by_quarter(self.contacts, self.stages, self.ctx.as_of, last_quarter=last_q)
+        if span is None or q.empty:
+            return q
+        before = pd.PeriodIndex(q["quarter"], freq="Q") < span.first.asfreq("Q")  # wholly before the data
+        return q[~before].reset_index(drop=True)
 
     @cached_property
     def lead_to_close(self) -> pd.DataFrame:
-        """New customers in the period / leads in the period, for the window and a year earlier."""
+        """New customers in the period / leads in the period, for the window and a year earlier.
+
+        ``coverage`` says how much of each period the counts' sources cover (``full``, ``partial``,
+        ``none``); ``why`` says why a year-earlier rate is not a base to compare with: it overlaps the
+        window (a window longer than 12 months) or its data is partial or missing. Its rate is then
+        NaN: a rate over a partial period compared with a full one is not a change."""
         v = self.m.volumes
         first = "leads" if "lead" in self.stages else count_metric(self.stages[0])
         rows = []
         for label, w in (("current", self.ctx.window), ("year earlier", self.ctx.year_ago)):
             leads, custs = v.count(first, w), v.count("new_customers", w)
+            statuses = {v.status(first, w), v.status("new_customers", w)}
+            coverage = "none" if "none" in statuses else "partial" if "partial" in statuses else "full"
+            why = ""
+            if label == "year earlier":
+                why = ("overlaps the window" if w.last >= self.ctx.window.first
+                       else {"none": "no data then", "partial": "partial data then"}.get(coverage, ""))
+            rate = safe_div(custs, leads) if coverage == "full" and not why else np.nan
             rows.append({"period": label, "window": w.label(), "leads": leads, "customers": custs,
-                         "rate": safe_div(custs, leads)})
+                         "rate": rate, "coverage": coverage, "why": why})
         return pd.DataFrame(rows)
 
     @cached_property

@@ -37,6 +37,9 @@ class Kpi:
     n: float = np.nan
     low: float = np.nan
     high: float = np.nan
+    # how much of the period the value's source covers (kpi_kit.metrics.coverage): a comparison with
+    # a base that is not "full" is n/a; not a kpis.csv column (n/a there is the empty value)
+    coverage: str = "full"
 
     @property
     def key(self) -> str:
@@ -56,18 +59,22 @@ class KpiBook:
         self.rows: dict[str, Kpi] = {}
 
     def add(self, metric: str, period: str, value, *, window=None, start=None, end=None, dimension: str = "",
-            dimension_value: str = "", n=np.nan, successes=None, unit: str | None = None) -> Kpi:
+            dimension_value: str = "", n=np.nan, successes=None, unit: str | None = None,
+            coverage: str = "full") -> Kpi:
         if window is not None:
             start, end = window.start, window.end
         low, high = wilson_interval(successes, n) if successes is not None else (np.nan, np.nan)
         value = float(value) if value is not None and not pd.isna(value) else np.nan
         k = Kpi(metric, period, value, unit or unit_of(metric), start, end, dimension, str(dimension_value),
-                float(n) if n is not None and not pd.isna(n) else np.nan, low, high)
+                float(n) if n is not None and not pd.isna(n) else np.nan, low, high, coverage)
         self.rows[k.key] = k
         return k
 
     def get(self, metric: str, period: str = "window", dimension: str = "", dimension_value: str = "") -> Kpi:
         return self.rows["|".join((metric, period, dimension, str(dimension_value)))]
+
+    def find(self, metric: str, period: str = "window", dimension: str = "", dimension_value: str = "") -> Kpi | None:
+        return self.rows.get("|".join((metric, period, dimension, str(dimension_value))))
 
     def value(self, metric: str, period: str = "window", dimension: str = "", dimension_value: str = "") -> float:
         k = self.rows.get("|".join((metric, period, dimension, str(dimension_value))))
@@ -104,7 +111,7 @@ def _counts(m, book, periods):
         if not v.available(metric):
             continue
         for label, w in periods.items():
-            book.add(metric, label, v.count(metric, w), window=w, unit="count")
+            book.add(metric, label, v.count(metric, w), window=w, unit="count", coverage=v.status(metric, w))
 
 
 def _funnel(m, book, windows):
@@ -133,7 +140,10 @@ def _funnel(m, book, windows):
         for label, key in (("window", "current"), (YEAR_AGO, "year earlier")):
             w = windows[label]
             r = ltc.loc[key]
-            book.add("lead_to_close_cvr", label, r["rate"], window=w, n=r["leads"])
+            # a share of the period's leads, with its Wilson interval, only while customers do not outnumber them
+            share = not pd.isna(r["rate"]) and r["customers"] <= r["leads"]
+            book.add("lead_to_close_cvr", label, r["rate"], window=w, n=r["leads"],
+                     successes=r["customers"] if share else None)
         for r in f.conversion.itertuples():
             book.add("stage_conversion", "window (cohort)", r.rate, window=m.ctx.window, dimension="step",
                      dimension_value=f"{r._1}→{r.to}", n=r.reached_from, successes=r.reached_to)
@@ -155,6 +165,12 @@ def _channels(m, book):
                 continue
             for name, value in frame[col].items():
                 book.add(metric, label, value, window=w, dimension=dim, dimension_value=name)
+    if c.has_contacts:  # each channel's cohort step conversion (the heatmap), with n and its Wilson interval
+        chain = ["created", *c.stages]
+        for name, r in c.cohort.iterrows():
+            for a, b in zip(chain, chain[1:]):
+                book.add("stage_conversion", "window (cohort)", r[f"{a}_to_{b}"], window=w,
+                         dimension="channel/step", dimension_value=f"{name}/{a}→{b}", n=r[a], successes=r[b])
     if c.has_attributed_wins:  # every model's credit and ROI per channel: "model/channel"
         a, roi = c.attribution, c.attributed_roi
         for metric, frame in (("attributed_conversions", a["conversions"]), ("attributed_revenue", a["value"]),
@@ -231,7 +247,8 @@ def _overview(m, book):
         if key in skip or s[key].dropna().empty:
             continue
         for mo in (ctx.last, ctx.last - 1, ctx.last - 12):
-            book.add(key, str(mo), s[key].get(mo, np.nan), window=ctx.month_window(mo))
+            mw = ctx.month_window(mo)
+            book.add(key, str(mo), s[key].get(mo, np.nan), window=mw, coverage=o.status(key, mw))
     g = o.revenue_goal()
     if not pd.isna(g["target"]):
         nxt = type(ctx.window)(ctx.last + 1, ctx.last + 12)
@@ -241,11 +258,25 @@ def _overview(m, book):
 
 
 def _cohorts(m, book):
+    from .cohort import GROUP_AGES
+
     c = m.cohort
     if not c.has_mrr:
         return
     unit = "month" if c.grain == "month" else "quarter"
     for k in ((6, 12) if c.grain == "month" else (2, 4)):
-        for curve, metric in ((c.logo_curve, "logo_retention"), (c.revenue_curve, "revenue_retention")):
-            book.add(metric, "all cohorts", c.at_age(curve, k), dimension="age", dimension_value=f"{k} {unit}s")
+        # n: the customers old enough to stand behind the point; only logo retention is a share of
+        # them (a Wilson interval), revenue retention is a ratio of MRR (n, no interval)
+        logo, revenue = c.point(c.logo_curve, k), c.point(c.revenue_curve, k)
+        book.add("logo_retention", "all cohorts", logo["rate"], dimension="age", dimension_value=f"{k} {unit}s",
+                 n=logo["customers"], successes=logo["active"])
+        book.add("revenue_retention", "all cohorts", revenue["rate"], dimension="age",
+                 dimension_value=f"{k} {unit}s", n=revenue["customers"])
+    for by, r in c.by.items():  # the cohort page's "retained at k" by channel and segment
+        for row in r.itertuples(index=False):
+            name = getattr(row, by)
+            for k in GROUP_AGES:
+                book.add("logo_retention", "all cohorts", getattr(row, f"logo_retention_{k}m"), dimension=f"{by}/age",
+                         dimension_value=f"{name}/{k} months", n=getattr(row, f"customers_{k}m"),
+                         successes=getattr(row, f"retained_{k}m"))
     book.add("paying_customers_ever", "all time", safe_div(c.cmrr["customer_id"].nunique(), 1), unit="count")

@@ -168,6 +168,13 @@ INDICATORS = ("sessions", "time_on_site", "social_engagement", "event_attendees"
               "roi", "ltv", "ltv_to_cac", "cac_payback_months")
 
 
+# where each overview indicator not counted by the volumes is read from: (file, date column)
+_SOURCE = {"sessions": ("traffic", "date"), "time_on_site": ("traffic", "date"), "spend": ("spend", "date"),
+           "social_engagement": ("engagement", "date"), "event_attendees": ("engagement", "date"),
+           "webinar_attendees": ("engagement", "date"), "pipeline": ("deals", "created_at"),
+           "open_pipeline": ("deals", "created_at"), "bookings": ("deals", "closed_at")}
+
+
 class OverviewMetrics:
     """The overview's numbers: monthly leading and lagging indicators, the revenue goal, target
     pacing, lags, alerts, snapshot changes and the pipeline forecast. Every value another domain
@@ -236,11 +243,32 @@ class OverviewMetrics:
             if self.m.economics.acquisition is not None:  # CAC over the trailing three months
                 out["ltv_to_cac"] = u["ltv_to_cac"].reindex(m)
                 out["cac_payback_months"] = u["cac_payback_months"].reindex(m)
+        for col in out.columns:  # a month outside its source's coverage has no data, not 0
+            span = self.span_of(col)
+            if span is not None:
+                out[col] = out[col].where(span.mask(m))
         spend = d.get("spend")
         if spend is not None and deals is not None and len(deals):
-            s = self._monthly(spend, "date", "spend")
+            s = self._monthly(spend, "date", "spend").where(self.span_of("spend").mask(m))
             out["roi"] = safe_div(out["bookings"] - s, s)
         return out.reindex(columns=list(INDICATORS))
+
+    def span_of(self, indicator: str):
+        """The months ``indicator`` (or ``spend``) has data for
+        (:class:`~kpi_kit.metrics.coverage.Span`); None for those derived from MRR (a state kept up
+        to date) or when the data cannot say. ROI needs both its bookings and its spend."""
+        if indicator in ("leads", "mqls", "customers"):
+            return self.m.volumes.coverage("new_customers" if indicator == "customers" else indicator)
+        if indicator == "roi":
+            a, b = self.span_of("bookings"), self.span_of("spend")
+            return None if a is None or b is None else type(a)(max(a.first, b.first), min(a.last, b.last))
+        stem, column = _SOURCE.get(indicator, (None, None))
+        return None if stem is None else self.ctx.coverage.of(stem, column)
+
+    def status(self, indicator: str, window) -> str:
+        """How much of ``window`` ``indicator``'s coverage spans: ``full``, ``partial`` or ``none``."""
+        span = self.span_of(indicator)
+        return "full" if span is None else span.status(window)
 
     def _monthly_amount(self, deals: pd.DataFrame, date_col: str) -> pd.Series:
         """Σ amount of the deals dated in each month: 0 for a month without deals, unknown (NaN) for one
@@ -264,19 +292,31 @@ class OverviewMetrics:
 
     def yearly_revenue(self) -> pd.Series:
         """Revenue of complete trailing 12-month periods ending at the last full month, oldest first:
-        Σ month-end MRR where there is MRR, else bookings. A period before the data starts is left out."""
+        Σ month-end MRR where there is MRR, else bookings. A period only partly inside the data is left
+        out (SPEC "Partial periods"): for MRR, one starting before the first month with MRR; for
+        bookings, one starting before the first full month of the deals file (data starting on the
+        23rd covers a week of its month, not the month) or running past the month its closing dates
+        stop (:mod:`kpi_kit.metrics.coverage`)."""
+        last = self.ctx.last
         if self.m.economics.has_mrr:
             b = self.m.economics.bridge.set_index("month")["ending_mrr"]
+            first = b.index.min() if len(b) else last + 1
         elif self.ctx.data.get("deals") is not None:
-            won = self.ctx.data["deals"][self.ctx.data["deals"]["status"] == "won"]
+            deals = self.ctx.data["deals"]
+            won = deals[deals["status"] == "won"]
             b = won.groupby(won["closed_at"].dt.to_period("M"))["amount"].sum()
+            start_day = deals["created_at"].min()
+            first = last + 1 if b.empty else start_day.to_period("M") + int(start_day.day != 1)
+            span = self.ctx.coverage.of("deals", "closed_at")
+            last = min(last, span.last) if span is not None else last
         else:
             return pd.Series(dtype=float)
-        first = b.index.min() if len(b) else self.ctx.last
         out = {}
         for k in range(4):
             end = self.ctx.last - 12 * k
             start = end - 11
+            if end > last:
+                continue
             if start < first:
                 break
             out[f"{start.strftime('%b %Y')} – {end.strftime('%b %Y')}"] = float(b.reindex(

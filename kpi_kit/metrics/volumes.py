@@ -22,6 +22,7 @@ import pandas as pd
 from .._dates import Window
 from .._ids import lookup
 from ..contract import UNKNOWN
+from .coverage import FULL, NONE
 from .funnel import STAGE_VOLUME_NAMES, passed_dates
 
 # period-count metric -> funnel stage
@@ -131,6 +132,32 @@ class Volumes:
             self._event_cache[key] = None if ev is None else (ev[0].dt.to_period("M"), ev[1])
         return self._event_cache[key]
 
+    def coverage(self, metric: str):
+        """The months ``metric`` has data for (:class:`~kpi_kit.metrics.coverage.Span`): its source
+        column's coverage; None when the data cannot say (no such count, or no dates)."""
+        cov = getattr(self.ctx, "coverage", None)  # stand-in contexts of unit tests have none
+        if cov is None or not self.available(metric):
+            return None
+        if metric == "new_customers" and self.movements is not None:
+            return cov.of("mrr" if self.ctx.has("mrr") and not self.ctx.has("subscriptions") else "subscriptions")
+        if metric == "won_deals":
+            return cov.of("deals", "closed_at")
+        stage = "created" if metric == "contacts" else "customer" if metric == "new_customers" else STAGE_OF[metric]
+        # a skipped stage is dated by the next one reached: its own column, else the next that has dates
+        stages = self.ctx.stages
+        later = [stage] if stage == "created" else stages[stages.index(stage):]
+        for s in later:
+            span = cov.of("contacts", f"{s}_at")
+            if span is not None:
+                return span
+        return None
+
+    def status(self, metric: str, window: Window) -> str:
+        """``full``, ``partial`` or ``none``: how much of ``window`` ``metric``'s coverage spans
+        (``full`` when the data cannot say where its coverage ends)."""
+        span = self.coverage(metric)
+        return FULL if span is None else span.status(window)
+
     def count_between(self, metric: str, start, stop) -> float:
         """``metric`` with its date in ``[start, stop]`` (days, both included); NaN when unknown."""
         ev = self._events(metric)
@@ -140,19 +167,24 @@ class Volumes:
         return self._events(metric) is not None
 
     def count(self, metric: str, window: Window) -> float:
-        """``metric`` (one of :data:`COUNTS`) in ``window``; NaN when the data cannot say."""
+        """``metric`` (one of :data:`COUNTS`) in ``window``; NaN when the data cannot say or has no
+        data for any month of it (see :meth:`status`)."""
         ev = self._months(metric)
-        if ev is None:
+        if ev is None or self.status(metric, window) == NONE:
             return np.nan
         month = ev[0]
         return int(((month >= window.first) & (month <= window.last)).sum())
 
     def monthly(self, metric: str, months: pd.PeriodIndex) -> pd.Series:
-        """``metric`` per month over ``months`` (0 for a month without any; NaN when unknown)."""
+        """``metric`` per month over ``months``: 0 for a covered month without any, NaN for a month
+        outside its coverage (no data) or when the data cannot say."""
         ev = self._months(metric)
         if ev is None:
             return pd.Series(np.nan, index=months)
-        return ev[0].value_counts().reindex(months, fill_value=0).astype("int64")
+        out = ev[0].value_counts().reindex(months, fill_value=0).astype("int64")
+        span = self.coverage(metric)
+        covered = span.mask(months) if span is not None else np.ones(len(months), dtype=bool)
+        return out if covered.all() else out.where(covered)
 
     def by_channel(self, window: Window) -> pd.DataFrame:
         """Every period count in ``window`` by channel (an ``unknown`` row for events without one):

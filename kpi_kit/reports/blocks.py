@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._dates import Window
+from .._dates import Window, to_day
 from ..data import ClientData
-from ..formatting import NA, fmt_pct, fmt_pp, fmt_value, is_missing
+from ..formatting import NA, NO_DATA, fmt_pct, fmt_pp, fmt_value, is_missing
 
 CSS_FILE = "templates/kpi_report/static/blocks.css"
 
@@ -53,9 +53,28 @@ def header(title: str, data: ClientData, window: Window) -> Block:
     )
     sub = (f"{html.escape(p.client)} · window {window.label()} ({plural(p.window_months, 'full month')}) · "
            f"as of {p.as_of:%d %b %Y} · currency {html.escape(p.currency)}")
+    ended = coverage_warning(data)
+    warn = f'<div class="kk-warn">{html.escape(ended)}</div>' if ended else ""
     body = (f'{CSS}<div class="kk-header"><h1>{html.escape(title)}</h1><div class="kk-sub">{sub}</div>'
-            f'<div class="kk-fresh">Latest date seen per file: {fresh}</div></div>')
-    return Block(body, f"{title}\n{sub}\nLatest date seen per file: {fresh}")
+            f'<div class="kk-fresh">Latest date seen per file: {fresh}</div>{warn}</div>')
+    return Block(body, f"{title}\n{sub}\nLatest date seen per file: {fresh}" + (f"\n{ended}" if ended else ""))
+
+
+def coverage_warning(data: ClientData) -> str:
+    """The header's line naming every source that stopped more than a month before ``as_of``
+    (:meth:`kpi_kit.metrics.coverage.Coverage.ended`); empty when none did."""
+    from ..metrics.coverage import Coverage
+
+    ended = Coverage(getattr(data.quality, "date_range", {}), to_day(data.params.as_of)).ended()
+    if not ended:
+        return ""
+    by_end: dict = {}  # one phrase per file and last date: "contacts created and mql dates end 31 May 2018"
+    for stem, column, last in ended:
+        by_end.setdefault((stem, last), []).append(column.removesuffix("_at").replace("_", " "))
+    parts = [f"{stem} {', '.join(cols[:-1]) + ' and ' if len(cols) > 1 else ''}{cols[-1]} dates end {last:%d %b %Y}"
+             for (stem, last), cols in by_end.items()]
+    return (f"Data ends before as of: {'; '.join(parts)}. Later months show no data, and comparisons "
+            "with them are n/a.")
 
 
 # -- KPI strip ------------------------------------------------------------------------------
@@ -73,6 +92,9 @@ class KPI:
     higher_is_better: bool = True
     key: str = ""
     compared: bool = True  # False: a value with no comparison (a window's LTV:CAC), no "vs ..." lines
+    no_data: bool = False  # the period lies outside its source's coverage: "no data", not n/a
+    previous_why: str = ""  # why a comparison is n/a although both values exist (coverage)
+    year_ago_why: str = ""
 
     @classmethod
     def of(cls, book, label: str, metric: str, period: str = "window", *, previous: str | None = None,
@@ -85,10 +107,19 @@ class KPI:
         k = book.get(metric, period, dimension, dimension_value)
         better = BY_NAME[metric].higher_is_better if higher_is_better is None and metric in BY_NAME \
             else higher_is_better if higher_is_better is not None else True
-        return cls(label, k.value, k.unit, book.value(metric, previous, dimension, dimension_value)
-                   if previous else float("nan"),
-                   book.value(metric, year_ago, dimension, dimension_value) if year_ago else float("nan"),
-                   higher_is_better=better, key=k.key, compared=bool(previous or year_ago))
+
+        def base(other: str | None) -> tuple[float, str]:
+            """A comparison base's value, or NaN and why, when either period is not fully covered."""
+            b = book.find(metric, other, dimension, dimension_value) if other else None
+            if b is None:
+                return float("nan"), ""
+            why = coverage_why(k.coverage, b.coverage)
+            return (float("nan"), why) if why else (b.value, "")
+
+        (prev, prev_why), (year, year_why) = base(previous), base(year_ago)
+        return cls(label, k.value, k.unit, prev, year, higher_is_better=better, key=k.key,
+                   compared=bool(previous or year_ago), no_data=k.coverage == "none",
+                   previous_why=prev_why, year_ago_why=year_why)
 
     def change(self, other: float) -> float:
         """A rate's change in percentage points; a count's or an amount's relative change."""
@@ -99,8 +130,26 @@ class KPI:
         return float("nan") if other == 0 else self.value / other - 1
 
 
-def _delta_html(kpi: KPI, other: float, label: str) -> tuple[str, str]:
+def coverage_why(current: str, base: str) -> str:
+    """Why a change between two periods is n/a because of coverage (kpi_kit.metrics.coverage);
+    empty when both periods are fully covered.
+
+    Examples
+    --------
+    >>> coverage_why("full", "none"), coverage_why("full", "partial"), coverage_why("partial", "full")
+    ('no data then', 'partial data then', 'partial data now')
+    """
+    if current == "none":
+        return ""  # the value itself reads "no data"
+    if base != "full":
+        return "no data then" if base == "none" else "partial data then"
+    return "partial data now" if current != "full" else ""
+
+
+def _delta_html(kpi: KPI, other: float, label: str, why: str = "") -> tuple[str, str]:
     ch = kpi.change(other)
+    if why:
+        return f"{label}: {NA} ({html.escape(why)})", f"{label} {NA} ({why})"
     if is_missing(ch):
         return f"{label}: {NA}", f"{label} {NA}"
     good = (ch >= 0) == kpi.higher_is_better
@@ -120,14 +169,14 @@ def kpi_strip(kpis: list[KPI], currency: str = "USD", *, previous_label: str | N
     that comparison out), and the target where there is one."""
     cards, lines = [], []
     for k in kpis:
-        value = fmt_value(k.value, k.unit, currency)
+        value = NO_DATA if k.no_data else fmt_value(k.value, k.unit, currency)
         deltas_h, deltas_t = [], []
         if previous_label and k.compared:
-            d1h, d1t = _delta_html(k, k.previous, previous_label)
+            d1h, d1t = _delta_html(k, k.previous, previous_label, k.previous_why)
             deltas_h.append(d1h)
             deltas_t.append(d1t)
         if year_label and k.compared:
-            d2h, d2t = _delta_html(k, k.year_ago, year_label)
+            d2h, d2t = _delta_html(k, k.year_ago, year_label, k.year_ago_why)
             deltas_h.append(d2h)
             deltas_t.append(d2t)
         if not is_missing(k.target):
@@ -178,15 +227,36 @@ def alert(lines: list[str]) -> Block:
                  "\n".join(lines))
 
 
+def small_sample_text(min_sample: int, noun: str = "items") -> str:
+    """The line under a table or chart with small-sample rates (SPEC "Small samples")."""
+    return (f"Greyed rates rest on fewer than {min_sample:,} {noun} (their n shown): shown, but too few to "
+            "rank or compare.")
+
+
+def small_cells(values, n, min_sample: int | None) -> np.ndarray:
+    """Per cell: a defined rate over fewer than ``min_sample`` base items ``n`` (a rate that is n/a
+    has nothing to mark). All False without ``min_sample``."""
+    values = np.asarray(pd.Series(values, dtype="float64"))
+    if min_sample is None:
+        return np.zeros(len(values), bool)
+    n = np.asarray(pd.Series(n, dtype="float64"))
+    return ~np.isnan(values) & ~(n >= min_sample)  # an unknown n is a small one
+
+
 def table(df: pd.DataFrame, formats: dict | None = None, *, muted=None, index: bool = False,
           currency: str = "USD", kpis: dict | None = None, caption: str | None = None,
-          classes: dict | None = None) -> Block:
+          classes: dict | None = None, samples: dict | None = None, min_sample: int | None = None,
+          sample_noun: str = "items") -> Block:
     """Format a frame consistently: ``formats`` maps a column to a unit (``money``, ``percent``,
     ``count``, ``days``, ``pp``, ``ratio``, ``text``) or a callable. NaN prints as n/a.
 
     ``kpis`` maps a column to a function of the row's position giving the KPI-table key its cell
     shows (see :func:`kpi_attrs`). ``caption`` names the table above it. ``classes`` maps a column to
-    a function of a cell's value giving its CSS class (``kk-good``, ``kk-bad``) or None."""
+    a function of a cell's value giving its CSS class (``kk-good``, ``kk-bad``) or None.
+
+    ``samples`` maps a rate column to its base counts (one per row): a rate over fewer than
+    ``min_sample`` of them is greyed and followed by its n (``62.5% n=8``), and a line under the
+    table, naming ``sample_noun``, says why (:func:`small_sample_text`)."""
     formats = formats or {}
     df = df.reset_index() if index else df
     shown = pd.DataFrame(index=df.index)
@@ -207,25 +277,50 @@ def table(df: pd.DataFrame, formats: dict | None = None, *, muted=None, index: b
     kpis, classes = kpis or {}, classes or {}
     keyed = [kpis.get(c) for c in shown.columns]
     styled = [classes.get(c) for c in shown.columns]
+    # small-sample cells: (column position, row) -> n; the plain text carries the n as well
+    small = {}
+    for col, n in (samples or {}).items():
+        if col not in df.columns:
+            continue
+        n = list(n)
+        flagged = small_cells(pd.to_numeric(df[col], errors="coerce"), n, min_sample)
+        j = list(df.columns).index(col)
+        for i in np.flatnonzero(flagged):
+            small[j, i] = n[i]
+            shown.iloc[i, j] = f"{shown.iloc[i, j]} ({_n(n[i])})"
 
-    def cell(i: int, text: str, key, style, raw) -> str:
-        cls = style(raw) if style else None
-        return (f"<td{kpi_attrs(key(i)) if key else ''}{f' class={cls}' if cls else ''}>"
-                f"{html.escape(text)}</td>")
+    def cell(i: int, j: int, text: str, key, style, raw) -> str:
+        cls = [c for c in (style(raw) if style else None, "kk-small" if (j, i) in small else None) if c]
+        attrs = (kpi_attrs(key(i)) if key else "") + (f' class="{" ".join(cls)}"' if cls else "")
+        if (j, i) in small:  # the value first: the consistency check reads the first number of a cell
+            value = text[:text.rindex(" (")]
+            return (f'<td{attrs} title="fewer than {min_sample:,} {html.escape(sample_noun)}">{html.escape(value)}'
+                    f' <span class="kk-n">{_n(small[j, i])}</span></td>')
+        return f"<td{attrs}>{html.escape(text)}</td>"
 
     rows = "".join(
         f'<tr{" class=kk-muted" if m else ""}>' + "".join(
-            cell(i, v, k, st, raw) for v, k, st, raw in zip(r, keyed, styled, df.iloc[i])) + "</tr>"
+            cell(i, j, v, k, st, raw) for j, (v, k, st, raw) in enumerate(zip(r, keyed, styled, df.iloc[i])))
+        + "</tr>"
         for i, (r, m) in enumerate(zip(shown.itertuples(index=False), muted))
     )
     # a wide table scrolls inside the page instead of running past its edge
     body = (f'{CSS}<div class="kk-scroll"><table class="kk-table"><thead><tr>{head}</tr></thead>'
             f'<tbody>{rows}</tbody></table></div>')
     text = shown.to_string(index=False)
+    if small:
+        line = small_sample_text(min_sample, sample_noun)
+        body += f'<p class="kk-smallnote">{html.escape(line)}</p>'
+        text += "\n" + line
     if caption:
         body = f'<p class="kk-caption">{html.escape(caption)}</p>' + body
         text = f"{caption}\n{text}"
     return Block(body, text)
+
+
+def _n(n) -> str:
+    """A base count as a table shows it next to a marked rate: ``n=8``, ``n=1,204``, ``n=?``."""
+    return "n=?" if is_missing(n) else f"n={n:,.0f}"
 
 
 def data_quality(data: ClientData) -> Block:
@@ -263,4 +358,4 @@ def data_quality(data: ClientData) -> Block:
 
 
 __all__ = ["Block", "KPI", "alert", "header", "kpi_strip", "kpi_attrs", "note", "missing", "not_shown_text", "plural",
-           "table", "data_quality"]
+           "small_cells", "small_sample_text", "table", "data_quality"]

@@ -96,7 +96,7 @@ class ChannelReport(Report):
         if self.c.cohort.empty:
             return Section.not_shown("Conversion by channel (cohort view)", "contacts created in the window")
         return Section("Conversion by channel (cohort view)", charts.conversion_heatmap(
-            self.c.cohort, self.stages, max_channels=self.params.chart_channels),
+            self.c.cohort, self.stages, max_channels=self.params.chart_channels, min_sample=self.params.min_sample),
                        takeaway=self._conversion_sentence())
 
     @section("Channel trends")
@@ -329,15 +329,33 @@ class ChannelReport(Report):
         return text + "."
 
     def _conversion_sentence(self) -> str:
-        vol = self.volume
+        """Best and worst channel by the share of its first-stage contacts (created in the window) that
+        became customers, the heatmap's cohort: only channels with at least ``min_sample`` of them are
+        ranked (SPEC "Small samples")."""
+        vol, first = self.volume, self.stages[0]
         noun = "MQLs" if vol == "mqls" else vol
-        t = self.table[self.table[vol] >= 20]
-        if "customer" not in self.stages or t.empty or vol == "customers":
-            return f"Too few {noun} per channel to compare conversion."
-        rate = safe_div(t["customers"], t[vol])
+        if "customer" not in self.stages:
+            return "This client's funnel has no customer stage, so no conversion to customer is compared."
+        if vol == "customers":
+            return "This client's funnel starts at customers, so there is no conversion to customer to compare."
+        cohort, least = self.c.cohort, self.params.min_sample
+        ranked = cohort[cohort[first] >= least]
+        if ranked.empty:
+            return (f"No channel has {least:,} or more {noun} created in the window, so none is named best or "
+                    f"worst: each rate is shown with its n.")
+        rate = safe_div(ranked["customer"], ranked[first])
+        n = ranked[first]
+        if len(ranked) == 1:
+            (only,) = ranked.index
+            return (f"Only {only} has {least:,} or more {noun} created in the window; {fmt_pct(rate[only])} of its "
+                    f"{fmt_count(n[only])} became customers, and young {noun} are still converting.")
         best, worst = rate.idxmax(), rate.idxmin()
-        return (f"{best} turns the largest share of its {noun} into customers ({fmt_pct(rate[best])}), "
-                f"{worst} the smallest ({fmt_pct(rate[worst])}); young {noun} are still converting.")
+        skipped = len(cohort) - len(ranked)
+        return (f"{best} turns the largest share of its {noun} into customers ({fmt_pct(rate[best])} of "
+                f"{fmt_count(n[best])}), {worst} the smallest ({fmt_pct(rate[worst])} of {fmt_count(n[worst])})"
+                + (f"; {rp.plural(skipped, 'channel')} with fewer than {least:,} {noun} "
+                   f"{'is' if skipped == 1 else 'are'} not ranked" if skipped else "")
+                + f"; young {noun} are still converting.")
 
     def _attribution_sentence(self) -> str:
         a = self.c.attribution["value"]

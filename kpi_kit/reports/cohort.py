@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 
 from .. import charts
 from .._dates import last_full_month
+from .._math import proportions_differ
 from ..formatting import fmt_money, fmt_pct, is_missing
 from ..metrics import cohort as co
 from . import blocks as rp
@@ -14,6 +17,40 @@ from ._base import Report
 from .section import Section, section
 
 MRR = ("has_mrr", "a subscriptions or mrr file")
+
+
+def ltv_cells(ltv, churn_events, min_sample: int, currency: str = "USD") -> pd.Series:
+    """Per group: (the LTV as a table shows it, whether it is marked). An LTV resting on fewer than
+    ``min_sample`` churn events keeps its value, followed by their count ("$102,933 (3 churn
+    events)"); with no churn it is n/a (SPEC: undefined, never 0 or infinity). An object Series
+    of (text, marked) pairs, for :func:`~kpi_kit.reports.blocks.table` to format and grey.
+
+    Examples
+    --------
+    >>> ltv_cells([102933.0, 178.0, float("nan")], [3, 1869, 0], 30).tolist()
+    [('$102,933 (3 churn events)', True), ('$178', False), ('n/a (no churn)', False)]
+    """
+    out = []
+    for v, e in zip(ltv, churn_events):
+        if is_missing(v):
+            out.append(("n/a (no churn)" if not is_missing(e) and e == 0 else "n/a", False))
+        elif is_missing(e) or e < min_sample:
+            out.append((f"{fmt_money(v, currency)} ({rp.plural(0 if is_missing(e) else int(e), 'churn event')})",
+                        True))
+        else:
+            out.append((fmt_money(v, currency), False))
+    return pd.Series(out, dtype=object)
+
+
+def ltv_note(ltv, churn_events, min_sample: int) -> rp.Block | None:
+    """The line under a table whose LTVs rest on few churn events (styled as the table's own
+    small-sample line), or None."""
+    few = [not is_missing(v) and (is_missing(e) or e < min_sample) for v, e in zip(ltv, churn_events)]
+    if not any(few):
+        return None
+    text = (f"An LTV divides by a churn rate: one resting on fewer than {min_sample:,} churn events is greyed, "
+            f"with their count, and not ranked.")
+    return rp.Block(f'<p class="kk-smallnote">{html.escape(text)}</p>', text)
 
 
 class CohortReport(Report):
@@ -47,31 +84,53 @@ class CohortReport(Report):
             return Section.not_shown("Headline numbers", "a subscriptions or mrr file")
         k6, k12 = (6, 12) if self.grain == "month" else (2, 4)
         age = lambda k: f"{k} {self.unit}s"  # noqa: E731
+
+        def scope(k: int) -> str:  # a card over few customers says so, with its n
+            p = self.co.point(self.co.logo_curve, k)
+            few = f"; {rp.plural(p['customers'], 'customer')}: too few to read" if p["small"] and p["customers"] else ""
+            return f"(all cohorts{few})"
+
         items = [rp.KPI.of(self.book, "Paying customers ever", "paying_customers_ever", "all time"),
-                 rp.KPI.of(self.book, f"Logo retention at {age(k6)} (all cohorts)", "logo_retention", "all cohorts",
+                 rp.KPI.of(self.book, f"Logo retention at {age(k6)} {scope(k6)}", "logo_retention", "all cohorts",
                            dimension="age", dimension_value=age(k6)),
-                 rp.KPI.of(self.book, f"Logo retention at {age(k12)} (all cohorts)", "logo_retention", "all cohorts",
-                           dimension="age", dimension_value=age(k12)),
-                 rp.KPI.of(self.book, f"Revenue retention at {age(k12)} (all cohorts)", "revenue_retention",
+                 rp.KPI.of(self.book, f"Logo retention at {age(k12)} {scope(k12)}", "logo_retention",
+                           "all cohorts", dimension="age", dimension_value=age(k12)),
+                 rp.KPI.of(self.book, f"Revenue retention at {age(k12)} {scope(k12)}", "revenue_retention",
                            "all cohorts", dimension="age", dimension_value=age(k12))]
         return rp.kpi_strip(items, self.currency, previous_label=None, year_label=None)
 
     @section("Logo retention by cohort", MRR)
     def logo_retention(self) -> Section:
-        return Section("Logo retention by cohort", self._heatmap("logo_rate"))
+        return Section("Logo retention by cohort", self._heatmap("logo_rate"), takeaway=self._heatmap_sentence())
 
     @section("Revenue retention by cohort", MRR)
     def revenue_retention(self) -> Section:
-        return Section("Revenue retention by cohort", self._heatmap("revenue_rate"))
+        return Section("Revenue retention by cohort", self._heatmap("revenue_rate"),
+                       takeaway=self._heatmap_sentence())
+
+    def _heatmap_sentence(self) -> str | None:
+        """Which rows of the heatmap are greyed as too small to read, or None when none is."""
+        size = self.cohorts.drop_duplicates("cohort")["customers"].tail(24)  # the rows drawn
+        least = max(self.params.min_cohort_size, self.params.min_sample)
+        small = int((size < least).sum())
+        if not small:
+            return None
+        which = "Every cohort" if small == len(size) else rp.plural(small, "cohort")
+        return (f"{which} drawn {'has' if small == 1 or small == len(size) else 'have'} fewer than {least:,} "
+                f"customers (greyed; sizes in the row labels): a single cell is a rate over too few customers "
+                f"to read alone; the pooled curves below rest on more.")
 
     def _heatmap(self, value: str):
         return charts.retention_heatmap(self.cohorts, value=value, unit=self.unit,
-                                        min_cohort_size=self.params.min_cohort_size)
+                                        min_cohort_size=self.params.min_cohort_size,
+                                        min_sample=self.params.min_sample)
 
     @section("Average retention curves", MRR)
     def average(self) -> Section:
-        chart = charts.average_retention_chart(self.co.logo_curve, self.co.revenue_curve, unit=self.unit)
-        return Section("Average retention curves", chart, self._sizes_table(), takeaway=self._average_sentence())
+        chart = charts.average_retention_chart(self.co.logo_curve, self.co.revenue_curve, unit=self.unit,
+                                               min_sample=self.params.min_sample)
+        return Section("Average retention curves", chart, self._curve_table(), self._sizes_table(),
+                       takeaway=self._average_sentence())
 
     @section("Retention by acquisition channel", MRR)
     def by_channel(self) -> Section:
@@ -87,8 +146,8 @@ class CohortReport(Report):
             return Section.not_shown(title, f"a customers file with a `{by}` column (linked by customer_id)")
         chart = charts.retention_curves_chart(self.co.curves_by(by), self.by[by].set_index(by)["customers"], by=by,
                                               min_cohort_size=self.params.min_cohort_size,
-                                              max_groups=self.params.chart_channels)
-        return Section(title, chart, self._group_table(by), takeaway=self._group_sentence(by))
+                                              max_groups=self.params.chart_channels, min_sample=self.params.min_sample)
+        return Section(title, chart, *self._group_table(by), takeaway=self._group_sentence(by))
 
     @section("Funnel cohorts over time", ("has_conversions", "contacts with a customer_at date"))
     def funnel_cohorts(self) -> Section:
@@ -100,16 +159,63 @@ class CohortReport(Report):
         return self.co.has_conversions
 
     # -- tables and takeaways ---------------------------------------------------------------------
+    def _age(self, k: int) -> str:
+        return rp.plural(int(k), self.unit)
+
     def _average_sentence(self) -> str:
-        logo = self.co.logo_curve.set_index("period")
-        rev = self.co.revenue_curve.set_index("period")
+        logo, rev = self.co.logo_curve, self.co.revenue_curve
+        least = self.params.min_sample
         k = 12 if self.grain == "month" else 4
-        if k not in logo.index:
+        p, r = self.co.point(logo, k), self.co.point(rev, k)
+        if not p["customers"]:
             return "No cohort is old enough yet to read a one-year retention."
-        behind = rp.plural(int(logo.loc[k, "cohorts"]), "cohort")
-        return (f"After {k} {self.unit}s, {fmt_pct(logo.loc[k, 'rate'], 0)} of customers still pay and cohort MRR is "
-                f"{fmt_pct(rev.loc[k, 'rate'], 0)} of its starting level ({behind} behind "
-                f"this point){'; expansion more than offsets lost logos' if rev.loc[k, 'rate'] > 1 else ''}.")
+        behind = f"{rp.plural(p['customers'], 'customer')} in {rp.plural(p['cohorts'], 'cohort')}"
+        if p["small"]:  # never a finding on a handful of customers: say what it rests on instead
+            text = (f"One-year retention rests on only {behind} old enough (fewer than {least:,}): too few to "
+                    f"read yet")
+            read = logo[~logo["small"] & (logo["period"] > 0)]
+            if len(read):
+                q = self.co.point(logo, int(read["period"].iloc[-1]))
+                text += (f"; after {self._age(read['period'].iloc[-1])}, {fmt_pct(q['rate'], 0)} of customers "
+                         f"still pay ({rp.plural(q['customers'], 'customer')} behind this point)")
+            text += "."
+        else:
+            text = (f"After {self._age(k)}, {fmt_pct(p['rate'], 0)} of customers still pay (95 % interval "
+                    f"{fmt_pct(p['low'])}–{fmt_pct(p['high'])}, {behind}) and cohort MRR is "
+                    f"{fmt_pct(r['rate'], 0)} of its starting level"
+                    f"{'; expansion more than offsets lost logos' if r['rate'] > 1 else ''}.")
+        start = self.co.first_small_age(logo)
+        if start is not None and start > 0 and start <= int(logo["period"].max()):
+            text += (f" From {self._age(start)} on, fewer than {least:,} customers are old enough to stand behind "
+                     f"each point (dotted in the chart, greyed in the table): the curve is not read there.")
+        return text
+
+    AGES = {"month": (1, 3, 6, 9, 12, 18, 24, 36, 48, 60, 72, 84, 96, 108, 120),
+            "quarter": (1, 2, 3, 4, 6, 8, 12, 16, 20, 24, 28, 32, 36, 40)}
+
+    def _curve_table(self):
+        """The pooled curves at a few ages, with the customers behind each point and the logo rate's
+        95 % interval; ages over fewer than ``min_sample`` customers greyed with their n."""
+        logo = self.co.logo_curve.set_index("period")
+        rev = self.co.revenue_curve.set_index("period")["rate"]
+        ages = [k for k in self.AGES[self.unit] if k in logo.index]
+        if not ages:
+            return None
+        c = logo.loc[ages]
+        t = pd.DataFrame({"age": [self._age(k) for k in ages], "cohorts": c["cohorts"].to_numpy(),
+                          "customers": c["customers"].to_numpy(), "logo retention": c["rate"].to_numpy(),
+                          "95 % interval": [f"{fmt_pct(lo)}–{fmt_pct(hi)}" if not is_missing(lo) else "n/a"
+                                            for lo, hi in zip(c["low"], c["high"])],
+                          "revenue retention": rev.reindex(ages).to_numpy()})
+        n = c["customers"].to_numpy()
+        keyed = {self._age(k): k for k in ((6, 12) if self.grain == "month" else (2, 4))}
+        key = lambda metric: lambda i: (f"{metric}|all cohorts|age|{t['age'].iloc[i]}"  # noqa: E731
+                                        if t["age"].iloc[i] in keyed else None)
+        return rp.table(t, {"cohorts": "count", "customers": "count", "logo retention": "percent",
+                            "revenue retention": "percent"},
+                        samples={"logo retention": n, "revenue retention": n}, min_sample=self.params.min_sample,
+                        sample_noun="customers old enough", caption="Pooled retention by age (n = customers old enough)",
+                        kpis={"logo retention": key("logo_retention"), "revenue retention": key("revenue_retention")})
 
     def _sizes_table(self, last: int = 12):
         s = self.cohorts[self.cohorts["period"] == 0].tail(last)
@@ -119,25 +225,64 @@ class CohortReport(Report):
                         currency=self.currency)
 
     def _group_table(self, by: str):
+        """Retention, revenue per customer and LTV by group: a value over fewer than ``min_sample``
+        customers old enough is greyed with its n, an LTV over fewer churn events with their count."""
         r = self.by[by]
-        cols = [by, "customers", "logo_retention_6m", "logo_retention_12m", "logo_retention_24m", "churn_rate",
-                "revenue_per_customer_6m", "revenue_per_customer_12m", "revenue_per_customer_24m", "ltv"]
-        t = r[cols].rename(columns=lambda c: c.replace("logo_retention_", "retained at ").replace(
-            "revenue_per_customer_", "revenue per customer ").replace("_", " "))
-        fmt = {c: "percent" for c in t.columns if c.startswith("retained") or c == "churn rate"}
-        fmt |= {c: "money" for c in t.columns if c.startswith("revenue") or c == "ltv"} | {"customers": "count"}
-        return rp.table(t, fmt, muted=r["customers"] < self.params.min_cohort_size, currency=self.currency)
+        least = self.params.min_sample
+        t = pd.DataFrame({by: r[by], "customers": r["customers"]})
+        samples, fmt, keys = {}, {"customers": "count"}, {}
+        names = list(r[by])
+        for label, col in (("retained at", "logo_retention"), ("revenue per customer", "revenue_per_customer")):
+            for k in co.GROUP_AGES:
+                name = f"{label} {k}m"
+                t[name] = r[f"{col}_{k}m"].to_numpy()
+                samples[name] = r[f"customers_{k}m"].to_numpy()
+                fmt[name] = "percent" if col == "logo_retention" else "money"
+                if col == "logo_retention":
+                    keys[name] = lambda i, k=k: f"logo_retention|all cohorts|{by}/age|{names[i]}/{k} months"
+            if col == "logo_retention":
+                t["churn rate"] = r["churn_rate"].to_numpy()
+                fmt["churn rate"] = "percent"
+        t["ltv"] = ltv_cells(r["ltv"], r["churn_events"], least, self.currency).set_axis(t.index)
+        fmt["ltv"] = lambda v: v[0]
+        note = ltv_note(r["ltv"], r["churn_events"], least)
+        table = rp.table(t, fmt, muted=r["customers"] < self.params.min_cohort_size, currency=self.currency,
+                         samples=samples, min_sample=least, sample_noun="customers old enough", kpis=keys,
+                         classes={"ltv": lambda v: "kk-small" if v[1] else None})  # (text, marked)
+        return (table, note) if note else (table,)
 
     def _group_sentence(self, by: str):
         r = self.by[by]
-        r = r[(r["customers"] >= self.params.min_cohort_size) & r["logo_retention_12m"].notna()]
-        if r.empty:
-            return f"No {by} has enough customers a year old to compare."
-        best = r.loc[r["logo_retention_12m"].idxmax()]
-        worst = r.loc[r["logo_retention_12m"].idxmin()]
-        return (f"{best[by]} customers stay longest ({fmt_pct(best['logo_retention_12m'], 0)} still pay after 12 "
-                f"months, LTV {fmt_money(best['ltv'], self.currency) if not is_missing(best['ltv']) else 'n/a'}); "
-                f"{worst[by]} customers churn fastest ({fmt_pct(worst['logo_retention_12m'], 0)} after 12 months).")
+        least = self.params.min_sample
+        aged = r[r["logo_retention_12m"].notna()]
+        ranked = aged[aged["customers_12m"] >= least]  # a rate over few customers is shown, never ranked
+        left_out = len(aged) - len(ranked)
+        others = (f" {rp.plural(left_out, by, by + 's' if by != 'channel' else 'channels')} with fewer than "
+                  f"{least:,} customers a year old {'is' if left_out == 1 else 'are'} not ranked.") if left_out else ""
+        if ranked.empty:
+            return (f"No {by} has {least:,} customers a year old yet, so none is named best or worst (the greyed "
+                    f"values rest on fewer, their n shown).")
+        best = ranked.loc[ranked["logo_retention_12m"].idxmax()]
+        worst = ranked.loc[ranked["logo_retention_12m"].idxmin()]
+        at12 = lambda row: f"{fmt_pct(row['logo_retention_12m'], 0)} of {row['customers_12m']:,}"  # noqa: E731
+        if best[by] == worst[by]:
+            return (f"Only {best[by]} has {least:,} or more customers a year old: {at12(best)} still pay after 12 "
+                    f"months.{others}")
+        text = (f"{best[by]} customers stay longest ({at12(best)} still pay after 12 months{self._ltv_part(best)}); "
+                f"{worst[by]} customers churn fastest ({at12(worst)} after 12 months)")
+        differ = proportions_differ(best["retained_12m"], best["customers_12m"], worst["retained_12m"],
+                                    worst["customers_12m"])
+        if differ is not True:
+            text += ", a gap not significant at 5 % on these numbers"
+        return text + "." + others
+
+    def _ltv_part(self, row) -> str:
+        """The LTV a takeaway quotes, or what it rests on when that is too few churn events."""
+        if is_missing(row["ltv"]):
+            return ", LTV n/a (no churn yet)"
+        if row["churn_events"] < self.params.min_sample:
+            return f"; its LTV rests on only {rp.plural(int(row['churn_events']), 'churn event')}"
+        return f", LTV {fmt_money(row['ltv'], self.currency)}"
 
     def _funnel_sentence(self) -> str:
         f = self.co.funnel_curves

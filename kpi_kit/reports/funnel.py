@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import charts
-from .._math import safe_div
+from .._math import proportions_differ, safe_div
 from ..formatting import fmt_count, fmt_days, fmt_money, fmt_pct, fmt_pp, is_missing
 from ..metrics.funnel import count_metric, stage_label
 from ..metrics.kpis import PREVIOUS, YEAR_AGO
@@ -22,6 +22,16 @@ def _deals(n) -> str:
 
 CONTACTS = ("has_contacts", "a contacts file")
 DEALS = ("has_deals", "a deals file")
+
+
+def _change(cur: float, old: float, differ: bool | None) -> str:
+    """How a takeaway names a rate's change between two periods (SPEC "Small samples"): a rise or a
+    fall only when the two-proportion test finds it significant at 5 %."""
+    if differ is None:  # both 0 % or both 100 %, or a base of zero
+        return "unchanged" if cur == old else "not comparable"
+    if not differ:
+        return "not a significant change"
+    return "a significant rise" if cur > old else "a significant fall"
 
 
 class FunnelReport(Report):
@@ -54,7 +64,7 @@ class FunnelReport(Report):
                                    year_ago=None if one_year else year))
         if self.has_contacts:
             k.append(rp.KPI.of(self.book, "Lead-to-close CVR (window)", "lead_to_close_cvr", previous=YEAR_AGO
-                               if one_year else None, year_ago=None if one_year else YEAR_AGO))
+                               if one_year else None, year_ago=None if one_year else year))
         if self.has_deals:
             for metric, label in (("win_rate", "Win rate"), ("avg_deal_size", "Avg deal size"),
                                   ("avg_sales_cycle_days", "Sales cycle")):
@@ -79,14 +89,20 @@ class FunnelReport(Report):
         steps = [f"{a}→{b}" for a, b in zip(self.f.conversion["from"], self.f.conversion["to"])]
         table = rp.table(t, {"reached first": "count", "reached next": "count", "conversion": "percent",
                              "median days": lambda v: "n/a" if is_missing(v) else f"{v:.0f}", "out of order": "count"},
-                         kpis={"conversion": lambda i: f"stage_conversion|window (cohort)|step|{steps[i]}"})
+                         kpis={"conversion": lambda i: f"stage_conversion|window (cohort)|step|{steps[i]}"},
+                         samples={"conversion": t["reached first"]}, min_sample=self.params.min_sample,
+                         sample_noun="contacts at the step's start")
         return Section("Stage conversion and velocity (cohort view)", table, takeaway=self._velocity_sentence())
 
     @section("The cohort funnel", CONTACTS)
     def cohorts(self) -> Section:
         m = self.f.cohort_matrix()
-        immature = ~self.f.cohorts.set_index("cohort")["mature"].reindex(pd.PeriodIndex(m.index, freq="M")).to_numpy()
-        return Section("The cohort funnel", charts.cohort_heatmap(m, immature=immature),
+        c = self.f.cohorts.set_index("cohort").reindex(pd.PeriodIndex(m.index, freq="M"))
+        immature = ~c["mature"].to_numpy(dtype=bool)
+        # a cohort of fewer than min_sample contacts is greyed too, its n in the row's label
+        small = ~(c["created"].to_numpy(dtype=float) >= self.params.min_sample)
+        m.index = [f"{label} (n={n:,.0f})" if s else label for label, n, s in zip(m.index, c["created"], small)]
+        return Section("The cohort funnel", charts.cohort_heatmap(m, immature=immature | small),
                        takeaway=self._cohort_sentence())
 
     @section("Monthly stage volumes", CONTACTS)
@@ -109,8 +125,14 @@ class FunnelReport(Report):
         out = rate.rename(columns=label)
         out[f"QoQ {last}"] = change[last]
         fmt = {c: "percent" for c in label.values()} | {f"QoQ {last}": "pp"}
-        return Section("Stage conversion by quarter", rp.table(out.reset_index(), fmt),
-                       takeaway=self._quarterly_sentence())
+        n = q.pivot(index="step", columns="quarter", values="entered").reindex(rate.index)
+        samples = {label[c]: n[c].to_numpy() for c in rate.columns}
+        before = list(rate.columns).index(last) - 1
+        if before >= 0:  # a change rests on the smaller of its two quarters
+            samples[f"QoQ {last}"] = n[[rate.columns[before], last]].min(axis=1).to_numpy()
+        return Section("Stage conversion by quarter", rp.table(
+            out.reset_index(), fmt, samples=samples, min_sample=self.params.min_sample,
+            sample_noun="contacts entering the step in the quarter"), takeaway=self._quarterly_sentence())
 
     @section("Deal outcomes and pipeline", DEALS)
     def deals(self) -> Section:
@@ -123,8 +145,11 @@ class FunnelReport(Report):
         table = rp.table(t, {"won deals": "count", "lost deals": "count", "win rate": "percent", "bookings": "money",
                              "avg deal size": "money", "sales cycle": "days"}, currency=self.currency,
                          kpis={"win rate": key("win_rate"), "bookings": key("bookings"),
-                               "avg deal size": key("avg_deal_size"), "sales cycle": key("avg_sales_cycle_days")})
-        return Section("Deal outcomes and pipeline", charts.deals_chart(d, currency=self.currency), table,
+                               "avg deal size": key("avg_deal_size"), "sales cycle": key("avg_sales_cycle_days")},
+                         samples={"win rate": d["won"] + d["lost"]}, min_sample=self.params.min_sample,
+                         sample_noun="closed deals")
+        return Section("Deal outcomes and pipeline", charts.deals_chart(d, currency=self.currency,
+                                                                        min_sample=self.params.min_sample), table,
                        takeaway=self._deals_sentence())
 
     @section("Lead-to-close conversion", CONTACTS)
@@ -132,7 +157,8 @@ class FunnelReport(Report):
         t = self.f.lead_to_close.rename(columns={"customers": "new customers"})
         periods = ["window", YEAR_AGO]
         table = rp.table(t, {"leads": "count", "new customers": "count", "rate": "percent"},
-                         kpis={"rate": lambda i: f"lead_to_close_cvr|{periods[i]}||"})
+                         kpis={"rate": lambda i: f"lead_to_close_cvr|{periods[i]}||"},
+                         samples={"rate": t["leads"]}, min_sample=self.params.min_sample, sample_noun="leads")
         return Section("Lead-to-close conversion", table, takeaway=self._lead_to_close_sentence())
 
     # -- takeaways ---------------------------------------------------------------------------
@@ -143,10 +169,16 @@ class FunnelReport(Report):
         text = (f"Of {fmt_count(total)} contacts created in the window, {fmt_count(last)} "
                 f"({fmt_pct(safe_div(last, total))}) reached {stage_label(self.chain[-1])} by "
                 f"{self.as_of:%d %b %Y}")
-        if len(conv):
-            weakest = conv.loc[conv["rate"].idxmin()]
+        least = self.params.min_sample
+        ranked = conv[conv["reached_from"] >= least]  # a step over few contacts is shown, never named weakest
+        if len(ranked):
+            weakest = ranked.loc[ranked["rate"].idxmin()]
             text += (f"; the weakest step is {stage_label(weakest['from'])} → {stage_label(weakest['to'])} "
                      f"at {fmt_pct(weakest['rate'])}")
+            if len(ranked) < len(conv):
+                text += f" (steps that start from fewer than {least:,} contacts are not ranked)"
+        elif len(conv):
+            text += f"; no step starts from {least:,} or more contacts, so none is named the weakest"
         return text + "."
 
     def _velocity_sentence(self) -> str:
@@ -160,12 +192,20 @@ class FunnelReport(Report):
                 f"{'was' if ooo == 1 else 'were'} left out.")
 
     def _cohort_sentence(self) -> str:
-        imm = self.f.cohorts[~self.f.cohorts["mature"] & (self.f.cohorts["created"] > 0)]
+        c = self.f.cohorts
+        imm = c[~c["mature"] & (c["created"] > 0)]
         cyc = self.f.sales_cycle_for_maturity
         if imm.empty:
-            return "Every cohort is older than the typical sales cycle."
-        return (f"Cohorts from {imm['cohort'].iloc[0]:%b %Y} on (greyed) are younger than the typical "
-                f"sales cycle of {fmt_days(cyc)} from creation to customer, so they are still converting.")
+            text = "Every cohort is older than the typical sales cycle."
+        else:
+            text = (f"Cohorts from {imm['cohort'].iloc[0]:%b %Y} on (greyed) are younger than the typical "
+                    f"sales cycle of {fmt_days(cyc)} from creation to customer, so they are still converting.")
+        shown = c.set_index("cohort").reindex(pd.PeriodIndex(self.f.cohort_matrix().index, freq="M"))
+        small = int(((shown["created"] > 0) & (shown["created"] < self.params.min_sample) & shown["mature"]).sum())
+        if small:
+            text += (f" {rp.plural(small, 'older cohort')} of fewer than {self.params.min_sample:,} contacts "
+                     f"{'is' if small == 1 else 'are'} greyed too, with {'its' if small == 1 else 'their'} n.")
+        return text
 
     def _volumes_sentence(self) -> str:
         t = self.f.target_attainment()
@@ -184,18 +224,36 @@ class FunnelReport(Report):
             return "Not enough settled quarters to compare stage conversion quarter over quarter."
         last_q = settled["quarter"].max()
         latest = settled[settled["quarter"] == last_q]
+        prev_q = str(pd.Period(last_q, freq="Q") - 1)
+        before = q[q["quarter"] == prev_q].set_index(["from", "to"])
+        # a change is a rise or a fall only when the two-proportion test finds it significant
+        differ = pd.Series([proportions_differ(r.converted, r.entered, *before.loc[(r._1, r.to), ["converted", "entered"]])
+                            for r in latest.itertuples()], index=latest.index, dtype=object)
+        lead = f"In {last_q}, the last quarter whose contacts have had time to convert, "
+        significant = latest[differ.eq(True)]
+        if len(significant):
+            big = significant.loc[significant["change_pp"].abs().idxmax()]
+            direction = "rose" if big["change_pp"] > 0 else "fell"
+            return (lead + f"{stage_label(big['from'])} → {stage_label(big['to'])} conversion {direction} "
+                    f"{fmt_pp(abs(big['change_pp'])).lstrip('+')} to {fmt_pct(big['rate'])}, a significant change; "
+                    f"later quarters are still maturing.")
         big = latest.loc[latest["change_pp"].abs().idxmax()]
-        direction = "rose" if big["change_pp"] > 0 else "fell"
-        return (f"In {last_q}, the last quarter whose contacts have had time to convert, "
-                f"{stage_label(big['from'])} → {stage_label(big['to'])} conversion {direction} "
-                f"{fmt_pp(abs(big['change_pp'])).lstrip('+')} to {fmt_pct(big['rate'])}; later quarters are "
-                f"still maturing.")
+        old = before.loc[(big["from"], big["to"])]
+        return (lead + f"no step's conversion changed significantly from {prev_q}: the largest move, "
+                f"{stage_label(big['from'])} → {stage_label(big['to'])}, is {fmt_pct(big['rate'])} against "
+                f"{fmt_pct(old['rate'])} (n={fmt_count(big['entered'])} and {fmt_count(old['entered'])} contacts); "
+                f"later quarters are still maturing.")
 
     def _deals_sentence(self) -> str:
         cur, prev = self.f.deal_outcomes(self.window), self.f.deal_outcomes(self.previous)
         p = self.f.pipeline
+        closed, closed_before = cur["won"] + cur["lost"], prev["won"] + prev["lost"]
+        differ = proportions_differ(cur["won"], closed, prev["won"], closed_before)
+        against = ("" if is_missing(prev["win_rate"]) or is_missing(cur["win_rate"]) else
+                   f": {_change(cur['win_rate'], prev['win_rate'], differ)}" + (
+                       "" if differ else f", n={fmt_count(closed)} and {fmt_count(closed_before)} closed deals"))
         text = (f"Over the window {_deals(cur['won'])} won and {fmt_count(cur['lost'])} lost (deal counts): "
-                f"win rate {fmt_pct(cur['win_rate'])} (prior period {fmt_pct(prev['win_rate'])}), average deal "
+                f"win rate {fmt_pct(cur['win_rate'])} (prior period {fmt_pct(prev['win_rate'])}{against}), average deal "
                 f"{fmt_money(cur['avg_deal_size'], self.currency)}"
                 + (f" ({rp.plural(int(cur['won_without_amount']), 'won deal has', 'won deals have')} no amount: left out of it)"
                    if cur["won_without_amount"] else "")
@@ -222,8 +280,24 @@ class FunnelReport(Report):
 
     def _lead_to_close_sentence(self) -> str:
         ltc = self.f.lead_to_close.set_index("period")
-        cur, old = ltc.loc["current", "rate"], ltc.loc["year earlier", "rate"]
+        now, then = ltc.loc["current"], ltc.loc["year earlier"]
+        cur, old = now["rate"], then["rate"]
+        overlaps = self.params.window_months > 12  # SPEC: a base period overlapping the current one is no base
+        if overlaps and not is_missing(cur):
+            return (f"Lead-to-close CVR is {fmt_pct(cur, 2)}; the window a year earlier ({then['window']}) overlaps "
+                    f"this {self.params.window_months}-month window, so the two are not compared.")
         if is_missing(cur) or is_missing(old):
-            return f"Lead-to-close CVR is {fmt_pct(cur)} (a year earlier: {fmt_pct(old)})."
-        return (f"Lead-to-close CVR is {fmt_pct(cur, 2)}, {fmt_pp((cur - old) * 100)} against "
-                f"{fmt_pct(old, 2)} a year earlier.")
+            why = then.get("why") if isinstance(then.get("why"), str) else ""  # coverage, where the metrics say
+            why = why or ("overlaps the window" if overlaps else "")
+            return f"Lead-to-close CVR is {fmt_pct(cur)} (a year earlier: {fmt_pct(old)}{f', {why}' if why else ''})."
+        noun = "leads" if "lead" in self.stages else f"{stage_label(self.stages[0])}s"
+        n = f"n={fmt_count(now['leads'])} and {fmt_count(then['leads'])} {noun}"
+        # customers of a period need not come from its leads: above 100 % the CVR is no proportion to test
+        differ = proportions_differ(now["customers"], now["leads"], then["customers"], then["leads"]) \
+            if cur <= 1 and old <= 1 else None
+        if differ:
+            return (f"Lead-to-close CVR {'rose' if cur > old else 'fell'} {fmt_pp(abs(cur - old) * 100).lstrip('+')} "
+                    f"to {fmt_pct(cur, 2)} from {fmt_pct(old, 2)} a year earlier, a significant change ({n}).")
+        why = ("not a significant change" if differ is False else "unchanged" if cur == old else
+               "not tested as a change: customers outnumber leads, so the CVR is no share of them")
+        return f"Lead-to-close CVR is {fmt_pct(cur, 2)} against {fmt_pct(old, 2)} a year earlier, {why} ({n})."

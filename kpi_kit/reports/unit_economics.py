@@ -8,10 +8,16 @@ import pandas as pd
 
 from .. import charts
 from .._math import safe_div
-from ..formatting import fmt_money, fmt_pct, is_missing
+from ..formatting import fmt_money, fmt_pct, fmt_value, is_missing
 from . import blocks as rp
 from ._base import Report
+from .cohort import ltv_cells, ltv_note
 from .section import Section, section
+
+
+def marked(cell) -> str | None:
+    """The CSS class of a (text or value, marked) table cell: greyed when marked."""
+    return "kk-small" if cell[1] else None
 
 
 def _trailing(n: int) -> str:
@@ -106,7 +112,7 @@ class UnitEconomicsReport(Report):
         new = r[r["new_in_window"] > 0]
         # segments share one blended CAC, so only channels get the LTV:CAC and payback chart
         chart = charts.ltv_cac_chart(new, by=by) if by == "channel" and new["ltv_to_cac"].notna().any() else None
-        return Section(title, chart, self._group_table(by))
+        return Section(title, chart, *self._group_table(by), takeaway=self._group_sentence(by))
 
     @section("Cost to serve and profitability", MRR)
     def profitability(self) -> Section:
@@ -154,10 +160,16 @@ class UnitEconomicsReport(Report):
                 f"{fmt_money(losses['churn'], self.currency)} churned and {fmt_money(losses['contraction'], self.currency)} "
                 f"contracted.")
         drivers = self.e.churn_drivers()
-        if drivers is not None and len(drivers):
+        if drivers is not None and len(drivers) and drivers["churned_mrr"].sum() > 0:
             top = drivers.iloc[0]
-            text += (f" {top.name} customers account for {fmt_pct(top['share_of_churned_mrr'], 0)} of churned MRR "
-                     f"while holding {fmt_pct(top['share_of_mrr'], 0)} of MRR.")
+            churned = int(drivers["churned_customers"].sum())
+            if churned < self.params.min_sample:  # a share of a few churns names no segment as the driver
+                text += (f" Churned MRR by segment rests on only {rp.plural(churned, 'churned customer')}: too few "
+                         f"to say which segment drives it.")
+            else:
+                text += (f" {top.name} customers account for {fmt_pct(top['share_of_churned_mrr'], 0)} of churned MRR "
+                         f"({rp.plural(int(top['churned_customers']), 'churned customer')} of {churned:,}) while "
+                         f"holding {fmt_pct(top['share_of_mrr'], 0)} of MRR.")
         return text
 
     def _cac_table(self):
@@ -178,11 +190,18 @@ class UnitEconomicsReport(Report):
                         kpis={"CAC (fully loaded)": key("cac"), "CAC (paid only)": key("cac_paid"),
                               "LTV:CAC": key("ltv_to_cac"), "payback": key("cac_payback_months")})
 
-    def _group_table(self, by: str = "channel"):
+    def _group_table(self, by: str = "channel") -> tuple:
+        """LTV, CAC, LTV:CAC and payback by group, with the churn events behind each LTV: an LTV (and
+        its LTV:CAC) over fewer than ``min_sample`` of them is greyed and the LTV carries their count."""
         r = self.e.by_group[by]
-        cols = [c for c in ("customers", "new_in_window", "arpu", "churn_rate", "ltv", "cac", "ltv_to_cac",
-                            "payback_months") if c in r]
+        least = self.params.min_sample
+        cols = [c for c in ("customers", "new_in_window", "arpu", "churn_rate", "churn_events", "ltv", "cac",
+                            "ltv_to_cac", "payback_months") if c in r]
         t = r[cols].reset_index().rename(columns=lambda c: c.replace("_", " "))
+        t["ltv"] = ltv_cells(r["ltv"], r["churn_events"], least, self.currency).set_axis(t.index)
+        if "ltv to cac" in t:  # an LTV:CAC is as weak as its LTV: (value, marked) pairs, greyed alike
+            t["ltv to cac"] = pd.Series(list(zip(t["ltv to cac"], (m for _, m in t["ltv"]))), index=t.index,
+                                        dtype=object)
         t = t.rename(columns={"customers": "customers ever", "new in window": "new customers (window)",
                               "cac": "paid CAC" if by == "channel" else "CAC (blended)"})
         names = list(t[by])
@@ -192,9 +211,43 @@ class UnitEconomicsReport(Report):
             keys |= {"paid CAC": key("cac_paid"), "new customers (window)": key("new_customers")}
         else:
             keys |= {"CAC (blended)": lambda i: "cac|window||"}
-        return rp.table(t, {"customers ever": "count", "new customers (window)": "count", "arpu": "money",
-                            "churn rate": "percent", "ltv": "money", "paid CAC": "money", "CAC (blended)": "money",
-                            "ltv to cac": "ratio", "payback months": "months"}, currency=self.currency, kpis=keys)
+        table = rp.table(t, {"customers ever": "count", "new customers (window)": "count", "arpu": "money",
+                             "churn rate": "percent", "churn events": "count", "ltv": lambda v: v[0],
+                             "paid CAC": "money", "CAC (blended)": "money",
+                             "ltv to cac": lambda v: fmt_value(v[0], "ratio", self.currency),
+                             "payback months": "months"}, currency=self.currency, kpis=keys,
+                         classes={"ltv": marked, "ltv to cac": marked})
+        note = ltv_note(r["ltv"], r["churn_events"], least)
+        return (table, note) if note else (table,)
+
+    def _group_sentence(self, by: str) -> str:
+        """How a group's LTV is read against the headline one, and which LTVs can be ranked."""
+        r = self.e.by_group[by]
+        least = self.params.min_sample
+        n = self.params.churn_window_months
+        s = self.scalars()
+        events = self.e.ltv_churn_events
+        headline = fmt_money(s["ltv"], self.currency) if not is_missing(s["ltv"]) else "n/a"
+        text = (f"Each {by}'s LTV divides by its churn over all its paying months since first payment; the headline "
+                f"LTV ({headline}) by the churn of the {_trailing(n)} ({rp.plural(events, 'churn event')}), so the "
+                f"two are not comparable.")
+        ranked = r[r["ltv"].notna() & (r["churn_events"] >= least)]
+        few = int((r["ltv"].notna() & (r["churn_events"] < least)).sum())
+        if len(ranked) >= 2:
+            hi, lo = ranked["ltv"].idxmax(), ranked["ltv"].idxmin()
+            text += (f" Among {by}s with {least:,}+ churn events, {hi} has the highest LTV "
+                     f"({fmt_money(ranked.loc[hi, 'ltv'], self.currency)}) and {lo} the lowest "
+                     f"({fmt_money(ranked.loc[lo, 'ltv'], self.currency)}).")
+        if few:
+            text += (f" {rp.plural(few, 'LTV')} rest{'s' if few == 1 else ''} on fewer than {least:,} churn events "
+                     f"(greyed, with the count) and {'is' if few == 1 else 'are'} not ranked.")
+        return text
+
+    def _events(self) -> str:
+        """The churn events behind the headline LTV, as its labels name them ("1,869 churn events";
+        "only 12 churn events" below ``min_sample``)."""
+        events = self.e.ltv_churn_events
+        return ("only " if events < self.params.min_sample else "") + rp.plural(events, "churn event")
 
     def _profitability_table(self):
         s = self.scalars()
@@ -208,7 +261,8 @@ class UnitEconomicsReport(Report):
                  f"cost_to_serve|{self.last}||"),
                 ("Contribution per customer per month (ARPU × margin − cost to serve)",
                  fmt_money(contribution, self.currency), ""),
-                (f"LTV (churn over {_trailing(n)})", fmt_money(s["ltv"], self.currency) if not is_missing(s["ltv"])
+                (f"LTV (churn over {_trailing(n)}: {self._events()})",
+                 fmt_money(s["ltv"], self.currency) if not is_missing(s["ltv"])
                  else "n/a (no churn observed: LTV undefined)", f"ltv|trailing {n} months||"),
                 ("CAC (fully loaded, window)", fmt_money(s["cac"], self.currency), "cac|window||"),
                 ("Marketing ROI (window, won revenue vs spend)", fmt_pct(self.book.value("roi"), 0, signed=True),
@@ -220,17 +274,15 @@ class UnitEconomicsReport(Report):
 
     def _scalars_table(self):
         n = self.params.churn_window_months
-        span = f"trailing {n} months"
+        span, shown = f"trailing {n} months", _trailing(n)  # the KPI table's period; the label's words
         rows = [(f"MRR ({self.last:%b %Y})", "mrr", str(self.last)), (f"ARPU ({self.last:%b %Y})", "arpu", str(self.last)),
-                (f"Logo churn rate (monthly, {span} avg)", "logo_churn_rate", span),
-                (f"NRR (monthly, {span} avg)", "nrr", span), (f"GRR (monthly, {span} avg)", "grr", span),
+                (f"Logo churn rate (monthly, {shown} avg)", "logo_churn_rate", span),
+                (f"NRR (monthly, {shown} avg)", "nrr", span), (f"GRR (monthly, {shown} avg)", "grr", span),
                 ("NRR (trailing 12 months)", "nrr", "trailing 12 months"),
                 ("GRR (trailing 12 months)", "grr", "trailing 12 months"),
-                (f"Quick ratio ({span} avg)", "quick_ratio", span), (f"LTV (churn over {span})", "ltv", span),
+                (f"Quick ratio ({shown} avg)", "quick_ratio", span), (f"LTV (churn over {shown}: {self._events()})", "ltv", span),
                 ("CAC (fully loaded, window)", "cac", "window"), ("CAC (paid only, window)", "cac_paid", "window"),
                 ("LTV:CAC (window)", "ltv_to_cac", "window"), ("CAC payback (window)", "cac_payback_months", "window")]
-        from ..formatting import fmt_value
-
         kpis = [self.book.get(metric, period) for _, metric, period in rows]
         t = pd.DataFrame([(label, fmt_value(k.value, k.unit, self.currency)) for (label, _, _), k in zip(rows, kpis)],
                          columns=["metric", "value"])

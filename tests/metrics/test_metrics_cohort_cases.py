@@ -182,7 +182,7 @@ def test_defaults_of_the_cohort_helpers():
     by_default = co.retention_curves_by(c, customers)  # by channel by default
     assert by_default.columns[0] == "channel" and set(by_default["channel"]) == {"x"}
     empty = co.retention_curves_by(c.iloc[0:0], customers)
-    assert empty.empty and list(empty.columns) == ["channel", "period", "rate", "cohorts"]
+    assert empty.empty and list(empty.columns) == ["channel", "period", "rate", "cohorts", "customers", "active"]
 
 
 def test_cohort_mrr_is_read_at_month_zero_and_defaults():

@@ -23,7 +23,7 @@ def test_context_windows(tiny):
     assert ctx.chain == ["created", "lead", "mql", "sql", "customer"]
     assert ctx.has("contacts", "deals") and not ctx.has("contacts", "spend") and not ctx.has_mrr
     assert ctx.get("spend") is None and len(ctx.get("deals")) == 6  # D7 is created after as_of
-    assert ctx.coverage["contacts"] == pd.Timestamp("2026-04-05")
+    assert ctx.latest_dates["contacts"] == pd.Timestamp("2026-04-05")
     assert ctx.params is tiny.params
 
 
