@@ -41,6 +41,9 @@ class FileSpec:
     description: str = ""
     required: bool = False
     channel_columns: tuple[str, ...] = field(default=())
+    # the date a row entered the file: rows dated after as_of have not happened, and a file's
+    # coverage starts with its first such date (kpi_kit.metrics.coverage)
+    entry: str | None = None
 
     @property
     def required_columns(self) -> list[str]:
@@ -71,6 +74,7 @@ CONTRACT: dict[str, FileSpec] = {
             "one row per contact (lead, person) with the date of each funnel stage",
             required=True,
             channel_columns=("channel",),
+            entry="created_at",
         ),
         FileSpec(
             "deals",
@@ -91,6 +95,20 @@ CONTRACT: dict[str, FileSpec] = {
             ),
             "one row per deal (opportunity)",
             channel_columns=("channel",),
+            entry="created_at",
+        ),
+        FileSpec(
+            "revenue",
+            (
+                _c("date", "date", True),
+                _c("amount", "money", True, description="empty = unknown (left out of sums, counted)",
+                   unknown_ok=True),
+                _c("channel", "text"),
+            ),
+            "revenue recorded without a sales process (orders, daily or weekly bookings, media-mix "
+            "revenue): counted as bookings, never as won deals (kit addition)",
+            channel_columns=("channel",),
+            entry="date",
         ),
         FileSpec(
             "subscriptions",
@@ -104,6 +122,7 @@ CONTRACT: dict[str, FileSpec] = {
                 _c("discount", "money", description="per billing period, deducted"),
             ),
             "one row per subscription; MRR is derived from it",
+            entry="start_date",
         ),
         FileSpec(
             "mrr",
@@ -113,6 +132,7 @@ CONTRACT: dict[str, FileSpec] = {
                 _c("mrr", "money", True),
             ),
             "month-end MRR per customer (alternative to subscriptions)",
+            entry="month",
         ),
         FileSpec(
             "customers",
@@ -138,6 +158,7 @@ CONTRACT: dict[str, FileSpec] = {
             ),
             "media and programme spend by day (or any date) and channel",
             channel_columns=("channel",),
+            entry="date",
         ),
         FileSpec(
             "traffic",
@@ -151,6 +172,7 @@ CONTRACT: dict[str, FileSpec] = {
             ),
             "website sessions by day and channel",
             channel_columns=("channel",),
+            entry="date",
         ),
         FileSpec(
             "touches",
@@ -162,6 +184,7 @@ CONTRACT: dict[str, FileSpec] = {
             ),
             "marketing touches per contact, for attribution",
             channel_columns=("channel",),
+            entry="touched_at",
         ),
         FileSpec(
             "costs",
@@ -171,6 +194,7 @@ CONTRACT: dict[str, FileSpec] = {
                 _c("amount", "money", True),
             ),
             "monthly costs by category (salaries, tools, hosting, ...)",
+            entry="month",
         ),
         FileSpec(
             "engagement",
@@ -180,6 +204,7 @@ CONTRACT: dict[str, FileSpec] = {
                 _c("value", "count", True),
             ),
             "social engagement, webinar and event attendance, ...",
+            entry="date",
         ),
         FileSpec(
             "targets",

@@ -281,9 +281,7 @@ def _check_rules(stem: str, df: pd.DataFrame, label: str, suffix: str, params: P
 def _as_of_view(stem: str, df: pd.DataFrame, as_of: pd.Timestamp, params: Params, q: DataQuality):
     """Treat anything dated after ``as_of`` as not yet happened (SPEC "Time")."""
     after = lambda col: df[col] > as_of  # noqa: E731
-    drop_col = {"contacts": "created_at", "deals": "created_at", "subscriptions": "start_date",
-                "spend": "date", "traffic": "date", "touches": "touched_at", "costs": "month",
-                "engagement": "date", "mrr": "month"}.get(stem)
+    drop_col = CONTRACT[stem].entry if stem in CONTRACT else None
     if drop_col:
         late = after(drop_col)
         q.note(stem, f"{drop_col} after as_of", late.sum(), "left out (not yet happened)")

@@ -109,8 +109,11 @@ def test_robyn_spend_and_revenue_in_the_window(imported):
     spend = data["spend"]
     assert spend.loc[spend["date"].between("2018-11-01", "2019-10-31"), "spend"].sum() == pytest.approx(
         inside[["tv_S", "ooh_S", "print_S", "facebook_S", "search_S"]].to_numpy().sum())
-    total = compute(data).channel.total
-    assert total["revenue"] == pytest.approx(inside["revenue"].sum())
+    m = compute(data)
+    assert m.channel.total["revenue"] == pytest.approx(inside["revenue"].sum())
+    # weekly revenue is recorded without a sales process: bookings, but no deals, win rate or cycle
+    assert "deals" not in data.frames and m.book.value("bookings") == pytest.approx(inside["revenue"].sum())
+    assert {"win_rate", "avg_deal_size", "avg_sales_cycle_days"}.isdisjoint(set(m.book.frame()["metric"]))
 
 
 def test_facebook_spend_is_kept_to_the_cent(imported):

@@ -28,7 +28,7 @@ from ..exceptions import DataError
 EMPTY = {"", "--", "-", "n/a", "N/A", "NA", "null", "None", "(not set)"}
 # rows of a contract file are the same row when these columns are equal (ids, else natural keys)
 MERGE_KEYS = {
-    "contacts": ["contact_id"], "deals": ["deal_id"], "subscriptions": ["subscription_id"],
+    "contacts": ["contact_id"], "deals": ["deal_id"], "revenue": ["date", "channel"], "subscriptions": ["subscription_id"],
     "customers": ["customer_id"], "mrr": ["customer_id", "month"], "spend": ["date", "channel", "campaign"],
     "traffic": ["date", "channel"], "touches": ["contact_id", "touched_at", "channel"],
     "costs": ["month", "category"], "engagement": ["date", "metric"],

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .._dates import Window
 from .._ids import isin_ids, lookup
-from .._math import safe_div
+from .._math import proportions_differ, safe_div
 from ..contract import UNKNOWN
 from .funnel import STAGE_VOLUME_NAMES, passed_dates, reached
 
@@ -41,14 +41,15 @@ def won_revenue_by_channel(deals: pd.DataFrame | None, contacts: pd.DataFrame, w
 
 
 def channel_table(counts: pd.DataFrame, stages: list[str], window: Window, *, contacts=None, deals=None,
-                  spend=None, traffic=None) -> pd.DataFrame:
+                  spend=None, traffic=None, revenue_rows=None) -> pd.DataFrame:
     """One row per reporting channel over ``window`` (SPEC ``channels``).
 
     ``counts`` are the window's period counts by channel
     (:meth:`kpi_kit.metrics.volumes.Volumes.by_channel`, an ``unknown`` row included), so every
     count column sums over channels to the headline total. Spend and sessions are those dated in
     the window; ``revenue`` is the amount of deals won in the window credited to the deal's (else
-    its contact's) channel; ``lead_revenue`` is what the window's leads have won so far and drives
+    its contact's) channel, plus the rows of ``revenue_rows`` (the ``revenue`` file: revenue recorded
+    without a sales process) dated in it, by their channel; ``lead_revenue`` is what the window's leads have won so far and drives
     value per lead and per visit. A channel without spend has no CPL, cost per MQL / SQO or CAC
     (NaN, "unpaid"), never 0.
 
@@ -71,6 +72,10 @@ def channel_table(counts: pd.DataFrame, stages: list[str], window: Window, *, co
     else:
         contacts_n, groups = pd.Series(dtype="int64"), pd.Series(dtype=object)
     revenue = won_revenue_by_channel(deals, contacts if known_contacts else _NO_CONTACTS, window)
+    if revenue_rows is not None:
+        recorded = revenue_rows.assign(channel=revenue_rows["channel"] if "channel" in revenue_rows else np.nan)
+        recorded = recorded.assign(channel=recorded["channel"].astype(object).fillna(UNKNOWN))
+        revenue = revenue.add(_sum_by(recorded, window, "date", "amount"), fill_value=0.0)
     lead_rev = pd.Series(dtype="float64")
     if deals is not None and "contact_id" in deals and known_contacts and "lead" in stages:
         leads = passed_dates(contacts, stages)["lead"]
@@ -91,10 +96,12 @@ def channel_table(counts: pd.DataFrame, stages: list[str], window: Window, *, co
     t["revenue"] = revenue.reindex(index).fillna(0.0)
     t["lead_revenue"] = lead_rev.reindex(index).fillna(0.0)
     # without the file behind a figure it is unknown (n/a), not 0: no deals file, no revenue or ROI
-    if deals is None:
+    if deals is None and revenue_rows is None:
         t[["revenue", "lead_revenue"]] = np.nan
     elif len(revenue) and set(revenue.index) == {UNKNOWN}:  # no won deal is tied to a channel: per channel n/a
         t.loc[t.index != UNKNOWN, ["revenue", "lead_revenue"]] = np.nan
+    if deals is None:  # leads win deals: without deals what the window's leads won is unknown
+        t["lead_revenue"] = np.nan
     if traffic is None:
         t["sessions"] = np.nan
     if spend is None:  # and so CPL, CAC and ROI
@@ -172,7 +179,8 @@ def rising_volume_falling_conversion(monthly: pd.DataFrame, *, volume: str = "le
                                      months: int = 3, threshold: float = 0.10) -> pd.DataFrame:
     """Channels whose ``volume`` rose by more than ``threshold`` over the last ``months`` months against
     the ``months`` before, while the ratio ``next_volume / volume`` (entries in the same months) fell by more
-    than ``threshold`` (relative)."""
+    than ``threshold`` (relative) and a two-proportion test finds the fall significant at 5 %
+    (:func:`kpi_kit._math.proportions_differ`): a fall from 2 of 5 to 1 of 6 is not a finding."""
     last = monthly["month"].max()
     recent = monthly[monthly["month"] > last - months].groupby("channel")[[volume, next_volume]].sum()
     before = monthly[(monthly["month"] <= last - months) & (monthly["month"] > last - 2 * months)] \
@@ -183,7 +191,10 @@ def rising_volume_falling_conversion(monthly: pd.DataFrame, *, volume: str = "le
     rate_before = safe_div(both[f"{next_volume}_before"], both[f"{volume}_before"])
     both["rate_recent"], both["rate_before"] = rate_recent, rate_before
     both["rate_change"] = safe_div(rate_recent, rate_before) - 1
-    flagged = both[(both["volume_change"] > threshold) & (both["rate_change"] < -threshold)]
+    significant = [proportions_differ(r[f"{next_volume}_recent"], r[f"{volume}_recent"], r[f"{next_volume}_before"],
+                                      r[f"{volume}_before"]) is True for _, r in both.iterrows()]
+    flagged = both[(both["volume_change"] > threshold) & (both["rate_change"] < -threshold)
+                   & np.array(significant, dtype=bool)]
     return flagged[["volume_change", "rate_before", "rate_recent", "rate_change"]].reset_index()
 
 
@@ -253,7 +264,7 @@ class ChannelMetrics:
         d = self.ctx.data
         return channel_table(self.m.volumes.by_channel(window), self.stages, window,
                              contacts=d["contacts"] if self.has_contacts else None, deals=d.get("deals"),
-                             spend=d.get("spend"), traffic=d.get("traffic"))
+                             spend=d.get("spend"), traffic=d.get("traffic"), revenue_rows=d.get("revenue"))
 
     @cached_property
     def table(self) -> pd.DataFrame:

@@ -165,7 +165,8 @@ GROUP_AGES = (6, 12, 24)  # months at which retention by channel and segment is 
 
 
 def retention_by(cmrr: pd.DataFrame, customers: pd.DataFrame, by: str = "channel", *, months=GROUP_AGES,
-                 gross_margin: float = 1.0, customer_col="customer_id") -> pd.DataFrame:
+                 gross_margin: float = 1.0, customer_col="customer_id",
+                 churn_window_months: int | None = None) -> pd.DataFrame:
     """Per group (acquisition channel, segment, …): customers, logo retention at ``months``
     (pooled over customers whose first paid month is at least that old), monthly logo churn rate
     (churn events / paying customer-months), ARPU (average MRR per paying customer-month),
@@ -176,7 +177,12 @@ def retention_by(cmrr: pd.DataFrame, customers: pd.DataFrame, by: str = "channel
     at least k months old: the n of both ``logo_retention_{k}m`` and ``revenue_per_customer_{k}m``),
     ``retained_{k}m`` (of them, paying at age k), ``churn_events`` and ``paying_months`` (the
     churn rate's numerator and exposure; the LTV rests on ``churn_events``). Older ages are reached
-    by fewer customers, so a value at 24 months can rest on a handful of them."""
+    by fewer customers, so a value at 24 months can rest on a handful of them.
+
+    With ``churn_window_months`` the churn rate, ARPU and LTV are those of the last that many months
+    (churn events in them / customers paying at the month end before each), the headline LTV's
+    basis (SPEC: churn over the last ``churn_window_months`` full months): a group's churn over its
+    whole history would set a rate that held years ago against today's headline."""
     c = cmrr.assign(group=_group_of(cmrr, customers, by, customer_col))
     start = c[customer_col].map(first_paid_month(cmrr, customer_col=customer_col))
     start_o = ordinals(start)
@@ -185,8 +191,9 @@ def retention_by(cmrr: pd.DataFrame, customers: pd.DataFrame, by: str = "channel
     last = c["month"].max()
     paying = c["mrr"] > 0
     prev_paying = paying.groupby(c[customer_col]).shift(fill_value=False)
-    churn_events = (~paying & prev_paying).groupby(c["group"]).sum()
-    paying_months = prev_paying.groupby(c["group"]).sum()  # exposure: paying at the previous month end
+    recent = (c["month"] > last - churn_window_months) if churn_window_months else pd.Series(True, index=c.index)
+    churn_events = (~paying & prev_paying & recent).groupby(c["group"]).sum()
+    paying_months = (prev_paying & recent).groupby(c["group"]).sum()  # exposure: paying at the previous month end
     sizes = c.drop_duplicates(customer_col).groupby("group").size()
     out = pd.DataFrame({"customers": sizes})
     tenure_ok = last.ordinal - ordinals(start.loc[c.index])
@@ -204,7 +211,7 @@ def retention_by(cmrr: pd.DataFrame, customers: pd.DataFrame, by: str = "channel
     events = churn_events.reindex(out.index).fillna(0).astype("int64")
     exposure = paying_months.reindex(out.index).fillna(0).astype("int64")
     out["churn_rate"] = safe_div(events, exposure)
-    arpu = c[paying].groupby("group")["mrr"].mean()
+    arpu = c[paying & recent].groupby("group")["mrr"].mean()
     out["arpu"] = arpu.reindex(out.index)
     out["ltv"] = np.where(out["churn_rate"] > 0, out["arpu"] * gross_margin / out["churn_rate"].where(out["churn_rate"] > 0),
                           np.nan)
@@ -310,7 +317,8 @@ class CohortMetrics:
         if not self.has_customers:
             return {}
         customers = self.ctx.data["customers"]
-        return {b: retention_by(self.cmrr, customers, by=b, gross_margin=self.params.gross_margin)
+        return {b: retention_by(self.cmrr, customers, by=b, gross_margin=self.params.gross_margin,
+                                churn_window_months=self.params.churn_window_months)
                 for b in ("channel", "segment") if b in customers}
 
     def curves_by(self, by: str) -> pd.DataFrame:

@@ -23,11 +23,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .._dates import Window
+from ..contract import CONTRACT
 
-# the column that says when a row entered each file
-ENTRY = {"contacts": "created_at", "deals": "created_at", "subscriptions": "start_date", "mrr": "month",
-         "customers": None, "spend": "date", "traffic": "date", "touches": "touched_at", "costs": "month",
-         "engagement": "date", "targets": None}
+# the column that says when a row entered each file (the contract's)
+ENTRY = {stem: spec.entry for stem, spec in CONTRACT.items()}
 FULL, PARTIAL, NONE = "full", "partial", "none"
 DAYS_PER_MONTH = 365.25 / 12
 

@@ -417,7 +417,8 @@ class FunnelMetrics:
             o = deal_outcomes(self.deals, w)
             partial = q.asfreq("M", "end") > self.ctx.last
             rows.append({"quarter": f"{q} (to date)" if partial else str(q), "period": self.ctx.period_label(w),
-                         "won": o["won"], "lost": o["lost"], "win_rate": o["win_rate"], "bookings": o["won_amount"],
+                         "won": o["won"], "lost": o["lost"], "win_rate": o["win_rate"],
+                         "bookings": self.m.volumes.booked(w),  # with revenue recorded without deals, if any
                          "avg_deal_size": o["avg_deal_size"],
                          "sales_cycle_days": sales_cycle_days(self.deals, self.contacts, w)})
         return pd.DataFrame(rows)

@@ -116,6 +116,10 @@ def _counts(m, book, periods):
 
 def _funnel(m, book, windows):
     f = m.funnel
+    v = m.volumes
+    if v.bookings is not None:  # won deals and revenue recorded without a sales process
+        for label, w in windows.items():
+            book.add("bookings", label, v.booked(w), window=w, coverage=v.booking_status(w))
     if m.ctx.has("deals"):
         for label, w in windows.items():
             o = f.deal_outcomes(w)
@@ -123,11 +127,10 @@ def _funnel(m, book, windows):
             book.add("win_rate", label, o["win_rate"], window=w, n=closed, successes=o["won"])
             book.add("avg_deal_size", label, o["avg_deal_size"], window=w, n=o["won"] - o["won_without_amount"])
             book.add("avg_sales_cycle_days", label, f.sales_cycle(w), window=w, n=o["won"])
-            book.add("bookings", label, o["won_amount"], window=w)
         for r in f.deals_by_quarter.itertuples():
             w = m.ctx.quarter_window(pd.Period(r.quarter.split(" ")[0], freq="Q"))
             book.add("win_rate", r.period, r.win_rate, window=w, n=r.won + r.lost, successes=r.won)
-            book.add("bookings", r.period, r.bookings, window=w)
+            book.add("bookings", r.period, m.volumes.booked(w), window=w, coverage=m.volumes.booking_status(w))
             book.add("avg_deal_size", r.period, r.avg_deal_size, window=w, n=r.won)
             book.add("avg_sales_cycle_days", r.period, r.sales_cycle_days, window=w, n=r.won)
         p = f.pipeline

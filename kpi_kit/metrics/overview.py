@@ -172,7 +172,7 @@ INDICATORS = ("sessions", "time_on_site", "social_engagement", "event_attendees"
 _SOURCE = {"sessions": ("traffic", "date"), "time_on_site": ("traffic", "date"), "spend": ("spend", "date"),
            "social_engagement": ("engagement", "date"), "event_attendees": ("engagement", "date"),
            "webinar_attendees": ("engagement", "date"), "pipeline": ("deals", "created_at"),
-           "open_pipeline": ("deals", "created_at"), "bookings": ("deals", "closed_at")}
+           "open_pipeline": ("deals", "created_at")}
 
 
 class OverviewMetrics:
@@ -228,11 +228,10 @@ class OverviewMetrics:
         if deals is not None and len(deals):
             started = m >= deals["created_at"].min().to_period("M")  # no zeros before the CRM's first deal
             out["pipeline"] = self._monthly_amount(deals, "created_at").where(started)
-            won = deals[deals["status"] == "won"]
-            out["bookings"] = self._monthly_amount(won, "closed_at").where(started)
             open_pipeline = self._open_pipeline_at_month_ends(deals).where(started)
             # deals that never stay open (revenue recorded as won deals) have no pipeline to show
             out["open_pipeline"] = open_pipeline if open_pipeline.fillna(0).any() else np.nan
+        out["bookings"] = v.booked_monthly(m)  # won deals and revenue recorded without a sales process
         if self.m.economics.has_mrr:
             b = self.m.economics.bridge.set_index("month")
             out["new_mrr"] = b["new"].reindex(m)
@@ -248,7 +247,7 @@ class OverviewMetrics:
             if span is not None:
                 out[col] = out[col].where(span.mask(m))
         spend = d.get("spend")
-        if spend is not None and deals is not None and len(deals):
+        if spend is not None and v.bookings is not None and len(v.bookings) + (0 if deals is None else len(deals)):
             s = self._monthly(spend, "date", "spend").where(self.span_of("spend").mask(m))
             out["roi"] = safe_div(out["bookings"] - s, s)
         return out.reindex(columns=list(INDICATORS))
@@ -259,6 +258,8 @@ class OverviewMetrics:
         to date) or when the data cannot say. ROI needs both its bookings and its spend."""
         if indicator in ("leads", "mqls", "customers"):
             return self.m.volumes.coverage("new_customers" if indicator == "customers" else indicator)
+        if indicator == "bookings":
+            return self.m.volumes.booking_coverage()
         if indicator == "roi":
             a, b = self.span_of("bookings"), self.span_of("spend")
             return None if a is None or b is None else type(a)(max(a.first, b.first), min(a.last, b.last))
@@ -301,13 +302,15 @@ class OverviewMetrics:
         if self.m.economics.has_mrr:
             b = self.m.economics.bridge.set_index("month")["ending_mrr"]
             first = b.index.min() if len(b) else last + 1
-        elif self.ctx.data.get("deals") is not None:
-            deals = self.ctx.data["deals"]
-            won = deals[deals["status"] == "won"]
-            b = won.groupby(won["closed_at"].dt.to_period("M"))["amount"].sum()
-            start_day = deals["created_at"].min()
+        elif self.m.volumes.bookings is not None:
+            v = self.m.volumes
+            bk = v.bookings
+            b = bk.groupby(bk["date"].dt.to_period("M"))["amount"].sum()
+            starts = [d[c].min() for d, c in ((self.ctx.get("deals"), "created_at"), (self.ctx.get("revenue"), "date"))
+                      if d is not None and len(d)]
+            start_day = min(starts) if starts else pd.NaT
             first = last + 1 if b.empty else start_day.to_period("M") + int(start_day.day != 1)
-            span = self.ctx.coverage.of("deals", "closed_at")
+            span = v.booking_coverage()
             last = min(last, span.last) if span is not None else last
         else:
             return pd.Series(dtype=float)
@@ -335,9 +338,8 @@ class OverviewMetrics:
         if metric == "sessions" and d.get("traffic") is not None:
             t = d["traffic"]
             return float(t.loc[t["date"].between(start, stop), "sessions"].sum()), 0.0
-        if metric == "bookings" and d.get("deals") is not None:
-            won = d["deals"][d["deals"]["status"] == "won"]
-            return float(won.loc[won["closed_at"].between(start, stop), "amount"].sum()), 0.0
+        if metric == "bookings" and self.m.volumes.bookings is not None:
+            return self.m.volumes.booked_between(start, stop), 0.0
         if metric == "spend" and d.get("spend") is not None:
             s = d["spend"]
             return float(s.loc[s["date"].between(start, stop), "spend"].sum()), 0.0

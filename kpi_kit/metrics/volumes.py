@@ -158,6 +158,79 @@ class Volumes:
         span = self.coverage(metric)
         return FULL if span is None else span.status(window)
 
+    # -- bookings: amounts won, by deals or recorded without a sales process ------------------------
+    @cached_property
+    def bookings(self) -> pd.DataFrame | None:
+        """Every booked amount, one row each (``date``, ``amount``, ``channel``, ``source``): deals
+        won, dated by ``closed_at`` and credited to the deal's channel, else its contact's; and rows of
+        the ``revenue`` file (revenue recorded without a sales process), dated by ``date``. An unknown
+        amount stays NaN. None when the client has neither file."""
+        parts = []
+        deals = self.ctx.get("deals")
+        if deals is not None:
+            dates, channel = self._events("won_deals")
+            won = deals[deals["status"] == "won"]
+            parts.append(pd.DataFrame({"date": dates.to_numpy(), "amount": won["amount"].to_numpy(dtype="float64"),
+                                       "channel": channel.to_numpy(), "source": "deals"}))
+        revenue = self.ctx.get("revenue")
+        if revenue is not None:
+            channel = revenue["channel"] if "channel" in revenue else pd.Series(np.nan, index=revenue.index)
+            parts.append(pd.DataFrame({"date": revenue["date"].to_numpy(),
+                                       "amount": revenue["amount"].to_numpy(dtype="float64"),
+                                       "channel": channel.astype(object).fillna(UNKNOWN).to_numpy(),
+                                       "source": "revenue"}))
+        if not parts:
+            return None
+        out = pd.concat(parts, ignore_index=True)
+        out["date"] = pd.to_datetime(out["date"])
+        return out
+
+    @staticmethod
+    def _booked_sum(amounts: pd.Series) -> float:
+        """Σ known amounts: 0 without rows, NaN when every row's amount is unknown."""
+        return np.nan if len(amounts) and amounts.isna().all() else float(amounts.sum())
+
+    def booked(self, window: Window) -> float:
+        """Bookings in ``window`` (:attr:`bookings`): the known amounts summed; NaN when the client
+        has no deals or revenue file, when its data covers no month of the window, or when every
+        amount in it is unknown."""
+        b = self.bookings
+        if b is None or self.booking_status(window) == NONE:
+            return np.nan
+        return self._booked_sum(b.loc[window.contains(b["date"]), "amount"])
+
+    def booked_between(self, start, stop) -> float:
+        """Bookings dated in ``[start, stop]`` (days, both included); NaN as for :meth:`booked`."""
+        b = self.bookings
+        return np.nan if b is None else self._booked_sum(b.loc[b["date"].between(start, stop), "amount"])
+
+    def booked_monthly(self, months: pd.PeriodIndex) -> pd.Series:
+        """Bookings per month over ``months``: 0 for a covered month without any, NaN outside the
+        bookings' coverage, for a month whose amounts are all unknown, or without the files."""
+        b = self.bookings
+        if b is None:
+            return pd.Series(np.nan, index=months)
+        g = b["amount"].groupby(b["date"].dt.to_period("M"))
+        out = g.sum(min_count=1).reindex(months).where(g.size().reindex(months).fillna(0) > 0, 0.0)
+        span = self.booking_coverage()
+        return out if span is None else out.where(span.mask(months))
+
+    def booking_coverage(self):
+        """The months the bookings cover: from the first deal created or revenue row to the end of
+        the closing dates and revenue dates (:mod:`kpi_kit.metrics.coverage`)."""
+        cov = getattr(self.ctx, "coverage", None)
+        if cov is None:
+            return None
+        spans = [s for s in (cov.of("deals", "closed_at") if self.ctx.has("deals") else None,
+                             cov.of("revenue") if self.ctx.has("revenue") else None) if s is not None]
+        if not spans:
+            return None
+        return type(spans[0])(min(s.first for s in spans), max(s.last for s in spans))
+
+    def booking_status(self, window: Window) -> str:
+        span = self.booking_coverage()
+        return FULL if span is None else span.status(window)
+
     def count_between(self, metric: str, start, stop) -> float:
         """``metric`` with its date in ``[start, stop]`` (days, both included); NaN when unknown."""
         ev = self._events(metric)

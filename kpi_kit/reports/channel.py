@@ -59,9 +59,10 @@ class ChannelReport(Report):
             k.append(card("Paid CAC, spend only (window)", "cac_paid"))
         elif self.m.volumes.available("new_customers"):
             k.append(card("New customers (window)", "new_customers"))
-        if self.data.has("deals"):
-            k.append(card("Revenue won (window)", "revenue"))
-        if self.has_spend and self.data.has("deals"):
+        booked = self.data.has("deals") or self.data.has("revenue")  # won deals or recorded revenue
+        if booked:
+            k.append(card("Revenue won (window)" if self.data.has("deals") else "Revenue (window)", "revenue"))
+        if self.has_spend and booked:
             k.append(card("Marketing ROI (window)", "roi"))
         label = "vs prior 12 months" if self.params.window_months == 12 else "vs prev. period"
         return rp.kpi_strip(k[:6], self.currency, previous_label=label, year_label=None)
@@ -130,9 +131,10 @@ class ChannelReport(Report):
         f = self.c.flags
         if f.empty:
             return Section(title, takeaway="No channel's lead volume rose more than 10 % over the last three months "
-                                           "while its lead-to-MQL rate fell more than 10 %.")
+                                           "while its lead-to-MQL rate fell more than 10 %, significantly.")
         lines = [f"{r.channel}: leads {fmt_pct(r.volume_change, 0, signed=True)} over the last three months while "
-                 f"lead-to-MQL fell from {fmt_pct(r.rate_before)} to {fmt_pct(r.rate_recent)}" for r in f.itertuples()]
+                 f"lead-to-MQL fell from {fmt_pct(r.rate_before)} to {fmt_pct(r.rate_recent)} (significant at 5 %)"
+                 for r in f.itertuples()]
         return Section(title, rp.alert(lines))
 
     @section("The campaign view")
@@ -191,8 +193,8 @@ class ChannelReport(Report):
         t = self.table
         if not (t["spend"] > 0).any():
             return Section.not_shown("Spend against revenue", "spend dated in the window")
-        if not self.data.has("deals"):
-            return Section.not_shown("Spend against revenue", "a deals file (won revenue)")
+        if not (self.data.has("deals") or self.data.has("revenue")):
+            return Section.not_shown("Spend against revenue", "a deals or revenue file")
         a, model = self.c.attribution, self.params.attribution_model
         credited = a is not None and not a.empty and ("value", model) in a.columns
         if not credited and t.loc[t["spend"] > 0, "revenue"].isna().all():

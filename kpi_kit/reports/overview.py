@@ -9,7 +9,7 @@ import pandas as pd
 
 from .. import charts
 from .._math import safe_div
-from ..formatting import fmt_count, fmt_money, fmt_pct, fmt_pp, fmt_value, is_missing
+from ..formatting import NO_DATA, fmt_count, fmt_money, fmt_pct, fmt_pp, fmt_value, is_missing
 from ..metrics.catalogue import BY_NAME
 from ..metrics.overview import INDICATORS, changes
 from . import blocks as rp
@@ -81,7 +81,7 @@ class OverviewReport(Report):
     @section("The revenue target")
     def goal(self) -> Section:
         if self.yearly_revenue().empty:
-            return Section.not_shown("The revenue target", "subscriptions, mrr or won deals covering a full year")
+            return Section.not_shown("The revenue target", "subscriptions, mrr, won deals or a revenue file covering a full year")
         return Section("The revenue target", self._goal_table())
 
     @section("OKRs and KPI targets")
@@ -134,7 +134,9 @@ class OverviewReport(Report):
     def _goal_table(self):
         y = self.yearly_revenue()
         g = self.revenue_goal()
-        basis = "month-end MRR summed over each 12 months" if self.m.ctx.has_mrr else "won deal amounts"
+        basis = ("month-end MRR summed over each 12 months" if self.m.ctx.has_mrr else
+                 " and ".join(n for stem, n in (("deals", "won deal amounts"), ("revenue", "recorded revenue"))
+                              if self.data.has(stem)))
         rows = [(period, fmt_money(v, self.currency)) for period, v in y.items()]
         rows += [("Average YoY growth", "n/a (one complete year: no growth to average)" if is_missing(g["growth"])
                   else " and ".join(fmt_pct(r) for r in g["growth_rates"]) + f" → mean {fmt_pct(g['growth'])}"),
@@ -193,7 +195,9 @@ class OverviewReport(Report):
                 mom, yoy = (value - before) * 100, (value - year) * 100
             else:
                 mom, yoy = last["mom"], last["yoy"]
-            rows.append({"indicator": label, "kind": kind, "value": fmt_value(value, unit, self.currency),
+            outside = self.o.status(key, self.ctx.month_window(self.last)) == "none"  # not 0, not n/a
+            rows.append({"indicator": label, "kind": kind,
+                         "value": NO_DATA if outside else fmt_value(value, unit, self.currency),
                          "MoM": (mom, unit), "YoY": (yoy, unit)})
             metric = "new_customers" if key == "customers" else key
             keys.append(f"{metric}|{period.get(key, str(self.last))}||")
@@ -288,9 +292,9 @@ class OverviewReport(Report):
             k.append(monthly("MQLs", "mqls"))
         if v.available("new_customers"):
             k.append(monthly("New customers", "new_customers"))
-        if self.m.funnel.has_deals:
-            if not self.m.ctx.has_mrr:
-                k.append(monthly("Bookings", "bookings"))
+        if v.bookings is not None and not self.m.ctx.has_mrr:  # won deals or recorded revenue
+            k.append(monthly("Bookings", "bookings"))
+        if self.m.funnel.has_deals:  # a sales process: revenue recorded without deals has no win rate
             k.append(rp.KPI.of(b, "Win rate (window)", "win_rate"))
         if self.m.ctx.has_mrr and not is_missing(b.value("ltv_to_cac")):
             k.append(rp.KPI.of(b, "LTV:CAC (window)", "ltv_to_cac"))

@@ -228,9 +228,9 @@ class UnitEconomicsReport(Report):
         s = self.scalars()
         events = self.e.ltv_churn_events
         headline = fmt_money(s["ltv"], self.currency) if not is_missing(s["ltv"]) else "n/a"
-        text = (f"Each {by}'s LTV divides by its churn over all its paying months since first payment; the headline "
-                f"LTV ({headline}) by the churn of the {_trailing(n)} ({rp.plural(events, 'churn event')}), so the "
-                f"two are not comparable.")
+        text = (f"Each {by}'s LTV divides its ARPU by its churn over the {_trailing(n)}, as the headline LTV "
+                f"({headline}, {rp.plural(events, 'churn event')}) does; a {by}'s churn is pooled over its "
+                f"customers' paying months, the headline's averaged month by month.")
         ranked = r[r["ltv"].notna() & (r["churn_events"] >= least)]
         few = int((r["ltv"].notna() & (r["churn_events"] < least)).sum())
         if len(ranked) >= 2:

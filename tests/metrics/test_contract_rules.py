@@ -19,6 +19,8 @@ SPEC_TABLE = {
               ("amount", "money", True, False), ("closed_at", "date", False, False), ("contact_id", "text", False, False),
               ("channel", "text", False, False), ("probability", "probability", False, False),
               ("stage", "text", False, False), ("expected_close_at", "date", False, False)],
+    # kit addition: revenue recorded without a sales process (no deal, so no win rate or deal size)
+    "revenue": [("date", "date", True, False), ("amount", "money", True, False), ("channel", "text", False, False)],
     "subscriptions": [("subscription_id", "id", True, True), ("customer_id", "id", True, False),
                       ("start_date", "date", True, False), ("amount", "money", True, False),
                       ("billing_period_months", "months", True, False), ("end_date", "date", False, False),
@@ -39,7 +41,7 @@ SPEC_TABLE = {
     "targets": [("metric", "text", True, False), ("period_start", "date", True, False),
                 ("period_end", "date", True, False), ("target", "number", True, False)],
 }
-CHANNEL_FILES = {"contacts", "deals", "customers", "spend", "traffic", "touches"}
+CHANNEL_FILES = {"contacts", "deals", "revenue", "customers", "spend", "traffic", "touches"}
 
 
 @pytest.mark.parametrize("stem", list(SPEC_TABLE))
@@ -61,6 +63,11 @@ def test_contract_lookups_and_constants():
     assert CONTRACT["deals"].column("no_such_column") is None
     spec = FileSpec("x", (Column("a", "id", True, True), Column("b", "text")))
     assert spec.required_columns == ["a"] and spec.required is False and spec.channel_columns == ()
+    assert spec.entry is None
+    assert {stem: s.entry for stem, s in CONTRACT.items() if s.entry} == {
+        "contacts": "created_at", "deals": "created_at", "revenue": "date", "subscriptions": "start_date",
+        "mrr": "month", "spend": "date", "traffic": "date", "touches": "touched_at", "costs": "month",
+        "engagement": "date"}
     assert Column("a", "text") == Column("a", "text", False, False, "")  # defaults: optional, not unique
 
 
@@ -69,7 +76,8 @@ def test_contract_markdown_rows():
     assert lines[:2] == ["| file | required columns | optional columns |", "|---|---|---|"]
     assert lines[2] == ("| `contacts` (required) | `contact_id`, `created_at`, `channel` | `lead_at`, `mql_at`, `sal_at`, "
                         "`sql_at`, `opportunity_at`, `customer_at`, `segment`, `account_id`, `self_reported_source` |")
-    assert lines[5] == "| `mrr` | `customer_id`, `month`, `mrr` |  |"
+    assert lines[4] == "| `revenue` | `date`, `amount` | `channel` |"
+    assert lines[6] == "| `mrr` | `customer_id`, `month`, `mrr` |  |"
     assert len(lines) == 2 + len(SPEC_TABLE)
 
 

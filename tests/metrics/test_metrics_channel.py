@@ -116,6 +116,19 @@ def test_rising_volume_falling_conversion_fires_and_stays_quiet():
     assert f.loc[0, "volume_change"] == pytest.approx(0.5) and f.loc[0, "rate_change"] == pytest.approx(-0.5)
 
 
+def test_rising_volume_falling_conversion_needs_a_significant_fall():
+    """Channel C: leads 5 a month, then 6 (+20 %); MQLs 2 a month (6 of 15 = 40 %), then 1 (3 of 18 =
+    16.7 %): a 58 % relative fall, but the pooled z-test gives p = 9/33 = .273, z = (.4 - .1667) /
+    sqrt(.273 × .727 × (1/15 + 1/18)) = 1.50 < 1.96: not significant, no flag. The same rates at ten
+    times the volume (60 of 150 -> 30 of 180): z = 4.74, flagged."""
+    months = pd.period_range("2026-01", periods=6, freq="M")
+    rows = [{"month": m, "channel": c, "leads": k * (6 if i >= 3 else 5), "mqls": k * (1 if i >= 3 else 2)}
+            for i, m in enumerate(months) for c, k in (("C", 1), ("D", 10))]
+    f = ch.rising_volume_falling_conversion(pd.DataFrame(rows))
+    assert f["channel"].tolist() == ["D"]
+    assert f.loc[0, ["rate_before", "rate_recent"]].tolist() == pytest.approx([0.4, 1 / 6])
+
+
 def row_of(section_text: str, label: str) -> list[str]:
     """The cells of the table row starting with ``label`` in a section's text."""
     line = next(ln for ln in section_text.splitlines() if ln.strip().startswith(label + " "))

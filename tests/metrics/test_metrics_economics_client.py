@@ -145,12 +145,16 @@ def test_cost_to_serve_and_churn_drivers(m):
 def test_ltv_and_cac_by_channel_and_segment(m):
     g = m.economics.by_group
     ch, seg = g["channel"], g["segment"]
-    # ads = a, b from January. Paying-customer months exposed to churn (paying the month before):
-    # a Feb–Jun 5, b Feb, Mar, Jun 3 -> 8; one churn (b, March) -> 1/8.
-    # ARPU over paying customer-months: (a 700 over 6 + b 240 over 4) / 10 = 94; LTV 94 × 0.8 / (1/8)
-    assert ch.loc["ads", ["customers", "churn_rate", "arpu", "ltv"]].tolist() == pytest.approx([2, 1 / 8, 94.0, 601.6])
-    # web = c: exposed Mar, Apr, May, churned May -> 1/3; ARPU 40; LTV 40 × 0.8 × 3
-    assert ch.loc["web", ["churn_rate", "arpu", "ltv"]].tolist() == pytest.approx([1 / 3, 40.0, 96.0])
+    # Churn, ARPU and LTV over the churn window (Apr-Jun), the headline LTV's basis. MRR by month:
+    # a 100, 100, 100, 150, 150, 100; b 60, 60, 0, 0, 60, 60; c 0, 40, 40, 40, 0, 0; d June 200.
+    # ads = a, b. Exposed (paying at the previous month end) in Apr-Jun: a Apr, May, Jun 3; b Jun 1 -> 4;
+    # b's churn in March lies before the window: 0 churn events -> no churn, LTV undefined (not infinite).
+    # ARPU over paying customer-months in Apr-Jun: (a 150 + 150 + 100 + b 60 + 60) / 5 = 104.
+    assert ch.loc["ads", ["customers", "churn_rate", "arpu", "churn_events", "paying_months"]].tolist() == \
+        pytest.approx([2, 0.0, 104.0, 0, 4])
+    assert math.isnan(ch.loc["ads", "ltv"])
+    # web = c: exposed Apr, May; churned May -> 1/2; ARPU Apr 40; LTV 40 × 0.8 × 2 = 64
+    assert ch.loc["web", ["churn_rate", "arpu", "ltv"]].tolist() == pytest.approx([1 / 2, 40.0, 64.0])
     # unknown = d (June only): never exposed, no churn -> LTV undefined; its paid CAC: no spend -> n/a
     assert math.isnan(ch.loc["unknown", "ltv"]) and ch.loc["unknown", "new_in_window"] == 1
     # ads spent 60 in the window but won no new customer there: CAC n/a, never 0 or infinity
@@ -158,12 +162,14 @@ def test_ltv_and_cac_by_channel_and_segment(m):
     assert set(ch["cac_basis"]) == {"paid spend"}
     # segments carry the blended fully loaded CAC of the window (460)
     assert seg["cac"].tolist() == [460.0, 460.0, 460.0] and set(seg["cac_basis"]) == {"blended"}
-    # SMB = a, c: exposure 5 + 3, one churn (c) -> 1/8; ARPU (700 + 120) / 9
-    assert seg.loc["SMB", ["churn_rate", "arpu"]].tolist() == pytest.approx([1 / 8, 820 / 9])
-    assert seg.loc["SMB", "ltv"] == pytest.approx(820 / 9 * 0.8 * 8)
-    assert seg.loc["SMB", "ltv_to_cac"] == pytest.approx(820 / 9 * 0.8 * 8 / 460)
-    assert seg.loc["SMB", "payback_months"] == pytest.approx(460 / (820 / 9 * 0.8))
-    assert seg.loc["Enterprise", ["churn_rate", "ltv"]].tolist() == pytest.approx([1 / 3, 144.0])  # b: 60 × 0.8 × 3
+    # SMB = a, c: exposure 3 + 2, one churn (c, May) -> 1/5; ARPU (a 400 over 3 + c 40 over 1) / 4 = 110
+    assert seg.loc["SMB", ["churn_rate", "arpu"]].tolist() == pytest.approx([1 / 5, 110.0])
+    assert seg.loc["SMB", "ltv"] == pytest.approx(110 * 0.8 * 5)  # 440
+    assert seg.loc["SMB", "ltv_to_cac"] == pytest.approx(440 / 460)
+    assert seg.loc["SMB", "payback_months"] == pytest.approx(460 / (110 * 0.8))
+    # Enterprise = b: exposed in June only, no churn in the window -> LTV undefined; ARPU 60
+    assert seg.loc["Enterprise", ["churn_rate", "arpu"]].tolist() == pytest.approx([0.0, 60.0])
+    assert math.isnan(seg.loc["Enterprise", "ltv"])
     assert seg.loc["unknown", "payback_months"] == pytest.approx(460 / 160)  # d: ARPU 200 × 0.8
     assert seg["new_in_window"].to_dict() == {"Enterprise": 0, "SMB": 0, "unknown": 1}
 
@@ -239,7 +245,7 @@ def test_cohort_metrics_of_the_run(m):
     assert c.at_age(c.logo_curve, 2) == 0.5 and math.isnan(c.at_age(c.logo_curve, 9))
     # revenue: Jan cohort MRR 160, 160, 100, 150, 210, 160
     assert c.revenue_curve["rate"].tolist() == pytest.approx([1, 1, 100 / 160, 150 / 160, 210 / 160, 1])
-    assert c.by["segment"].set_index("segment").loc["SMB", "churn_rate"] == pytest.approx(1 / 8)
+    assert c.by["segment"].set_index("segment").loc["SMB", "churn_rate"] == pytest.approx(1 / 5)  # Apr-Jun
     curves = c.curves_by("channel").set_index(["channel", "period"])
     assert curves.loc[("web", 2), "rate"] == 1.0 and curves.loc[("web", 3), "rate"] == 0.0  # c: paid Feb–Apr, not May
     t = c.tables()
@@ -275,7 +281,7 @@ def test_by_group_skips_a_dimension_the_customers_file_lacks(tmp_path):
     files = FILES | {"customers": "customer_id,contact_id,channel\na,K1,ads\nb,,ads\nc,K2,web\n"}
     g = client(tmp_path, files=files).economics.by_group
     assert list(g) == ["channel"]  # no segment column: no segment table
-    assert g["channel"].loc["ads", "ltv"] == pytest.approx(601.6)
+    assert g["channel"].loc["web", "ltv"] == pytest.approx(64.0)
 
 
 def test_churn_drivers_at_the_window_edges_with_an_unknown_segment(tmp_path):

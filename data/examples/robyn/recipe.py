@@ -20,12 +20,10 @@ def build(dataset, out, report):
         "clicks": raw[c].astype(float).round() if c else None,
     }) for medium, (s, i, c) in MEDIA.items()], ignore_index=True)
     import_frame(spend, "spend", out, label="dt_simulated_weekly.csv (media columns)", report=report)
-    # Revenue is a weekly total, not deals: one won "deal" per week carries it, so marketing ROI and the
-    # revenue trend are right; win rate, deal counts and deal size describe weeks, not sales.
-    revenue = pd.DataFrame({"deal_id": "week-" + week.dt.strftime("%Y-%m-%d"), "created_at": week,
-                            "closed_at": week, "status": "won", "amount": raw["revenue"].astype(float),
-                            "stage": "weekly revenue"})
-    import_frame(revenue, "deals", out, label="dt_simulated_weekly.csv (revenue)", report=report)
+    # Revenue is a weekly total, not deals: the contract's revenue file records it without a sales
+    # process, so ROI and the revenue trend use it while no win rate, deal size or cycle is made up.
+    revenue = pd.DataFrame({"date": week, "amount": raw["revenue"].astype(float)})
+    import_frame(revenue, "revenue", out, label="dt_simulated_weekly.csv (revenue)", report=report)
     engagement = pd.DataFrame({"date": week, "metric": "newsletter_sends", "value": raw["newsletter"].astype(float)})
     import_frame(engagement, "engagement", out, label="dt_simulated_weekly.csv (newsletter)", report=report)
     events = raw["events"].str.strip().str.lower()
