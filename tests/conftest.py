@@ -29,6 +29,28 @@ def tiny_copy(tmp_path):
 
 
 @pytest.fixture
+def fixture_client(tmp_path):
+    """Write a client from text and load it: ``fixture_client(yaml, {stem: csv text})`` returns
+    ``(ClientData, ClientMetrics)``. The YAML's ``data_dir`` must be its ``client``; each call
+    writes into a folder of its own."""
+    from kpi_kit.metrics import compute
+
+    calls = iter(range(1_000))
+
+    def make(yaml: str, files: dict[str, str]):
+        root = tmp_path / f"client{next(calls)}"
+        name = next(line.split(":", 1)[1].strip() for line in yaml.splitlines() if line.startswith("client:"))
+        (root / name).mkdir(parents=True)
+        for stem, text in files.items():
+            (root / name / f"{stem}.csv").write_text(text)
+        (root / f"{name}.yaml").write_text(yaml)
+        data = load_client(load_params(root / f"{name}.yaml"))
+        return data, compute(data)
+
+    return make
+
+
+@pytest.fixture
 def kit_style():
     """Charts drawn off-screen in the kit's style; rcParams restored and figures closed afterwards."""
     import matplotlib

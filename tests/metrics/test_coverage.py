@@ -17,9 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi_kit import load_client, load_params
 from kpi_kit._dates import Window
-from kpi_kit.metrics import compute
 from kpi_kit.metrics.coverage import Coverage, Span, has_stopped
 from kpi_kit.reports.blocks import KPI, coverage_warning
 
@@ -41,17 +39,8 @@ def _files():
     return {"contacts": "\n".join(rows) + "\n"}
 
 
-def _client(root, yaml=STOP_YAML, files=None):
-    (root / "stop").mkdir(parents=True)
-    for stem, text in (files or _files()).items():
-        (root / "stop" / f"{stem}.csv").write_text(text)
-    (root / "stop.yaml").write_text(yaml)
-    data = load_client(load_params(root / "stop.yaml"))
-    return data, compute(data)
-
-
-def test_a_stopped_export_has_no_data_after_its_last_month(tmp_path):
-    _, m = _client(tmp_path)
+def test_a_stopped_export_has_no_data_after_its_last_month(fixture_client):
+    _, m = fixture_client(STOP_YAML, _files())
     months = pd.period_range("2026-01", "2026-07", freq="M")
     mqls = m.volumes.monthly("mqls", months)
     assert mqls.iloc[:3].tolist() == [30, 30, 30] and mqls.iloc[3:].isna().all()  # no data, not 0
@@ -64,8 +53,8 @@ def test_a_stopped_export_has_no_data_after_its_last_month(tmp_path):
     assert s.loc[P("2026-05", "M"), "customers"] == 0
 
 
-def test_counts_over_periods_outside_or_across_coverage(tmp_path):
-    _, m = _client(tmp_path)
+def test_counts_over_periods_outside_or_across_coverage(fixture_client):
+    _, m = fixture_client(STOP_YAML, _files())
     v = m.volumes
     window = Window(P("2026-05", "M"), P("2026-07", "M"))
     assert v.status("mqls", window) == "none" and math.isnan(v.count("mqls", window))
@@ -77,8 +66,8 @@ def test_counts_over_periods_outside_or_across_coverage(tmp_path):
     assert v.status("new_customers", year_ago) == "none" and math.isnan(v.count("new_customers", year_ago))
 
 
-def test_cards_say_no_data_and_why_a_comparison_is_na(tmp_path):
-    _, m = _client(tmp_path)
+def test_cards_say_no_data_and_why_a_comparison_is_na(fixture_client):
+    _, m = fixture_client(STOP_YAML, _files())
     book = m.book
     jul = book.find("mqls", "2026-07")
     assert jul.coverage == "none" and math.isnan(jul.value)
@@ -93,26 +82,26 @@ def test_cards_say_no_data_and_why_a_comparison_is_na(tmp_path):
     assert (card.value, card.previous, card.previous_why) == (1, 2, "")
 
 
-def test_lead_to_close_is_na_over_partial_data_and_says_why(tmp_path):
-    _, m = _client(tmp_path)
+def test_lead_to_close_is_na_over_partial_data_and_says_why(fixture_client):
+    _, m = fixture_client(STOP_YAML, _files())
     ltc = m.funnel.lead_to_close.set_index("period")
     assert ltc.loc["current", "coverage"] == "none" and math.isnan(ltc.loc["current", "rate"])
     assert ltc.loc["year earlier", "why"] == "no data then"
     # a 13-month window (Jul 2025 - Jul 2026) overlaps the one a year earlier (Jul 2024 - Jul 2025)
-    _, m13 = _client(tmp_path / "w13", STOP_YAML.replace("window_months: 3", "window_months: 13"))
+    _, m13 = fixture_client(STOP_YAML.replace("window_months: 3", "window_months: 13"), _files())
     ltc = m13.funnel.lead_to_close.set_index("period")
     assert ltc.loc["year earlier", "why"] == "overlaps the window" and math.isnan(ltc.loc["year earlier", "rate"])
     assert ltc.loc["current", "coverage"] == "partial"  # leads Jan-Mar 2026 only
 
 
-def test_quarters_stop_with_the_data(tmp_path):
+def test_quarters_stop_with_the_data(fixture_client):
     """Contacts cover Jan-Mar 2026: 2026Q1 is the last full quarter; 2025 quarters lie wholly before."""
-    _, m = _client(tmp_path)
+    _, m = fixture_client(STOP_YAML, _files())
     assert sorted(set(m.funnel.quarterly["quarter"])) == ["2026Q1"]
 
 
-def test_the_header_names_every_stopped_column(tmp_path):
-    data, _ = _client(tmp_path)
+def test_the_header_names_every_stopped_column(fixture_client):
+    data, _ = fixture_client(STOP_YAML, _files())
     assert coverage_warning(data) == ("Data ends before as of: contacts created, lead and mql dates end 01 Mar 2026. "
                                       "Later months show no data, and comparisons with them are n/a.")
 
@@ -139,7 +128,7 @@ def test_a_column_stops_only_more_than_a_month_before_as_of(days_before, stopped
     assert has_stopped(t("2025-01-01"), as_of - pd.Timedelta(days=days_before), 1000, as_of) is stopped
 
 
-def test_yearly_revenue_leaves_out_a_first_month_the_data_covers_in_part(tmp_path):
+def test_yearly_revenue_leaves_out_a_first_month_the_data_covers_in_part(fixture_client):
     """Won deals of 100 created and closed on the 15th of every month, Aug 2024 - Jul 2026; as_of
     2026-07-31. The deals start on 15 Aug 2024: August is partly covered, so the first full month is
     Sep 2024 and Aug 2024 - Jul 2025 is not a complete year; Aug 2025 - Jul 2026 = 12 × 100 = 1,200.
@@ -149,16 +138,16 @@ def test_yearly_revenue_leaves_out_a_first_month_the_data_covers_in_part(tmp_pat
         f"D{i},{mo.start_time + pd.Timedelta(days=14):%Y-%m-%d},won,100,{mo.start_time + pd.Timedelta(days=14):%Y-%m-%d}\n"
         for i, mo in enumerate(months))
     files = {"contacts": "contact_id,created_at,channel\nZ1,2024-08-15,web\n", "deals": deals}
-    _, m = _client(tmp_path, STOP_YAML.replace("stages: [lead, mql, customer]", "stages: [lead]"), files)
+    _, m = fixture_client(STOP_YAML.replace("stages: [lead, mql, customer]", "stages: [lead]"), files)
     assert m.overview.yearly_revenue().to_dict() == {"Aug 2025 – Jul 2026": 1200.0}
     assert m.overview.revenue_goal()["target"] == pytest.approx(1260.0)
     # from the 1st of the month, the same deals make two complete years
     files["deals"] = deals.replace("-15,won", "-01,won", 1)
-    _, m = _client(tmp_path / "b", STOP_YAML.replace("stages: [lead, mql, customer]", "stages: [lead]"), files)
+    _, m = fixture_client(STOP_YAML.replace("stages: [lead, mql, customer]", "stages: [lead]"), files)
     assert list(m.overview.yearly_revenue().index) == ["Aug 2024 – Jul 2025", "Aug 2025 – Jul 2026"]
 
 
-def test_yearly_revenue_stops_with_the_closing_dates(tmp_path):
+def test_yearly_revenue_stops_with_the_closing_dates(fixture_client):
     """Won deals of 100 on the 1st of every month Aug 2023 - Jul 2025, then none to as_of 2026-07-31:
     24 dates over 36 months, 0.67 a month, none for 12 months: P(0) = exp(-8) < 1 %: stopped in Jul
     2025. Aug 2025 - Jul 2026 runs past it and is left out; Aug 2024 - Jul 2025 = 1,200."""
@@ -166,6 +155,6 @@ def test_yearly_revenue_stops_with_the_closing_dates(tmp_path):
     deals = "deal_id,created_at,status,amount,closed_at\n" + "".join(
         f"D{i},{mo.start_time:%Y-%m-%d},won,100,{mo.start_time:%Y-%m-%d}\n" for i, mo in enumerate(months))
     files = {"contacts": "contact_id,created_at,channel\nZ1,2023-08-01,web\n", "deals": deals}
-    _, m = _client(tmp_path, STOP_YAML.replace("stages: [lead, mql, customer]", "stages: [lead]"), files)
+    _, m = fixture_client(STOP_YAML.replace("stages: [lead, mql, customer]", "stages: [lead]"), files)
     assert m.overview.yearly_revenue().to_dict() == {"Aug 2023 – Jul 2024": 1200.0, "Aug 2024 – Jul 2025": 1200.0}
     assert np.isnan(m.overview.series.loc[P("2026-07", "M"), "bookings"])

@@ -21,9 +21,7 @@ import math
 import pandas as pd
 import pytest
 
-from kpi_kit import load_client, load_params
 from kpi_kit._dates import Window
-from kpi_kit.metrics import compute
 from kpi_kit.reports import OverviewReport
 
 P = pd.Period
@@ -42,17 +40,8 @@ FILES = {
 }
 
 
-def _client(root, files=FILES):
-    (root / "shop").mkdir(parents=True)
-    for stem, text in files.items():
-        (root / "shop" / f"{stem}.csv").write_text(text)
-    (root / "shop.yaml").write_text(YAML)
-    data = load_client(load_params(root / "shop.yaml"))
-    return data, compute(data)
-
-
-def test_recorded_revenue_is_bookings(tmp_path):
-    _, m = _client(tmp_path)
+def test_recorded_revenue_is_bookings(fixture_client):
+    _, m = fixture_client(YAML, FILES)
     v = m.volumes
     assert v.bookings["source"].unique().tolist() == ["revenue"] and len(v.bookings) == 5
     assert v.booked(WINDOW) == 350.0
@@ -64,16 +53,16 @@ def test_recorded_revenue_is_bookings(tmp_path):
     assert m.overview.series.loc[P("2026-04", "M"), "bookings"] == 100.0
 
 
-def test_recorded_revenue_makes_no_deal_metrics(tmp_path):
-    _, m = _client(tmp_path)
+def test_recorded_revenue_makes_no_deal_metrics(fixture_client):
+    _, m = fixture_client(YAML, FILES)
     metrics = set(m.book.frame()["metric"])
     assert {"win_rate", "avg_deal_size", "avg_sales_cycle_days", "won_deals", "open_pipeline"}.isdisjoint(metrics)
     assert "pipeline" not in set(m.overview.lags().get("pair", []))
     assert m.overview.series["pipeline"].isna().all()
 
 
-def test_recorded_revenue_by_channel_and_roi(tmp_path):
-    _, m = _client(tmp_path)
+def test_recorded_revenue_by_channel_and_roi(fixture_client):
+    _, m = fixture_client(YAML, FILES)
     t = m.channel.table
     assert t.loc["web", "revenue"] == 150.0 and t.loc["unknown", "revenue"] == 200.0
     assert t.loc["web", "roi"] == pytest.approx(0.5)
@@ -83,19 +72,19 @@ def test_recorded_revenue_by_channel_and_roi(tmp_path):
     assert roi.loc[P("2026-04", "M")] == pytest.approx(1.5) and roi.loc[P("2026-05", "M")] == pytest.approx(140 / 60)
 
 
-def test_the_revenue_target_uses_recorded_revenue(tmp_path):
-    _, m = _client(tmp_path)
+def test_the_revenue_target_uses_recorded_revenue(fixture_client):
+    _, m = fixture_client(YAML, FILES)
     assert m.overview.yearly_revenue().to_dict() == {"Jul 2025 – Jun 2026": 350.0}
     assert m.overview._actual("bookings", pd.Timestamp("2026-04-01"), pd.Timestamp("2026-05-31")) == (300.0, 0.0)
 
 
-def test_deals_and_recorded_revenue_add_up_and_only_deals_have_a_win_rate(tmp_path):
+def test_deals_and_recorded_revenue_add_up_and_only_deals_have_a_win_rate(fixture_client):
     """Plus deals: W won 1,000 on 2026-05-20 (web), L lost on 2026-05-25. Bookings in the window
     350 + 1,000 = 1,350; win rate 1 of 2 closed deals = 50 %, the revenue rows are not wins; the
     quarter 2026Q2's bookings in the deals table are the book's: 1,350."""
     files = FILES | {"deals": "deal_id,created_at,status,amount,closed_at,channel\n"
                               "W,2026-05-01,won,1000,2026-05-20,web\nL,2026-05-02,lost,500,2026-05-25,web\n"}
-    _, m = _client(tmp_path, files)
+    _, m = fixture_client(YAML, files)
     assert m.volumes.booked(WINDOW) == 1350.0 and m.book.value("bookings") == 1350.0
     assert m.book.value("win_rate") == 0.5 and m.book.value("avg_deal_size") == 1000.0
     q = m.funnel.deals_by_quarter.set_index("quarter")
@@ -104,7 +93,7 @@ def test_deals_and_recorded_revenue_add_up_and_only_deals_have_a_win_rate(tmp_pa
     assert m.channel.table.loc["web", "revenue"] == 1150.0  # 100 + 50 recorded + 1,000 won
 
 
-def test_the_overview_cards_show_bookings_and_no_win_rate(tmp_path):
-    data, _ = _client(tmp_path)
+def test_the_overview_cards_show_bookings_and_no_win_rate(fixture_client):
+    data, _ = fixture_client(YAML, FILES)
     strip = repr(OverviewReport(data).kpis())
     assert "Bookings (Jun 2026): $50" in strip and "Win rate" not in strip
