@@ -130,4 +130,6 @@ def test_contract_matches_spec_required_columns():
     assert CONTRACT["subscriptions"].required_columns == [
         "subscription_id", "customer_id", "start_date", "amount", "billing_period_months"]
     assert set(CONTRACT) == {"contacts", "deals", "subscriptions", "mrr", "customers", "spend", "traffic",
-                             "touches", "costs", "engagement", "targets"}
+                             "touches", "costs", "engagement", "targets",
+                             "revenue"}  # kit addition: revenue recorded without a sales process
+    assert CONTRACT["revenue"].required_columns == ["date", "amount"]
