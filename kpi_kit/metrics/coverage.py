@@ -28,7 +28,6 @@ from ..contract import CONTRACT
 # the column that says when a row entered each file (the contract's)
 ENTRY = {stem: spec.entry for stem, spec in CONTRACT.items()}
 FULL, PARTIAL, NONE = "full", "partial", "none"
-DAYS_PER_MONTH = 365.25 / 12
 
 
 @dataclass(frozen=True)
@@ -76,10 +75,6 @@ def ends_early(last_date: pd.Timestamp, as_of: pd.Timestamp) -> bool:
     return as_of > last_date + pd.DateOffset(months=1)
 
 
-def _months_between(a: pd.Timestamp, b: pd.Timestamp) -> float:
-    return (b - a).days / DAYS_PER_MONTH
-
-
 def has_stopped(first_date: pd.Timestamp, last_date: pd.Timestamp, count: int, as_of: pd.Timestamp,
                 *, chance: float = 0.01) -> bool:
     """Whether a date column has stopped: its last date lies more than a month before ``as_of`` and
@@ -105,8 +100,9 @@ def has_stopped(first_date: pd.Timestamp, last_date: pd.Timestamp, count: int, a
         return False
     from scipy.stats import poisson
 
-    pace = count / max(_months_between(first_date, as_of), 1.0)
-    return bool(poisson.pmf(0, pace * _months_between(last_date, as_of)) < chance)
+    # dates expected in the silence at the column's pace: count × silence / (first date to as_of)
+    expected = count * (as_of - last_date).days / (as_of - first_date).days
+    return bool(poisson.pmf(0, expected) < chance)
 
 
 def span(first_date: pd.Timestamp, last_date: pd.Timestamp, as_of: pd.Timestamp, count: int = 0) -> Span:

@@ -158,3 +158,24 @@ def test_yearly_revenue_stops_with_the_closing_dates(fixture_client):
     _, m = fixture_client(STOP_YAML.replace("stages: [lead, mql, customer]", "stages: [lead]"), files)
     assert m.overview.yearly_revenue().to_dict() == {"Aug 2023 – Jul 2024": 1200.0, "Aug 2024 – Jul 2025": 1200.0}
     assert np.isnan(m.overview.series.loc[P("2026-07", "M"), "bookings"])
+
+
+@pytest.mark.parametrize("count, stopped", [(23, False), (24, True)])
+def test_a_column_stops_when_its_silence_has_under_one_chance_in_a_hundred(count, stopped):
+    """First date 2025-01-01, as_of 2026-01-01 (365 days), last date 2025-10-20 (73 days of silence):
+    count × 73 / 365 dates expected in the silence. 23 dates: 4.6 expected, P(0) = exp(-4.6) = 1.005 %;
+    24 dates: 4.8 expected, P(0) = 0.82 % < 1 %."""
+    t = pd.Timestamp
+    assert has_stopped(t("2025-01-01"), t("2025-10-20"), count, t("2026-01-01")) is stopped
+
+
+def test_a_later_column_can_stop_while_its_file_runs_on():
+    """Contacts keep being created to 2025-12-30, but their MQL dates stop on 2025-06-30: 500 MQL dates
+    over 364 days, 184 days of silence: 253 expected. Only the MQL column is named, and only it ends."""
+    t = pd.Timestamp
+    c = Coverage({"contacts": {"created_at": (t("2025-01-01"), t("2025-12-30"), 1000),
+                               "mql_at": (t("2025-01-01"), t("2025-06-30"), 500)}}, t("2025-12-31"))
+    assert c.ended() == [("contacts", "mql_at", t("2025-06-30"))]
+    assert c.of("contacts", "mql_at") == Span(P("2025-01", "M"), P("2025-06", "M"))
+    assert c.of("contacts") == Span(P("2025-01", "M"), P("2025-12", "M"))
+    assert c.of("contacts", "sal_at") is None and c.of("deals") is None
