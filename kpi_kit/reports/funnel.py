@@ -230,19 +230,19 @@ class FunnelReport(Report):
         differ = pd.Series([proportions_differ(r.converted, r.entered, *before.loc[(r._1, r.to), ["converted", "entered"]])
                             for r in latest.itertuples()], index=latest.index, dtype=object)
         lead = f"In {last_q}, the last quarter whose contacts have had time to convert, "
+        # quarters after it are in the table only when they are maturing (not when the data stopped)
+        tail = "; later quarters are still maturing." if (q["quarter"] > last_q).any() else "."
         significant = latest[differ.eq(True)]
         if len(significant):
             big = significant.loc[significant["change_pp"].abs().idxmax()]
             direction = "rose" if big["change_pp"] > 0 else "fell"
             return (lead + f"{stage_label(big['from'])} → {stage_label(big['to'])} conversion {direction} "
-                    f"{fmt_pp(abs(big['change_pp'])).lstrip('+')} to {fmt_pct(big['rate'])}, a significant change; "
-                    f"later quarters are still maturing.")
+                    f"{fmt_pp(abs(big['change_pp'])).lstrip('+')} to {fmt_pct(big['rate'])}, a significant change{tail}")
         big = latest.loc[latest["change_pp"].abs().idxmax()]
         old = before.loc[(big["from"], big["to"])]
         return (lead + f"no step's conversion changed significantly from {prev_q}: the largest move, "
                 f"{stage_label(big['from'])} → {stage_label(big['to'])}, is {fmt_pct(big['rate'])} against "
-                f"{fmt_pct(old['rate'])} (n={fmt_count(big['entered'])} and {fmt_count(old['entered'])} contacts); "
-                f"later quarters are still maturing.")
+                f"{fmt_pct(old['rate'])} (n={fmt_count(big['entered'])} and {fmt_count(old['entered'])} contacts){tail}")
 
     def _deals_sentence(self) -> str:
         cur, prev = self.f.deal_outcomes(self.window), self.f.deal_outcomes(self.previous)

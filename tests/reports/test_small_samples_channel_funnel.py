@@ -142,10 +142,13 @@ def quarterly(rows):
 
 def test_quarterly_names_the_largest_significant_change(tiny):
     """lead→mql 30/200 = 15 % -> 60/200 = 30 % (+15 pp, z = 3.59: significant); mql→sql 20/100 -> 30/100
-    (+10 pp, z = 1.63: not significant) is smaller anyway."""
+    (+10 pp, z = 1.63: not significant) is smaller anyway. 2026Q2 is still maturing: it is named as such."""
     r = FunnelReport(tiny)
-    r.f.quarterly = quarterly([("lead", "mql", "2025Q4", 200, 30), ("lead", "mql", "2026Q1", 200, 60),
-                               ("mql", "sql", "2025Q4", 100, 20), ("mql", "sql", "2026Q1", 100, 30)])
+    q = quarterly([("lead", "mql", "2025Q4", 200, 30), ("lead", "mql", "2026Q1", 200, 60),
+                   ("lead", "mql", "2026Q2", 50, 1), ("mql", "sql", "2025Q4", 100, 20),
+                   ("mql", "sql", "2026Q1", 100, 30), ("mql", "sql", "2026Q2", 10, 1)])
+    q.loc[q["quarter"] == "2026Q2", "maturing"] = True
+    r.f.quarterly = q
     assert r._quarterly_sentence() == (
         "In 2026Q1, the last quarter whose contacts have had time to convert, Lead → MQL conversion rose 15.0 pp "
         "to 30.0%, a significant change; later quarters are still maturing.")
@@ -158,8 +161,8 @@ def test_quarterly_says_no_significant_change_rather_than_rose(tiny):
                                ("mql", "sql", "2025Q4", 100, 20), ("mql", "sql", "2026Q1", 100, 30)])
     assert r._quarterly_sentence() == (
         "In 2026Q1, the last quarter whose contacts have had time to convert, no step's conversion changed "
-        "significantly from 2025Q4: the largest move, MQL → SQL, is 30.0% against 20.0% (n=100 and 100 contacts); "
-        "later quarters are still maturing.")
+        "significantly from 2025Q4: the largest move, MQL → SQL, is 30.0% against 20.0% (n=100 and 100 contacts).")
+    # no quarter after 2026Q1 in the table (the data stopped, or as_of is at its end): none is said to mature
 
 
 def test_quarterly_table_marks_quarters_over_few_contacts(tiny):
