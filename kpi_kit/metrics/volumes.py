@@ -139,7 +139,8 @@ class Volumes:
         if cov is None or not self.available(metric):
             return None
         if metric == "new_customers" and self.movements is not None:
-            return cov.of("mrr" if self.ctx.has("mrr") and not self.ctx.has("subscriptions") else "subscriptions")
+            # the loader drops an mrr file beside subscriptions: "mrr" present means MRR comes from it
+            return cov.of("mrr" if self.ctx.has("mrr") else "subscriptions")
         if metric == "won_deals":
             return cov.of("deals", "closed_at")
         stage = "created" if metric == "contacts" else "customer" if metric == "new_customers" else STAGE_OF[metric]
