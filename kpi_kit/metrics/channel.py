@@ -28,29 +28,18 @@ def _sum_by(df: pd.DataFrame | None, window: Window, date_col: str, value_col: s
     return inside.groupby(by)[value_col].sum().astype("float64")
 
 
-def won_revenue_by_channel(deals: pd.DataFrame | None, contacts: pd.DataFrame, window: Window) -> pd.Series:
-    """Amount of deals won in ``window``, credited to the deal's channel, else its contact's."""
-    if deals is None or deals.empty:
-        return pd.Series(dtype="float64")
-    won = deals[(deals["status"] == "won") & window.contains(deals["closed_at"])]
-    channel = won["channel"] if "channel" in won else pd.Series(np.nan, index=won.index)
-    if "contact_id" in won:
-        from_contact = lookup(won["contact_id"], contacts, "contact_id", "channel")
-        channel = channel.where(channel.notna(), from_contact)
-    return won["amount"].groupby(channel.astype(object).fillna(UNKNOWN)).sum().astype("float64")
-
-
 def channel_table(counts: pd.DataFrame, stages: list[str], window: Window, *, contacts=None, deals=None,
-                  spend=None, traffic=None, revenue_rows=None) -> pd.DataFrame:
+                  spend=None, traffic=None, bookings=None) -> pd.DataFrame:
     """One row per reporting channel over ``window`` (SPEC ``channels``).
 
     ``counts`` are the window's period counts by channel
     (:meth:`kpi_kit.metrics.volumes.Volumes.by_channel`, an ``unknown`` row included), so every
     count column sums over channels to the headline total. Spend and sessions are those dated in
-    the window; ``revenue`` is the amount of deals won in the window credited to the deal's (else
-    its contact's) channel, plus the rows of ``revenue_rows`` (the ``revenue`` file: revenue recorded
-    without a sales process) dated in it, by their channel; ``lead_revenue`` is what the window's leads have won so far and drives
-    value per lead and per visit. A channel without spend has no CPL, cost per MQL / SQO or CAC
+    the window; ``revenue`` is the ``bookings`` dated in it by their channel
+    (:attr:`kpi_kit.metrics.volumes.Volumes.bookings`: won deals credited to the deal's, else its
+    contact's channel, and revenue recorded without a sales process), so the channels add up to the
+    headline bookings; ``lead_revenue`` is what the window's leads have won so far and drives value
+    per lead and per visit. A channel without spend has no CPL, cost per MQL / SQO or CAC
     (NaN, "unpaid"), never 0.
 
     Examples
@@ -71,11 +60,7 @@ def channel_table(counts: pd.DataFrame, stages: list[str], window: Window, *, co
         groups = contacts.drop_duplicates("channel").set_index("channel")["group"]
     else:
         contacts_n, groups = pd.Series(dtype="int64"), pd.Series(dtype=object)
-    revenue = won_revenue_by_channel(deals, contacts if known_contacts else _NO_CONTACTS, window)
-    if revenue_rows is not None:
-        recorded = revenue_rows.assign(channel=revenue_rows["channel"] if "channel" in revenue_rows else np.nan)
-        recorded = recorded.assign(channel=recorded["channel"].astype(object).fillna(UNKNOWN))
-        revenue = revenue.add(_sum_by(recorded, window, "date", "amount"), fill_value=0.0)
+    revenue = _sum_by(bookings, window, "date", "amount")
     lead_rev = pd.Series(dtype="float64")
     if deals is not None and "contact_id" in deals and known_contacts and "lead" in stages:
         leads = passed_dates(contacts, stages)["lead"]
@@ -96,7 +81,7 @@ def channel_table(counts: pd.DataFrame, stages: list[str], window: Window, *, co
     t["revenue"] = revenue.reindex(index).fillna(0.0)
     t["lead_revenue"] = lead_rev.reindex(index).fillna(0.0)
     # without the file behind a figure it is unknown (n/a), not 0: no deals file, no revenue or ROI
-    if deals is None and revenue_rows is None:
+    if bookings is None:
         t[["revenue", "lead_revenue"]] = np.nan
     elif len(revenue) and set(revenue.index) == {UNKNOWN}:  # no won deal is tied to a channel: per channel n/a
         t.loc[t.index != UNKNOWN, ["revenue", "lead_revenue"]] = np.nan
@@ -115,8 +100,6 @@ def channel_table(counts: pd.DataFrame, stages: list[str], window: Window, *, co
     t.index.name = "channel"
     return t.sort_values(["group", "spend", "contacts"], ascending=[True, False, False])
 
-
-_NO_CONTACTS = pd.DataFrame({"contact_id": pd.Series(dtype="string"), "channel": pd.Series(dtype="string")})
 
 
 def _add_ratios(t: pd.DataFrame) -> None:
@@ -264,7 +247,7 @@ class ChannelMetrics:
         d = self.ctx.data
         return channel_table(self.m.volumes.by_channel(window), self.stages, window,
                              contacts=d["contacts"] if self.has_contacts else None, deals=d.get("deals"),
-                             spend=d.get("spend"), traffic=d.get("traffic"), revenue_rows=d.get("revenue"))
+                             spend=d.get("spend"), traffic=d.get("traffic"), bookings=self.m.volumes.bookings)
 
     @cached_property
     def table(self) -> pd.DataFrame:

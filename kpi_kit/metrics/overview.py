@@ -14,6 +14,7 @@ import pandas as pd
 from .._dates import to_day
 from .._math import safe_div
 from ..formatting import fmt_pct
+from .volumes import monthly_amount
 
 
 # -- revenue target ---------------------------------------------------------------------------------
@@ -227,7 +228,7 @@ class OverviewMetrics:
         deals = d.get("deals")
         if deals is not None and len(deals):
             started = m >= deals["created_at"].min().to_period("M")  # no zeros before the CRM's first deal
-            out["pipeline"] = self._monthly_amount(deals, "created_at").where(started)
+            out["pipeline"] = monthly_amount(deals["created_at"], deals["amount"], m).where(started)
             open_pipeline = self._open_pipeline_at_month_ends(deals).where(started)
             # deals that never stay open (revenue recorded as won deals) have no pipeline to show
             out["open_pipeline"] = open_pipeline if open_pipeline.fillna(0).any() else np.nan
@@ -270,13 +271,6 @@ class OverviewMetrics:
         """How much of ``window`` ``indicator``'s coverage spans: ``full``, ``partial`` or ``none``."""
         span = self.span_of(indicator)
         return "full" if span is None else span.status(window)
-
-    def _monthly_amount(self, deals: pd.DataFrame, date_col: str) -> pd.Series:
-        """Σ amount of the deals dated in each month: 0 for a month without deals, unknown (NaN) for one
-        whose deals all lack an amount; deals without one are left out (SPEC: unknown is not zero)."""
-        month = deals[date_col].dt.to_period("M")
-        g = deals["amount"].groupby(month)
-        return g.sum(min_count=1).reindex(self.months).where(g.size().reindex(self.months).fillna(0) > 0, 0.0)
 
     def _open_pipeline_at_month_ends(self, deals: pd.DataFrame) -> pd.Series:
         """Amount of deals open at each month end. (Unweighted: the export holds today's probabilities

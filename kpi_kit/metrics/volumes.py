@@ -30,6 +30,14 @@ STAGE_OF = {v: k for k, v in STAGE_VOLUME_NAMES.items() if k not in ("created", 
 COUNTS = ("leads", "mqls", "sals", "sqls", "opportunities", "new_customers", "won_deals")
 
 
+def monthly_amount(dates: pd.Series, amounts: pd.Series, months: pd.PeriodIndex) -> pd.Series:
+    """Σ ``amounts`` per month of ``dates`` over ``months``: 0 for a month without rows, unknown (NaN)
+    for one whose amounts are all unknown; unknown amounts are left out (SPEC: unknown is not zero).
+    The one rule for every money-per-month series (bookings, pipeline created)."""
+    month = dates.dt.to_period("M")
+    return amounts.groupby(month).sum(min_count=1).reindex(months).where(months.isin(month), 0.0)
+
+
 class Volumes:
     """The period counts of one client run.
 
@@ -211,8 +219,7 @@ class Volumes:
         b = self.bookings
         if b is None:
             return pd.Series(np.nan, index=months)
-        g = b["amount"].groupby(b["date"].dt.to_period("M"))
-        out = g.sum(min_count=1).reindex(months).where(g.size().reindex(months).fillna(0) > 0, 0.0)
+        out = monthly_amount(b["date"], b["amount"], months)
         span = self.booking_coverage()
         return out if span is None else out.where(span.mask(months))
 

@@ -1,4 +1,4 @@
-"""The channel table, its ratios, won revenue by channel, the campaign table and ChannelMetrics' table
+"""The channel table, its ratios, the campaign table and ChannelMetrics' table
 plumbing on small hand-made frames (issue #21: every number below is worked out by hand; the tests call
 the functions directly, so each is fast and mutmut runs it for every mutant of the function).
 
@@ -25,6 +25,8 @@ deals (status, amount, closed, contact, deal channel)
   D4  lost   300  2026-01-30  C2  (none)  -> lost: nothing
   D5  won    400  2026-03-15  C5  (none)  -> revenue unknown; lead revenue unknown
   -> revenue A 1700, unknown 400; lead revenue A 1200, B 500, unknown 400
+bookings (Volumes.bookings of these deals: the won ones, each credited to its channel by that rule):
+  D1 A 1200 (02-20), D2 A 500 (03-01), D3 B 700 (2025-12-28: outside), D5 unknown 400 (03-15)
 counts (period counts as Volumes.by_channel gives them; sals is a stage the client does not track: NaN):
   A leads 4, mqls 3, opportunities 2, customers 1; B 1, 0, 0, 0; E 0, 0, 0, 0; unknown 1, 1, 1, 1
 
@@ -84,6 +86,13 @@ def deals_frame():
     })
 
 
+def bookings_frame(rows=(("2026-02-20", 1200.0, "A"), ("2026-03-01", 500.0, "A"), ("2025-12-28", 700.0, "B"),
+                          ("2026-03-15", 400.0, "unknown"))):
+    """Bookings as :attr:`Volumes.bookings` gives them (date, amount, channel); default: the main fixture's."""
+    return pd.DataFrame({"date": dates([r[0] for r in rows]), "amount": [r[1] for r in rows],
+                         "channel": [r[2] for r in rows], "source": "deals"})
+
+
 def spend_frame():
     return pd.DataFrame({"date": dates(["2026-01-05", "2026-03-31", "2025-12-31", "2026-02-10"]),
                          "channel": ["A", "A", "A", "P"], "group": ["paid"] * 4, "spend": [100.0, 500.0, 999.0, 0.5]})
@@ -115,7 +124,7 @@ FULL_COLUMNS = ["group", "sessions", "contacts", "leads", "mqls", "sals", "oppor
 def test_channel_table_full():
     """Every file given: the table of the module docstring, column for column and row for row."""
     t = ch.channel_table(counts_frame(), STAGES, JAN_MAR, contacts=contacts_frame(), deals=deals_frame(),
-                         spend=spend_frame(), traffic=traffic_frame())
+                         spend=spend_frame(), traffic=traffic_frame(), bookings=bookings_frame())
     e = expected(FULL_COLUMNS, {
         #          group      sess  cont leads mqls sals opp cust spend  rev   lead_rev
         "E": ["organic", 0, 2, 0, 0, NAN, 0, 0, 0.0, 0.0, 0.0, NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN],
@@ -167,7 +176,9 @@ def test_channel_table_without_contacts_and_with_empty_spend_and_traffic():
                           "channel": ["X", None]})
     spend = spend_frame().iloc[:0]
     traffic = traffic_frame().iloc[:0]
-    t = ch.channel_table(counts, ["lead", "mql"], JAN_MAR, deals=deals, spend=spend, traffic=traffic)
+    bookings = bookings_frame([("2026-02-01", 800.0, "X"), ("2026-03-01", 200.0, "unknown")])
+    t = ch.channel_table(counts, ["lead", "mql"], JAN_MAR, deals=deals, spend=spend, traffic=traffic,
+                         bookings=bookings)
     cols = ["group", "sessions", "contacts", "leads", "mqls", "spend", "revenue", "lead_revenue", *RATIOS]
     e = expected(cols, {"X": ["other", 0, NAN, NAN, NAN, 0.0, 800.0, 0.0, *[NAN] * 8],
                         "unknown": ["other", 0, NAN, NAN, NAN, 0.0, 200.0, 0.0, *[NAN] * 8]})
@@ -184,7 +195,7 @@ def test_channel_table_with_a_header_only_deals_file_and_no_lead_stage():
     """
     counts = counts_frame()[["mqls", "new_customers"]]
     t = ch.channel_table(counts, ["mql", "customer"], JAN_MAR, contacts=contacts_frame(),
-                         deals=deals_frame().iloc[:0])
+                         deals=deals_frame().iloc[:0], bookings=bookings_frame([]))
     cols = ["group", "sessions", "contacts", "mqls", "customers", "spend", "revenue", "lead_revenue", *RATIOS]
     zero_rev = [0.0, 0.0, *[NAN] * 8]
     e = expected(cols, {"E": ["organic", NAN, 2, 0, 0, NAN, *zero_rev], "B": ["organic", NAN, 1, 0, 0, NAN, *zero_rev],
@@ -207,7 +218,8 @@ def all_unknown_table():
                           "closed_at": dates(["2026-02-01", "2026-02-02"]), "contact_id": [None, "ZZ"],
                           "channel": [None, None]})
     counts = pd.DataFrame({"leads": [1]}, index=pd.Index(["A"], name="channel"))
-    return ch.channel_table(counts, ["lead"], JAN_MAR, contacts=contacts, deals=deals)
+    bookings = bookings_frame([("2026-02-01", 900.0, "unknown"), ("2026-02-02", 100.0, "unknown")])
+    return ch.channel_table(counts, ["lead"], JAN_MAR, contacts=contacts, deals=deals, bookings=bookings)
 
 
 def test_channel_table_when_no_won_deal_has_a_channel():
@@ -226,33 +238,6 @@ def test_rollup_keeps_a_single_known_value():
     assert g.loc["other", "revenue"] == 1000.0 and math.isnan(g.loc["paid", "revenue"])
     assert g.loc["total", "revenue"] == 1000.0 and g.loc["total", "leads"] == 1.0
     assert g.loc["paid", "contacts"] == 1.0 and g.loc["total", "lead_revenue"] == 0.0
-
-
-def test_won_revenue_by_channel_rules():
-    """won deals closed in the window only; the deal's channel, else its contact's, else unknown.
-    Main fixture: A 1200 (D1 via C1) + 500 (D2, own channel) = 1700; unknown 400 (D5, C5 has no channel);
-    D3 (closed Dec 28) and D4 (lost) left out."""
-    r = ch.won_revenue_by_channel(deals_frame(), contacts_frame(), JAN_MAR)
-    assert r.to_dict() == {"A": 1700.0, "unknown": 400.0} and r.dtype == "float64"
-
-
-def test_won_revenue_by_channel_without_a_channel_or_contact_column():
-    """deals with neither a channel nor a contact id column: all won revenue in the window is unknown's.
-    Rows 0 (lost), 1 (won 250, Jan 3), 2 (won 750, Mar 30), 3 (won 90, Apr 2: after the window)
-    -> unknown 250 + 750 = 1000."""
-    deals = pd.DataFrame({"status": ["lost", "won", "won", "won"], "amount": [10.0, 250.0, 750.0, 90.0],
-                          "closed_at": dates(["2026-01-02", "2026-01-03", "2026-03-30", "2026-04-02"])})
-    assert ch.won_revenue_by_channel(deals, contacts_frame(), JAN_MAR).to_dict() == {"unknown": 1000.0}
-    # with contact ids but no channel column: D1..D5 of the main fixture by their contacts' channels
-    no_channel = deals_frame().drop(columns="channel")
-    # D1 C1 -> A 1200, D2 C3 -> B 500, D5 C5 -> unknown 400
-    assert ch.won_revenue_by_channel(no_channel, contacts_frame(), JAN_MAR).to_dict() == {
-        "A": 1200.0, "B": 500.0, "unknown": 400.0}
-
-
-def test_won_revenue_by_channel_of_a_header_only_deals_file():
-    r = ch.won_revenue_by_channel(deals_frame().iloc[:0], contacts_frame(), JAN_MAR)
-    assert r.empty and r.dtype == "float64"
 
 
 def test_add_ratios_spend_under_one_is_still_paid():
@@ -346,11 +331,11 @@ class _Data:
         return all(s in self.frames and len(self.frames[s]) for s in stems)
 
 
-def stub_metrics(frames, stages, counts):
+def stub_metrics(frames, stages, counts, bookings=None):
     data = _Data(frames)
     ctx = SimpleNamespace(data=data, stages=stages, has=data.has, get=data.get, window=JAN_MAR,
                           previous=JAN_MAR.shift(-3))
-    return SimpleNamespace(ctx=ctx, volumes=SimpleNamespace(by_channel=lambda window: counts))
+    return SimpleNamespace(ctx=ctx, volumes=SimpleNamespace(by_channel=lambda window: counts, bookings=bookings))
 
 
 def small_client():
@@ -367,7 +352,7 @@ def small_client():
         "traffic": pd.DataFrame({"date": dates(["2026-01-15"]), "channel": ["A"], "sessions": [10]}),
     }
     counts = pd.DataFrame({"leads": [1], "mqls": [0]}, index=pd.Index(["A"], name="channel"))
-    return stub_metrics(frames, ["lead", "mql"], counts)
+    return stub_metrics(frames, ["lead", "mql"], counts, bookings=bookings_frame([("2026-02-01", 100.0, "A")]))
 
 
 def test_channel_metrics_table_for_passes_every_file():

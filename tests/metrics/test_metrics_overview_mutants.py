@@ -48,6 +48,7 @@ import pytest
 from kpi_kit import load_client, load_params
 from kpi_kit.metrics import compute
 from kpi_kit.metrics import overview as ov
+from kpi_kit.metrics.volumes import monthly_amount
 
 T = pd.Timestamp
 P = lambda m: pd.Period(m, "M")  # noqa: E731
@@ -240,12 +241,12 @@ def test_monthly_without_data_is_unknown_every_month(om):
     assert list(s.index) == list(months) and s[P("2026-06")] == 3.0 and s[: P("2026-05")].isna().all()
 
 
-def test_monthly_amount_zero_without_deals_unknown_without_amounts(om):
+def test_pipeline_created_zero_without_deals_unknown_without_amounts(om):
     """Apr: one deal of 100; May: one deal without an amount (unknown); Jun: 50 + 70; every other month
     has no deal: 0."""
     deals = pd.DataFrame({"created_at": pd.to_datetime(["2026-04-10", "2026-05-03", "2026-06-01", "2026-06-20"]),
                           "amount": [100.0, np.nan, 50.0, 70.0]})
-    s = om.overview._monthly_amount(deals, "created_at")
+    s = monthly_amount(deals["created_at"], deals["amount"], om.overview.months)
     assert list(s.index) == list(pd.period_range("2023-07", "2026-06", freq="M"))
     assert s[P("2026-04")] == 100.0 and math.isnan(s[P("2026-05")]) and s[P("2026-06")] == 120.0
     assert (s[: P("2026-03")] == 0.0).all()

@@ -275,3 +275,29 @@ def test_ended_lists_only_stopped_columns_in_order():
                                "mql_at": (t("2026-01-01"), t("2026-02-27"), 300)},
                   "spend": {"date": (t("2025-06-01"), t("2026-01-31"), 245)}}, t("2026-06-30"))
     assert c.ended() == [("contacts", "mql_at", t("2026-02-27")), ("spend", "date", t("2026-01-31"))]
+
+
+def test_bookings_credit_the_deals_channel_else_its_contacts_else_unknown(fixture_client):
+    """The one rule that says which channel a booking belongs to (the channel table reads it).
+
+    contacts C1 (paid), C2 (organic); deals, all won but W5:
+      W1 1200 Feb 20, no channel, contact C1   -> paid (the contact's)
+      W2  500 Mar  1, channel events, C2        -> events (the deal's own, not C2's organic)
+      W3  400 Mar 15, no channel, no contact    -> unknown
+      W4  250 Apr  3, no channel, ZZ (no such contact) -> unknown
+      W5  lost 900                              -> no booking
+    revenue file: R1 80 May 2 (no channel column) -> unknown."""
+    contacts = ("contact_id,created_at,channel,lead_at\n"
+                "C1,2026-01-05,paid,2026-01-05\nC2,2026-01-06,organic,2026-01-06\n")
+    deals = ("deal_id,created_at,status,amount,closed_at,contact_id,channel\n"
+             "W1,2026-01-10,won,1200,2026-02-20,C1,\nW2,2026-01-10,won,500,2026-03-01,C2,events\n"
+             "W3,2026-01-10,won,400,2026-03-15,,\nW4,2026-01-10,won,250,2026-04-03,ZZ,\n"
+             "W5,2026-01-10,lost,900,2026-04-04,C1,\n")
+    _, m = fixture_client(_yaml(), {"contacts": contacts, "deals": deals, "revenue": "date,amount\n2026-05-02,80\n"})
+    b = m.volumes.bookings
+    assert b[["amount", "channel", "source"]].values.tolist() == [
+        [1200.0, "paid", "deals"], [500.0, "events", "deals"], [400.0, "unknown", "deals"],
+        [250.0, "unknown", "deals"], [80.0, "unknown", "revenue"]]
+    # the channel table's revenue is these bookings by channel: paid 1200, events 500, unknown 400 + 250 + 80
+    revenue = m.channel.table_for(Window(P("2026-01", "M"), P("2026-06", "M")))["revenue"]
+    assert revenue[revenue > 0].to_dict() == {"events": 500.0, "paid": 1200.0, "unknown": 730.0}
