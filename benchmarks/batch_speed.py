@@ -5,7 +5,10 @@
    client under another slug; the naive loop is timed on a sample of clients and scaled, the kit
    renders all of them. Then the incremental reruns (issue #19): the same command again with nothing
    changed (every client up to date), and after one client's data file changed (that client alone reruns).
-2. a generated client of ``--scale-contacts`` contacts (5 touches, 0.2 deals and 0.05 customers
+2. where one client's time goes (benchmarks/phases.py): load, metrics, figures, the rest of the cells,
+   HTML export and publishing, each the median of ``--phase-repeats`` runs, and the costliest figures,
+   encoded as PNG (what the reports embed) and as SVG, side by side.
+3. a generated client of ``--scale-contacts`` contacts (5 touches, 0.2 deals and 0.05 customers
    each; see scale.py) rendered with every notebook: total time and peak memory, then twice the
    rows: the time ratio.
 
@@ -78,6 +81,7 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=100)
     ap.add_argument("--naive-sample", type=int, default=2, help="clients timed with the naive loop (then scaled)")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--phase-repeats", type=int, default=3, help="runs of one client timed phase by phase (0: skip)")
     ap.add_argument("--scale-contacts", type=int, default=1_000_000, help="the large client (0: skip)")
     args = ap.parse_args()
     from kpi_kit.run import available_notebooks
@@ -108,6 +112,10 @@ def main() -> None:
           "up to date)")
     print(f"rerun, one file changed    {one_changed:.1f} s ({up_to_date(one_changed_summary)} of {args.clients} "
           "clients up to date)")
+    if args.phase_repeats:
+        from phases import phase_figures  # benchmarks/phases.py
+
+        phase_figures(repeats=args.phase_repeats)
     if args.scale_contacts:
         from scale import scale_figures  # benchmarks/scale.py
 

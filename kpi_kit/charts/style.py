@@ -260,17 +260,23 @@ class LegendBelow(Legend):
     the labels when ticks, labels or the layout change after it was made."""
 
     def __init__(self, parent, handles, labels, *, under, centre="axes", **kwargs):
-        self._under, self._centre = list(under), centre
+        self._under, self._centre, self._sizing = list(under), centre, False
         super().__init__(parent, handles, labels, loc="upper center", **kwargs)
 
     def get_bbox_to_anchor(self):
         from matplotlib.transforms import Bbox, ScaledTranslation, TransformedBbox, blended_transform_factory
 
         fig = self.get_figure(root=True)
+        if self._sizing:  # legend_below choosing its columns: only the legend's size is measured
+            return TransformedBbox(Bbox.from_bounds(0.5, 0, 0, 0), self._under[0].transAxes)
         renderer = _renderer(fig)
         shown = [a for a in self._under if a.get_visible()] or self._under
-        lowest = min(shown, key=lambda a: a.bbox.y0 - _below_axes(a, renderer))
-        drop = _below_axes(lowest, renderer) / fig.dpi + LEGEND_GAP / 72
+        # measuring an axis' tick labels is the costly part, and this runs at every placement: only the
+        # bottom row can hang lowest (a panel above it would have to draw over it), each measured once
+        bottom = min(a.bbox.y0 for a in shown)
+        below = {a: _below_axes(a, renderer) for a in shown if a.bbox.y0 < bottom + 1}
+        lowest = min(below, key=lambda a: a.bbox.y0 - below[a])
+        drop = below[lowest] / fig.dpi + LEGEND_GAP / 72
         if self._centre == "figure":
             base = blended_transform_factory(fig.transFigure, lowest.transAxes)
         else:
@@ -335,9 +341,17 @@ def legend_below(target, handles=None, labels=None, *, ncols: int | None = None,
     if ncols is not None:
         return make(ncols)
     n = len(handles)
-    legend = make(n)
     renderer = _renderer(fig)
-    while n > 1 and legend.get_window_extent(renderer).width > room:
+
+    def too_wide(legend) -> bool:
+        legend._sizing = True  # its width does not depend on where it hangs: skip measuring the axes
+        try:
+            return legend.get_window_extent(renderer).width > room
+        finally:
+            legend._sizing = False
+
+    legend = make(n)
+    while n > 1 and too_wide(legend):
         legend.remove()
         n -= 1
         legend = make(n)
