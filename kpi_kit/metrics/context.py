@@ -76,9 +76,20 @@ class Context:
     def get(self, stem: str) -> pd.DataFrame | None:
         return self.data.get(stem)
 
+    @cached_property
+    def cmrr(self) -> pd.DataFrame | None:
+        """Customer-month MRR up to the last full month (:func:`~kpi_kit.metrics.economics.client_customer_mrr`),
+        computed once; None without a subscriptions or mrr file."""
+        from .economics import client_customer_mrr  # economics reads this context
+
+        return client_customer_mrr(self.data)
+
     @property
     def has_mrr(self) -> bool:
-        return self.has("subscriptions") or self.has("mrr")
+        """Whether the client has MRR to report: a customer paying at some month end up to the last full
+        month. Subscriptions that all start after it, or that all pay 0, give none yet (the bridge would
+        have no month), like a client without the files."""
+        return self.cmrr is not None and bool((self.cmrr["mrr"] > 0).any())
 
     def quarter_window(self, quarter: pd.Period) -> Window:
         """A quarter's full months, cut at the last full month (a quarter to date)."""

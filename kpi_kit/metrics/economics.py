@@ -134,8 +134,9 @@ def mrr_movements(cmrr: pd.DataFrame, *, customer_col="customer_id") -> pd.DataF
         ids = c[customer_col].to_numpy()
         same_next = ids[1:] == ids[:-1]
     cur = c["mrr"].to_numpy(dtype="float64")
-    first = np.r_[True, ~same_next]
-    prev = np.r_[0.0, cur[:-1]]
+    n = len(cur)  # 0 when every subscription starts after the last full month: no movement yet
+    first = np.r_[True, ~same_next][:n]
+    prev = np.r_[0.0, cur[:-1]][:n]
     prev[first] = 0.0
     # paid in an earlier month of the same customer: a running count of paid months, restarted per customer
     had = np.cumsum(prev > 0)
@@ -364,7 +365,7 @@ class EconomicsMetrics:
 
     @cached_property
     def cmrr(self) -> pd.DataFrame | None:
-        return client_customer_mrr(self.ctx.data)
+        return self.ctx.cmrr
 
     @cached_property
     def movements(self) -> pd.DataFrame | None:

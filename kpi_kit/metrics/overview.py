@@ -295,7 +295,7 @@ class OverviewMetrics:
         last = self.ctx.last
         if self.m.economics.has_mrr:
             b = self.m.economics.bridge.set_index("month")["ending_mrr"]
-            first = b.index.min() if len(b) else last + 1
+            first = b.index.min()  # has_mrr: someone paid by the last full month, so the bridge has a month
         elif self.m.volumes.bookings is not None:
             v = self.m.volumes
             bk = v.bookings
@@ -316,8 +316,9 @@ class OverviewMetrics:
                 continue
             if start < first:
                 break
+            # a month without revenue is missing from b: the sum skips it
             out[f"{start.strftime('%b %Y')} – {end.strftime('%b %Y')}"] = float(b.reindex(
-                pd.period_range(start, end, freq="M")).fillna(0).sum())
+                pd.period_range(start, end, freq="M")).sum())
         return pd.Series(out).iloc[::-1]
 
     def revenue_goal(self) -> dict:

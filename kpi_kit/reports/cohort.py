@@ -16,7 +16,7 @@ from . import blocks as rp
 from ._base import Report
 from .section import Section, section
 
-MRR = ("has_mrr", "a subscriptions or mrr file")
+MRR = ("has_mrr", "paying customers by the last full month, from a subscriptions or mrr file")
 
 
 def ltv_cells(ltv, churn_events, min_sample: int, currency: str = "USD") -> pd.Series:
@@ -81,7 +81,7 @@ class CohortReport(Report):
 
     def kpis(self):
         if not self.has_mrr:
-            return Section.not_shown("Headline numbers", "a subscriptions or mrr file")
+            return Section.not_shown("Headline numbers", MRR[1])
         k6, k12 = (6, 12) if self.grain == "month" else (2, 4)
         age = lambda k: f"{k} {self.unit}s"  # noqa: E731
 

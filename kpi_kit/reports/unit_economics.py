@@ -24,7 +24,7 @@ def _trailing(n: int) -> str:
     """A label's "trailing 6 months" / "trailing month" (a KPI-table period keeps its own name)."""
     return "trailing month" if n == 1 else f"trailing {n} months"
 
-MRR = ("has_mrr", "a subscriptions or mrr file")
+MRR = ("has_mrr", "paying customers by the last full month, from a subscriptions or mrr file")
 
 
 class UnitEconomicsReport(Report):
@@ -53,7 +53,7 @@ class UnitEconomicsReport(Report):
 
     def kpis(self):
         if not self.has_mrr:
-            return Section.not_shown("Headline numbers", "a subscriptions or mrr file")
+            return Section.not_shown("Headline numbers", MRR[1])
         last, prev, year = str(self.last), str(self.last - 1), str(self.last - 12)
         n = self.params.churn_window_months
         month = f"{self.last:%b %Y}"

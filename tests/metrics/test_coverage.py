@@ -66,6 +66,17 @@ def test_counts_over_periods_outside_or_across_coverage(fixture_client):
     assert v.status("new_customers", year_ago) == "none" and math.isnan(v.count("new_customers", year_ago))
 
 
+def test_overview_indicators_take_their_source_s_coverage(fixture_client):
+    """The overview's status per indicator (the monthly kpis.csv rows and the indicator table read it):
+    MQLs follow the stopped contacts (Jan-Mar 2026): none in May-Jul, partial over Mar-May; customers
+    follow customer_at (to Jul): full; an indicator kept up to date from MRR (LTV) has no span: full."""
+    _, m = fixture_client(STOP_YAML, _files())
+    o = m.overview
+    window, across = Window(P("2026-05", "M"), P("2026-07", "M")), Window(P("2026-03", "M"), P("2026-05", "M"))
+    assert o.status("mqls", window) == "none" and o.status("mqls", across) == "partial"
+    assert o.status("customers", window) == "full" and o.status("ltv", window) == "full"
+
+
 def test_cards_say_no_data_and_why_a_comparison_is_na(fixture_client):
     _, m = fixture_client(STOP_YAML, _files())
     book = m.book

@@ -51,7 +51,7 @@ def subs() -> pd.DataFrame:
     return df
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # per test: a module-scoped fixture hides the tests after the first from mutmut
 def bridge():
     return mr.mrr_bridge(mr.customer_mrr(subs(), AS_OF)).set_index("month")
 

@@ -296,6 +296,8 @@ def test_churn_drivers_at_the_window_edges_with_an_unknown_segment(tmp_path):
     assert d.index.tolist() == ["SMB", "unknown", "Enterprise", "Mid"]  # most churned MRR first
     assert d["churned_mrr"].tolist() == [40.0, 30.0, 20.0, 0.0]
     assert d["starting_mrr"].tolist() == [140.0, 30.0, 20.0, 10.0]
+    # one churned customer behind each churned amount (c, e, f), none in Mid: counts, not floats
+    assert d["churned_customers"].tolist() == [1, 1, 1, 0] and d["churned_customers"].dtype == "int64"
     assert d["share_of_churned_mrr"].tolist() == pytest.approx([4 / 9, 3 / 9, 2 / 9, 0.0])
     assert d["share_of_mrr"].tolist() == pytest.approx([140 / 200, 30 / 200, 20 / 200, 10 / 200])
     assert set(e.m.cohort.curves_by("segment").columns) >= {"segment", "period", "rate"}

@@ -482,3 +482,47 @@ def test_defaults_of_the_pure_functions():
     assert sorted(ov.estimate_lag(_pulse(20, 3), _pulse(20, 10))["scores"]) == [0, 1, 2, 3, 4, 5, 6]
     x = pd.Series([0.0, 1.0, 0.0, 2.0, 0.0, 3.0, 0.0])
     assert sorted(ov.estimate_lag(x, x)["scores"]) == [0]
+
+
+# -- yearly revenue without a complete year --------------------------------------------------------------
+YEAR_YAML = """client: yr
+data_dir: yr
+as_of: 2026-06-15
+window_months: 3
+stages: [lead, customer]
+"""
+YEAR_CONTACTS = "contact_id,created_at,channel,lead_at\nK1,2024-01-05,web,2024-01-05\n"
+
+
+@pytest.mark.parametrize("subscription", ["s1,a,2026-06-01,,100,1", "s1,a,2026-01-01,,0,1"])
+def test_subscriptions_without_a_paying_month_end_are_no_mrr_yet(fixture_client, subscription):
+    """as_of Jun 15: the last full month is May 2026. A subscription starting on Jun 1, or one of 0 a
+    month since January: nobody pays at a month end up to May, so the client has no MRR yet (every MRR
+    section is not shown, as without the file), no year of revenue, and its metrics compute (both
+    crashed: an empty customer-month table broke the movements, a never-paying one the cohorts)."""
+    subs = "subscription_id,customer_id,start_date,end_date,amount,billing_period_months\n" + subscription + "\n"
+    _, m = fixture_client(YEAR_YAML, {"contacts": YEAR_CONTACTS, "subscriptions": subs})
+    assert m.ctx.cmrr is not None and not m.ctx.has_mrr
+    assert m.overview.yearly_revenue().empty
+    assert m.compute_all().metrics_json()["client"] == "yr"
+
+
+def test_movements_of_an_empty_customer_month_table():
+    """No customer-month yet: no movement (an empty table with the movement columns), not an error."""
+    from kpi_kit.metrics.economics import mrr_movements
+
+    empty = pd.DataFrame({"customer_id": pd.Series(dtype=object), "month": pd.PeriodIndex([], freq="M"),
+                          "mrr": pd.Series(dtype="float64")})
+    mv = mrr_movements(empty)
+    assert mv.empty and mv.columns.tolist() == ["customer_id", "month", "previous", "current", "movement", "amount"]
+
+
+def test_yearly_revenue_without_any_booking_or_closing_date(fixture_client):
+    """No MRR. A header-only deals file: no deal, so no start date and no year. Deals that are all
+    still open: no closing date, so the bookings have no coverage, and no won deal: no year either."""
+    header = "deal_id,created_at,status,amount,closed_at\n"
+    _, m = fixture_client(YEAR_YAML, {"contacts": YEAR_CONTACTS, "deals": header})
+    assert m.overview.yearly_revenue().empty
+    _, m = fixture_client(YEAR_YAML, {"contacts": YEAR_CONTACTS,
+                                      "deals": header + "D1,2024-02-01,open,500,\nD2,2025-03-01,open,700,\n"})
+    assert m.volumes.booking_coverage() is None and m.overview.yearly_revenue().empty

@@ -79,7 +79,8 @@ def test_metrics_json_follows_spec(funnel_run):
 def test_html_is_self_contained_without_code(funnel_run):
     out, _ = funnel_run
     ue = (out / "tiny" / "2026-03-31" / "unit_economics.html").read_text()
-    assert "needs a subscriptions or mrr file" in ue  # a section without its data says so (in the "Not shown" list)
+    # a section without its data says so (in the "Not shown" list)
+    assert "needs paying customers by the last full month, from a subscriptions or mrr file" in ue
     page = (out / "tiny" / "2026-03-31" / "funnel.html").read_text()
     assert "Funnel report" in page and "n/a" in page
     assert page.count("data:image/png;base64") >= 4  # charts captured inline
