@@ -101,7 +101,6 @@ def channel_table(counts: pd.DataFrame, stages: list[str], window: Window, *, co
     return t.sort_values(["group", "spend", "contacts"], ascending=[True, False, False])
 
 
-
 def _add_ratios(t: pd.DataFrame) -> None:
     col = lambda c: t[c] if c in t else pd.Series(np.nan, index=t.index)  # noqa: E731
     paid = t["spend"].where(t["spend"] > 0)  # an unpaid channel has no cost per anything: n/a, not 0
