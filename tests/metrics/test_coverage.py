@@ -77,6 +77,26 @@ def test_overview_indicators_take_their_source_s_coverage(fixture_client):
     assert o.status("customers", window) == "full" and o.status("ltv", window) == "full"
 
 
+def test_overview_spans_of_leads_customers_bookings_and_roi(fixture_client):
+    """Which source each indicator's months come from (OverviewMetrics.span_of).
+
+    - leads follow the stopped lead dates (Jan-Mar 2026): none in May-Jul;
+    - customers follow customer_at, covered from the contacts' first month (Jan 2026): none a year
+      before, in May-Jul 2025;
+    - with a deals file (D1 created 2026-01-05, won 2026-07-10): bookings are covered Jan-Jul 2026, so
+      none in May-Jul 2025; LTV (kept up to date from MRR) has no span whatever the deals: full;
+      ROI needs bookings and spend, and there is no spend file: no span either (full)."""
+    deals = "deal_id,created_at,status,amount,closed_at\nD1,2026-01-05,won,900,2026-07-10\n"
+    _, m = fixture_client(STOP_YAML, _files() | {"deals": deals})
+    o = m.overview
+    window, year_ago = Window(P("2026-05", "M"), P("2026-07", "M")), Window(P("2025-05", "M"), P("2025-07", "M"))
+    assert o.status("leads", window) == "none" and o.status("customers", year_ago) == "none"
+    assert o.span_of("bookings") == Span(P("2026-01", "M"), P("2026-07", "M"))
+    assert o.status("bookings", year_ago) == "none" and o.status("bookings", window) == "full"
+    assert o.span_of("ltv") is None and o.status("ltv", year_ago) == "full"
+    assert o.span_of("roi") is None and o.status("roi", year_ago) == "full"
+
+
 def test_cards_say_no_data_and_why_a_comparison_is_na(fixture_client):
     _, m = fixture_client(STOP_YAML, _files())
     book = m.book

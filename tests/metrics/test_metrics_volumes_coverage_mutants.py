@@ -301,3 +301,13 @@ def test_bookings_credit_the_deals_channel_else_its_contacts_else_unknown(fixtur
     # the channel table's revenue is these bookings by channel: paid 1200, events 500, unknown 400 + 250 + 80
     revenue = m.channel.table_for(Window(P("2026-01", "M"), P("2026-06", "M")))["revenue"]
     assert revenue[revenue > 0].to_dict() == {"events": 500.0, "paid": 1200.0, "unknown": 730.0}
+
+
+def test_bookings_of_deals_that_are_all_still_open(fixture_client):
+    """Two open deals, no closing date anywhere: nothing is booked (0 a month, the deals file is there),
+    and the bookings have no coverage to cut the months with."""
+    deals = "deal_id,created_at,status,amount,closed_at\nO1,2026-02-01,open,500,\nO2,2026-03-01,open,700,\n"
+    _, m = fixture_client(_yaml(), {"contacts": CONTACTS, "deals": deals})
+    v = m.volumes
+    assert v.booking_coverage() is None and len(v.bookings) == 0
+    assert v.booked_monthly(MONTHS).tolist() == [0.0] * 6
