@@ -15,7 +15,7 @@ from kpi_kit.reports.channel import ChannelReport
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # per test: a module-scoped fixture would map only its first test to the code (mutmut)
 def report():
     return ChannelReport(load_client(load_params(FIXTURES / "chan.yaml")))
 

@@ -115,14 +115,14 @@ def _client(root, name, yaml, files, previous_metrics=None):
     return compute(load_client(load_params(root / f"{name}.yaml")), previous_metrics=previous_metrics)
 
 
-@pytest.fixture(scope="module")
-def om(tmp_path_factory):
-    return _client(tmp_path_factory.mktemp("ov"), "ov", OV_YAML, OV_FILES)
+@pytest.fixture  # per test, so mutmut maps every test to the code it runs
+def om(tmp_path):
+    return _client(tmp_path, "ov", OV_YAML, OV_FILES)
 
 
-@pytest.fixture(scope="module")
-def lean(tmp_path_factory):
-    return _client(tmp_path_factory.mktemp("lean"), "lean", LEAN_YAML, LEAN_FILES)
+@pytest.fixture
+def lean(tmp_path):
+    return _client(tmp_path, "lean", LEAN_YAML, LEAN_FILES)
 
 
 # -- _actual ------------------------------------------------------------------------------------------
