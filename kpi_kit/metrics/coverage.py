@@ -105,7 +105,7 @@ def has_stopped(first_date: pd.Timestamp, last_date: pd.Timestamp, count: int, a
     return bool(poisson.pmf(0, expected) < chance)
 
 
-def span(first_date: pd.Timestamp, last_date: pd.Timestamp, as_of: pd.Timestamp, count: int = 0) -> Span:
+def span(first_date: pd.Timestamp, last_date: pd.Timestamp, as_of: pd.Timestamp, count: int) -> Span:
     """The months from ``first_date`` to ``as_of``, or to ``last_date`` when the column has stopped
     (:func:`has_stopped`, ``count`` dates from ``first_date`` to ``last_date``).
 

@@ -264,8 +264,7 @@ class Volumes:
             return pd.Series(np.nan, index=months)
         out = ev[0].value_counts().reindex(months, fill_value=0).astype("int64")
         span = self.coverage(metric)
-        covered = span.mask(months) if span is not None else np.ones(len(months), dtype=bool)
-        return out if covered.all() else out.where(covered)
+        return out if span is None else out.where(span.mask(months))  # stays int64 when every month is covered
 
     def by_channel(self, window: Window) -> pd.DataFrame:
         """Every period count in ``window`` by channel (an ``unknown`` row for events without one):

@@ -110,6 +110,22 @@ def test_counts_follow_the_configured_stages(tiny, stages, metric, window_count)
     assert v.new_customers is None  # no customer stage and no MRR: the data cannot say who is new
 
 
+def test_a_context_without_coverage_leaves_every_month_covered(tiny):
+    """A stand-in context (a unit test's, or a caller's own) may carry no coverage: bookings and counts
+    then have no span and every window counts as fully covered, not as an error."""
+    from types import SimpleNamespace
+
+    from kpi_kit.metrics.volumes import Volumes
+
+    real = Context.of(tiny)
+    v = Volumes(SimpleNamespace(has=real.has, get=real.get, data=tiny, stages=real.stages), None)
+    assert v.booking_coverage() is None and v.coverage("leads") is None
+    assert v.booking_status(real.window) == "full"
+    # counts stay whole numbers where no month is outside the coverage, with a span or without one
+    assert v.monthly("leads", real.window.months).dtype == "int64"
+    assert Volumes(real, None).monthly("leads", real.window.months).dtype == "int64"
+
+
 def test_volumes_of_a_client_without_contacts_stage_data(tiny):
     from types import SimpleNamespace
 

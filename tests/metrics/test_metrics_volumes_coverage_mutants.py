@@ -236,10 +236,10 @@ def test_has_stopped_uses_the_pace_from_the_first_date_to_as_of():
     assert not has_stopped(first, last, 3, as_of)
     assert has_stopped(first, last, 8, as_of)
     assert has_stopped(first, last, 8, as_of, chance=0.005) and not has_stopped(first, last, 8, as_of, chance=0.004)
-    # span: stopped -> its last month; not stopped -> as_of's month; count 0 by default: not stopped
+    # span: stopped -> its last month; not stopped -> as_of's month; no dates counted (0): not stopped
     assert span(first, last, as_of, 8) == Span(P("2026-01", "M"), P("2026-03", "M"))
     assert span(first, last, as_of, 3) == Span(P("2026-01", "M"), P("2026-06", "M"))
-    assert span(first, last, as_of) == Span(P("2026-01", "M"), P("2026-06", "M"))
+    assert span(first, last, as_of, 0) == Span(P("2026-01", "M"), P("2026-06", "M"))
 
 
 def test_coverage_of_a_column_that_starts_before_or_after_the_entry_column():
