@@ -10,36 +10,16 @@ Wilson at z = 1.959964 (z² = 3.841459): (1, 2) = [.09453, .90547], (2, 3) = [.2
 rows are also compared with ``wilson_interval`` of the hand-counted successes and n.
 """
 
-import math
 
 import numpy as np
 import pandas as pd
 import pytest
+from test_metrics_kpis_mutants import _nan, _row, _same, compute_book  # the book's row helpers
 
 from kpi_kit._math import wilson_interval
-from kpi_kit.metrics import _client
 from kpi_kit.metrics.kpis import PREVIOUS, YEAR_AGO
 
 t = pd.Timestamp
-
-
-def _nan(x) -> bool:
-    return isinstance(x, float) and math.isnan(x)
-
-
-def compute_book(data):
-    from kpi_kit.metrics.kpis import build
-
-    return build(_client.ClientMetrics(data))
-
-
-def _row(book, metric, period="window", dimension="", dimension_value=""):
-    k = book.get(metric, period, dimension, dimension_value)
-    return k.value, k.n, k.unit, f"{k.period_start:%Y-%m-%d}", f"{k.period_end:%Y-%m-%d}", k.coverage
-
-
-def _same(a, b) -> bool:
-    return len(a) == len(b) and all((_nan(x) and _nan(y)) or x == y for x, y in zip(a, b))
 
 
 # -- deals in a window that is not a quarter, from a first deal inside a quarter --------------------------------
