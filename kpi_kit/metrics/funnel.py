@@ -404,7 +404,8 @@ class FunnelMetrics:
 
     @cached_property
     def deals_by_quarter(self) -> pd.DataFrame:
-        """Won, lost, win rate, bookings, deal size and sales cycle per quarter closed (up to eight,
+        """Won, lost, win rate, bookings, deal size (over won deals with a known amount; the rest
+        counted in ``won_without_amount``) and sales cycle per quarter closed (up to eight,
         none before the first deal; the current quarter to date)."""
         if self.deals is None:
             return pd.DataFrame()
@@ -419,7 +420,7 @@ class FunnelMetrics:
             rows.append({"quarter": f"{q} (to date)" if partial else str(q), "period": self.ctx.period_label(w),
                          "won": o["won"], "lost": o["lost"], "win_rate": o["win_rate"],
                          "bookings": self.m.volumes.booked(w),  # with revenue recorded without deals, if any
-                         "avg_deal_size": o["avg_deal_size"],
+                         "avg_deal_size": o["avg_deal_size"], "won_without_amount": o["won_without_amount"],
                          "sales_cycle_days": sales_cycle_days(self.deals, self.contacts, w)})
         return pd.DataFrame(rows)
 

@@ -131,7 +131,7 @@ def _funnel(m, book, windows):
             w = m.ctx.quarter_window(pd.Period(r.quarter.split(" ")[0], freq="Q"))
             book.add("win_rate", r.period, r.win_rate, window=w, n=r.won + r.lost, successes=r.won)
             book.add("bookings", r.period, m.volumes.booked(w), window=w, coverage=m.volumes.booking_status(w))
-            book.add("avg_deal_size", r.period, r.avg_deal_size, window=w, n=r.won)
+            book.add("avg_deal_size", r.period, r.avg_deal_size, window=w, n=r.won - r.won_without_amount)
             book.add("avg_sales_cycle_days", r.period, r.sales_cycle_days, window=w, n=r.won)
         p = f.pipeline
         book.add("weighted_pipeline", "as_of", p["weighted_pipeline"], start=m.ctx.as_of, end=m.ctx.as_of,

@@ -139,7 +139,7 @@ class FunnelReport(Report):
         d = self.f.deals_by_quarter
         periods = list(d["period"])
         key = lambda metric: lambda i: f"{metric}|{periods[i]}||"  # noqa: E731
-        t = d.drop(columns="period").rename(columns={
+        t = d.drop(columns=["period", "won_without_amount"]).rename(columns={
             "won": "won deals", "lost": "lost deals", "win_rate": "win rate", "avg_deal_size": "avg deal size",
             "sales_cycle_days": "sales cycle"})
         table = rp.table(t, {"won deals": "count", "lost deals": "count", "win rate": "percent", "bookings": "money",

@@ -92,6 +92,23 @@ def test_bookings_of_a_quarter_the_deals_only_partly_cover(fixture_client):
     assert _same(_row(book, "bookings", YEAR_AGO), (np.nan, np.nan, "money", "2025-05-01", "2025-06-30", "none"))
 
 
+def test_quarter_deal_size_rows_count_only_the_won_deals_with_an_amount(fixture_client):
+    """The same deals by quarter closed. 2026-Q2: E3 won 500 (May 20, 49 days from Apr 1) and E5 won
+    with no amount (Jun 10, 40 days from May 1): deal size 500 over n 1 (E5 left out, as in the
+    window's row), cycle (49 + 40) / 2 = 44.5 over both won deals, n 2. 2026-Q1: E1 won 300 on Mar 5,
+    23 days from Feb 10: deal size 300 over n 1, cycle 23 over n 1."""
+    _, m = fixture_client(DEALS_YAML, DEALS_FILES)
+    q = m.funnel.deals_by_quarter.set_index("quarter")
+    assert q.loc["2026Q2", ["won", "won_without_amount", "avg_deal_size"]].tolist() == [2, 1, 500.0]
+    book = compute_book(m.data)
+    Q2 = ("2026-04-01", "2026-06-30", "full")
+    assert _same(_row(book, "avg_deal_size", "2026-Q2"), (500.0, 1.0, "money", *Q2))
+    assert _same(_row(book, "avg_sales_cycle_days", "2026-Q2"), (44.5, 2.0, "days", *Q2))
+    Q1 = ("2026-01-01", "2026-03-31", "full")
+    assert _same(_row(book, "avg_deal_size", "2026-Q1"), (300.0, 1.0, "money", *Q1))
+    assert _same(_row(book, "avg_sales_cycle_days", "2026-Q1"), (23.0, 1.0, "days", *Q1))
+
+
 # -- every stage, data that starts in the window: the previous window has none -----------------------------------
 STAGES_YAML = """client: stages
 data_dir: stages
