@@ -14,7 +14,14 @@ rows are also compared with ``wilson_interval`` of the hand-counted successes an
 import numpy as np
 import pandas as pd
 import pytest
-from test_metrics_kpis_mutants import _nan, _row, _same, compute_book  # the book's row helpers
+from test_metrics_kpis_mutants import (  # the book's row helpers and econ's client (MRR, costs)
+    _econ_files,
+    _months,
+    _nan,
+    _row,
+    _same,
+    compute_book,
+)
 
 from kpi_kit._math import wilson_interval
 from kpi_kit.metrics.kpis import PREVIOUS, YEAR_AGO
@@ -179,27 +186,6 @@ min_cohort_size: 1
 min_sample: 1
 cohort_grain: month
 """
-
-
-def _months(first, last):
-    return [f"{p}-01" for p in pd.period_range(first, last, freq="M")]
-
-
-def _econ_files():
-    """MRR at month ends: A 100 Jan-Dec 2025, then 120 Jan-Jun 2026; B 50 from Jun 2025; C 200 in May
-    2026 only; D 80 Mar-May 2025. Customers A, B web / SMB, C, D ads / Ent. Costs: salaries
-    (acquisition) 150 in Jun 2025 and 300 in May 2026, hosting (service) 30 in Jun 2026."""
-    mrr = ["customer_id,month,mrr"]
-    mrr += [f"A,{m},{100 if m < '2026' else 120}" for m in _months("2025-01", "2026-06")]
-    mrr += [f"B,{m},50" for m in _months("2025-06", "2026-06")]
-    mrr += ["C,2026-05-01,200"] + [f"D,{m},80" for m in _months("2025-03", "2025-05")]
-    return {
-        "mrr": "\n".join(mrr) + "\n",
-        "customers": "customer_id,contact_id,channel,segment\nA,K1,web,SMB\nB,K2,web,SMB\nC,K3,ads,Ent\nD,K4,ads,Ent\n",
-        "contacts": "contact_id,created_at,channel,lead_at,customer_at\nK1,2024-12-10,web,2024-12-10,2025-01-05\n"
-                    "K2,2025-05-10,web,2025-05-10,2025-06-05\nK3,2026-04-10,ads,2026-04-10,2026-05-02\n",
-        "costs": "month,category,amount\n2025-06-01,salaries,150\n2026-05-01,salaries,300\n2026-06-01,hosting,30\n",
-    }
 
 
 def test_overview_adds_no_month_rows_of_what_economics_and_counts_give(fixture_client):
