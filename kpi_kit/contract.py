@@ -44,6 +44,10 @@ class FileSpec:
     # the date a row entered the file: rows dated after as_of have not happened, and a file's
     # coverage starts with its first such date (kpi_kit.metrics.coverage)
     entry: str | None = None
+    # a file whose rows may cover several days (a weekly export, spend over a date range): the
+    # columns spread evenly over a row's days at load (kpi_kit.data.spread_rows); the other columns
+    # (an average, a channel) are the same on each day
+    spread: tuple[str, ...] = field(default=())
 
     @property
     def required_columns(self) -> list[str]:
@@ -51,6 +55,11 @@ class FileSpec:
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
+
+
+# the optional last day of a row that covers several days (SPEC "Multi-day rows")
+DATE_END = ("last day the row covers, included (a weekly row: its Sunday); empty = the file's row "
+            "grain (one day unless the client's parameters say week or month)")
 
 
 def _c(name, kind, required=False, unique=False, description="", unknown_ok=False):
@@ -104,11 +113,13 @@ CONTRACT: dict[str, FileSpec] = {
                 _c("amount", "money", True, description="empty = unknown (left out of sums, counted)",
                    unknown_ok=True),
                 _c("channel", "text"),
+                _c("date_end", "date", description=DATE_END),
             ),
             "revenue recorded without a sales process (orders, daily or weekly bookings, media-mix "
             "revenue): counted as bookings, never as won deals (kit addition)",
             channel_columns=("channel",),
             entry="date",
+            spread=("amount",),
         ),
         FileSpec(
             "subscriptions",
@@ -155,10 +166,12 @@ CONTRACT: dict[str, FileSpec] = {
                 _c("impressions", "count"),
                 _c("clicks", "count"),
                 _c("conversions", "count", description="conversions the ad platform reports (kit addition)"),
+                _c("date_end", "date", description=DATE_END),
             ),
             "media and programme spend by day (or any date) and channel",
             channel_columns=("channel",),
             entry="date",
+            spread=("spend", "impressions", "clicks", "conversions"),
         ),
         FileSpec(
             "traffic",
@@ -169,10 +182,12 @@ CONTRACT: dict[str, FileSpec] = {
                 _c("users", "count"),
                 _c("avg_session_seconds", "count"),
                 _c("engaged_sessions", "count"),
+                _c("date_end", "date", description=DATE_END),
             ),
             "website sessions by day and channel",
             channel_columns=("channel",),
             entry="date",
+            spread=("sessions", "users", "engaged_sessions"),
         ),
         FileSpec(
             "touches",
@@ -202,9 +217,11 @@ CONTRACT: dict[str, FileSpec] = {
                 _c("date", "date", True),
                 _c("metric", "text", True),
                 _c("value", "count", True),
+                _c("date_end", "date", description=DATE_END),
             ),
             "social engagement, webinar and event attendance, ...",
             entry="date",
+            spread=("value",),
         ),
         FileSpec(
             "targets",

@@ -268,6 +268,9 @@ def rule_violations(stem: str, df: pd.DataFrame, params: Params | None = None):
     elif stem == "targets":
         if (early := (df["period_end"] < df["period_start"]).to_numpy()).any():
             yield Violation("period_end", "period_end before period_start", "correct the dates", early)
+    if "date_end" in df and "date" in df and (early := (df["date_end"] < df["date"]).to_numpy()).any():
+        yield Violation("date_end", "date_end before date",
+                        "give the last day the row covers, on or after its date (or leave it empty)", early)
 
 
 def _check_rules(stem: str, df: pd.DataFrame, label: str, suffix: str, params: Params) -> None:
@@ -277,32 +280,144 @@ def _check_rules(stem: str, df: pd.DataFrame, label: str, suffix: str, params: P
         df["status"] = df["status"].str.lower()
 
 
+# -- rows that cover several days -----------------------------------------------------------
+SOURCE_ROW = "_source_row"  # position in the file of a row spread over its days (dropped after the load)
+
+
+def row_end(df: pd.DataFrame, grain: str = "day") -> pd.Series:
+    """The last day each row covers (included): ``date_end`` where given, else the row's ``date``
+    plus the file's ``grain`` (``day``: the date itself; ``week``: the date and the 6 days after it;
+    ``month``: to the day before the same date a month later).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"date": pd.to_datetime(["2019-09-30", "2019-10-01"]),
+    ...                    "date_end": pd.to_datetime([None, "2019-10-02"])})
+    >>> row_end(df, "week").dt.strftime("%Y-%m-%d").tolist()
+    ['2019-10-06', '2019-10-02']
+    >>> row_end(df, "month").dt.strftime("%Y-%m-%d").tolist()[0]
+    '2019-10-29'
+    """
+    date = df["date"]
+    if grain == "week":
+        end = date + pd.Timedelta(days=6)
+    elif grain == "month":
+        end = date + pd.DateOffset(months=1) - pd.Timedelta(days=1)
+    else:
+        end = date
+    if "date_end" in df:
+        end = df["date_end"].where(df["date_end"].notna(), end)
+    return end.astype("datetime64[ns]")
+
+
+def spread_rows(stem: str, df: pd.DataFrame, params: Params, as_of: pd.Timestamp, q: DataQuality) -> pd.DataFrame:
+    """Spread every row that covers several days evenly over them (SPEC "Multi-day rows"): one row a
+    day, dated by the day, each carrying ``1/n`` of the row's amounts and counts (the file's
+    ``spread`` columns; an unknown amount stays unknown) and the row's other values as they are. Monthly
+    and quarterly totals then give each month its days' share: a week of 70 from Monday 29 Sep puts
+    20 in September and 50 in October. Days after ``as_of`` have not happened: left out (a row whose
+    first day is after it is left whole for :func:`_as_of_view`). ``_source_row`` keeps each day's row
+    of the file (rows used and unknown amounts are counted by it). A file of one-day rows is returned
+    as it is.
+
+    Examples
+    --------
+    >>> from kpi_kit.params import Params
+    >>> p = Params(client="x", data_dir=".", as_of="2019-10-31", row_grain={"spend": "week"})
+    >>> df = pd.DataFrame({"date": pd.to_datetime(["2019-09-25"]), "channel": ["tv"], "spend": [70.0]})
+    >>> out = spread_rows("spend", df, p, pd.Timestamp("2019-10-31"), DataQuality())
+    >>> out.groupby(out["date"].dt.to_period("M"))["spend"].sum().tolist()
+    [60.0, 10.0]
+    """
+    spec = CONTRACT[stem]
+    if not spec.spread or "date" not in df:
+        return df
+    grain = params.row_grain.get(stem, "day")
+    end = row_end(df, grain)
+    days = ((end - df["date"]).dt.days + 1).fillna(1).astype("int64").to_numpy()
+    df = df.drop(columns="date_end", errors="ignore")
+    if not (days > 1).any():
+        return df
+    # days after as_of of a row that started by then have not happened: cut here (whole rows later)
+    started = (df["date"] <= as_of).to_numpy()
+    kept = np.where(started, np.minimum(days, ((as_of - df["date"]).dt.days + 1).clip(lower=1).to_numpy()), 1)
+    many = days > 1
+    lengths = days[many]
+    each = f"{lengths[0]} days each" if (lengths == lengths[0]).all() else f"{lengths.min()} to {lengths.max()} days"
+    q.note(stem, f"rows covering several days ({each})", int(many.sum()),
+           "spread evenly over their days before monthly and quarterly totals")
+    q.note(stem, f"rows running past {as_of:%d %b %Y} (the report date)", int((started & (kept < days)).sum()),
+           "their days after it left out (not yet happened)")
+    idx = np.repeat(np.arange(len(df)), kept)
+    offset = np.arange(len(idx)) - np.repeat(np.cumsum(kept) - kept, kept)
+    out = df.iloc[idx].reset_index(drop=True)
+    out["date"] = out["date"] + pd.to_timedelta(offset, unit="D")
+    share = np.where(started, 1.0 / days, 1.0)[idx]  # an unstarted row is kept whole (left out later)
+    for col in spec.spread:
+        if col in out:
+            out[col] = out[col].to_numpy(dtype="float64") * share
+    out[SOURCE_ROW] = idx
+    return out
+
+
 # -- as-of view and channel mapping --------------------------------------------------------
+# contract date columns as the data-quality notes name them to a client (SPEC "Vocabulary": "Language")
+FIELD_WORDS = {"created_at": "created date", "closed_at": "close date", "expected_close_at": "expected close date",
+               "touched_at": "touch date", "start_date": "start date", "end_date": "end date", "date": "date",
+               "month": "month"}
+
+
+def field_words(column: str) -> str:
+    """A contract column as a client reads it: ``created_at`` -> "created date", ``mql_at`` -> "MQL date".
+
+    Examples
+    --------
+    >>> field_words("created_at"), field_words("mql_at"), field_words("opportunity_at"), field_words("amount")
+    ('created date', 'MQL date', 'opportunity date', 'amount')
+    """
+    if column in FIELD_WORDS:
+        return FIELD_WORDS[column]
+    if column.endswith("_at"):  # a stage's date
+        stage = column[:-3]
+        return f"{stage.upper() if len(stage) <= 3 else stage} date".replace("_", " ")
+    return column.replace("_", " ")
+
+
+def after_as_of(column: str, as_of) -> str:
+    """The data-quality issue of a date after the report date: "created date after 31 Oct 2026 (the report date)"."""
+    return f"{field_words(column)} after {to_day(as_of):%d %b %Y} (the report date)"
+
+
 def _as_of_view(stem: str, df: pd.DataFrame, as_of: pd.Timestamp, params: Params, q: DataQuality):
     """Treat anything dated after ``as_of`` as not yet happened (SPEC "Time")."""
     after = lambda col: df[col] > as_of  # noqa: E731
     drop_col = CONTRACT[stem].entry if stem in CONTRACT else None
     if drop_col:
         late = after(drop_col)
-        q.note(stem, f"{drop_col} after as_of", late.sum(), "left out (not yet happened)")
+        q.note(stem, after_as_of(drop_col, as_of), _rows(df, late), "left out (not yet happened)")
         df = df.loc[~late].copy()
     if stem == "contacts":
         for stage in params.stages:
             col = f"{stage}_at"
             if col in df:
                 late = after(col)
-                q.note(stem, f"{col} after as_of", late.sum(), "stage treated as not reached")
+                q.note(stem, after_as_of(col, as_of), late.sum(), "stage treated as not reached")
                 df.loc[late, col] = pd.NaT
     elif stem == "deals" and "closed_at" in df:
         late = after("closed_at")
-        q.note(stem, "closed_at after as_of", late.sum(), "deal treated as open")
+        q.note(stem, after_as_of("closed_at", as_of), late.sum(), "deal treated as open")
         df.loc[late, "status"] = "open"
         df.loc[late, "closed_at"] = pd.NaT
     elif stem == "subscriptions" and "end_date" in df:
         late = after("end_date")
-        q.note(stem, "end_date after as_of", late.sum(), "subscription treated as active")
+        q.note(stem, after_as_of("end_date", as_of), late.sum(), "subscription treated as active")
         df.loc[late, "end_date"] = pd.NaT
     return df
+
+
+def _rows(df: pd.DataFrame, mask: pd.Series) -> int:
+    """Rows of the file behind ``mask``: a row spread over its days (:func:`spread_rows`) counts once."""
+    return int(df.loc[mask, SOURCE_ROW].nunique()) if SOURCE_ROW in df else int(mask.sum())
 
 
 def map_channels(df: pd.DataFrame, params: Params, q: DataQuality, stem: str) -> pd.DataFrame:
@@ -362,10 +477,10 @@ def _stage_quality(df: pd.DataFrame, params: Params, q: DataQuality) -> None:
     cols = [f"{s}_at" for s in params.stages if f"{s}_at" in df]
     for i, col in enumerate(cols[:-1]):
         later = df[cols[i + 1:]].notna().any(axis=1)
-        q.note("contacts", f"skipped {col[:-3]}", (df[col].isna() & later).sum(),
+        q.note("contacts", f"skipped {field_words(col)[:-5]}", (df[col].isna() & later).sum(),
                "counted as passed (a later stage was reached)")
     for a, b in zip(cols, cols[1:]):
-        q.note("contacts", f"{b[:-3]} dated before {a[:-3]}", (df[b] < df[a]).sum(),
+        q.note("contacts", f"{field_words(b)} before {field_words(a)}", (df[b] < df[a]).sum(),
                "pair left out of stage velocity")
 
 
@@ -387,7 +502,7 @@ def _note_unknown(stem: str, df: pd.DataFrame, q: DataQuality) -> None:
             by = ""
             if "status" in df:
                 by = ": " + ", ".join(f"{k} {v:,}" for k, v in df.loc[empty, "status"].value_counts().items())
-            q.note(stem, f"{col.name} empty (unknown){by}", int(empty.sum()),
+            q.note(stem, f"{col.name} empty (unknown){by}", _rows(df, empty),
                    "kept; left out of amount sums, counted on the pages")
 
 
@@ -495,6 +610,7 @@ def load_client(params: Params) -> ClientData:
         df = parse_frame(raw, spec, label, path.suffix)
         _check_rules(stem, df, label, path.suffix, params)
         quality.rows_read[stem] = len(df)
+        df = spread_rows(stem, df, params, as_of, quality)  # rows covering several days: one row a day
         # freshness: the latest date seen, leaving out forward-looking dates (expected closes)
         dates = [c.name for c in spec.columns if c.kind == "date" and c.name in df and not c.name.startswith("expected")]
         latest = df[dates].max().max() if dates and len(df) else None
@@ -505,8 +621,8 @@ def load_client(params: Params) -> ClientData:
         df = _as_of_view(stem, df, as_of, params, quality)
         _note_unknown(stem, df, quality)
         df = map_channels(df, params, quality, stem)
-        frames[stem] = df.reset_index(drop=True)
-        quality.rows_used[stem] = len(df)
+        quality.rows_used[stem] = _rows(df, pd.Series(True, index=df.index))
+        frames[stem] = df.drop(columns=SOURCE_ROW, errors="ignore").reset_index(drop=True)
     if "subscriptions" in frames and "mrr" in frames:
         quality.note("mrr", "both subscriptions and mrr given", len(frames.pop("mrr")),
                      "MRR derived from subscriptions; mrr file ignored")
@@ -518,12 +634,13 @@ def load_client(params: Params) -> ClientData:
         # customers come from the MRR data (SPEC: new customers = first `new` MRR movement): the stage has data
         quality.stages_without_data = [s for s in quality.stages_without_data if s != "customer"]
     for stage in quality.stages_without_data:
-        quality.note("contacts", f"no {stage}_at date in any row (stage '{stage}' is configured)", len(frames["contacts"]),
+        quality.note("contacts", f"no {field_words(stage + '_at')} in any row (stage '{stage}' is configured)",
+                     len(frames["contacts"]),
                      "stage not drawn: the funnel steps from the stage before it to the one after")
     unmapped = sorted(quality.unmapped_channels.items(), key=lambda kv: -kv[1])
     for value, n in unmapped[:UNMAPPED_LISTED]:
-        quality.note("all", f"channel '{value}' not in channel_map", n, "kept under its raw name")
+        quality.note("all", f"channel '{value}' has no reporting channel mapped", n, "kept under its raw name")
     if len(unmapped) > UNMAPPED_LISTED:  # an export of 10,000 campaign names is one line, not 10,000
-        quality.note("all", f"{len(unmapped) - UNMAPPED_LISTED:,} more channels not in channel_map",
+        quality.note("all", f"{len(unmapped) - UNMAPPED_LISTED:,} more channels with no reporting channel mapped",
                      sum(n for _, n in unmapped[UNMAPPED_LISTED:]), "kept under their raw names")
     return ClientData(params, frames, quality)

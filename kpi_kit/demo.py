@@ -342,7 +342,7 @@ def _targets(rng, contacts, deals, subs) -> pd.DataFrame:
     rows = []
     last_year = pd.period_range("2025-01", "2025-12", freq="M")
     for metric, col in (("leads", "lead_at"), ("mqls", "mql_at"), ("sqls", "sql_at"),
-                        ("opportunities", "opportunity_at"), ("customers", "customer_at")):
+                        ("opportunities", "opportunity_at"), ("new_customers", "customer_at")):
         base = contacts[col].dt.to_period("M").value_counts().reindex(last_year, fill_value=0).to_numpy()
         target = np.round(base * 1.3 * rng.uniform(0.9, 1.12, 12))
         rows += [(metric, m.start_time, m.end_time.normalize(), float(v)) for m, v in zip(months, target)]

@@ -118,3 +118,15 @@ def fmt_value(value, unit: str, currency: str = "USD") -> str:
     if unit == "ratio":
         return NA if is_missing(value) else f"{value:,.1f}×"
     return fmt_number(value)
+
+
+def with_period(label: str, period: str) -> str:
+    """A metric's display name with its period: "Bookings (window)"; a name that already carries its
+    basis in parentheses takes the period inside them: "Marketing ROI (deal's channel, window)".
+
+    Examples
+    --------
+    >>> with_period("Marketing ROI (deal's channel)", "window")
+    "Marketing ROI (deal's channel, window)"
+    """
+    return f"{label[:-1]}, {period})" if label.endswith(")") else f"{label} ({period})"

@@ -18,6 +18,9 @@ from .exceptions import ParamsError
 from .sources.spec import Source
 
 ALL_STAGES = ("lead", "mql", "sal", "sql", "opportunity", "customer")
+# files whose rows may cover several days (SPEC "Multi-day rows"): the contract files with a `date`
+# and a `date_end` column
+GRAIN_FILES = ("spend", "traffic", "revenue", "engagement")
 
 
 class Params(BaseModel):
@@ -58,6 +61,15 @@ class Params(BaseModel):
     alert_threshold: float = Field(default=0.10, gt=0, description="relative MoM change that raises an alert")
     chart_channels: int = Field(default=10, ge=1, le=50,
                                 description="channels drawn one by one in charts; the rest as Other (tables list all)")
+    row_grain: dict[Literal["spend", "traffic", "revenue", "engagement"], Literal["day", "week", "month"]] = Field(
+        default_factory=dict,
+        description="days each row of a file covers, from its date: week = the date and the 6 days after it, "
+                    "month = to the day before the same date a month later; spread evenly over them "
+                    "(default day; a date_end column, where given, wins)")
+    history_rebuilt_before: dt.date | None = Field(
+        default=None,
+        description="first month of real history (YYYY-MM) where earlier months were rebuilt from one "
+                    "snapshot: churn and MRR movements before it are no data")
     notebook_timeout_seconds: int = Field(default=1800, ge=10,
                                           description="a notebook running longer is stopped and the client's run fails")
 
@@ -80,6 +92,27 @@ class Params(BaseModel):
         if bad:
             raise ValueError(f"groups must be inbound, outbound or other, got {bad}")
         return groups
+
+    @field_validator("history_rebuilt_before", mode="before")
+    @classmethod
+    def _month(cls, value):
+        """``2018-01`` (a month) or any day of it; kept as the month's first day."""
+        if value is None:
+            return None
+        if isinstance(value, dt.date):
+            return value.replace(day=1)
+        text = str(value).strip()
+        try:
+            return (dt.date.fromisoformat(text + "-01") if len(text) == 7 else dt.date.fromisoformat(text)).replace(day=1)
+        except ValueError:
+            raise ValueError(f"'{text}' is not a month: write YYYY-MM (e.g. 2018-01)") from None
+
+    @model_validator(mode="after")
+    def _history_before_as_of(self) -> Params:
+        if self.history_rebuilt_before is not None and self.history_rebuilt_before > self.as_of:
+            raise ValueError(f"history_rebuilt_before ({self.history_rebuilt_before:%Y-%m}) is after as_of "
+                             f"({self.as_of}): name the first month of real history, on or before as_of")
+        return self
 
     @model_validator(mode="after")
     def _one_data_location(self) -> Params:

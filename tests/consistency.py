@@ -17,8 +17,8 @@ MARKED = re.compile(r'<(?:td|div)[^>]*\bdata-kpi="([^"]+)"[^>]*>(.*?)</(?:td|div
 CARD_LABEL = re.compile(r'<div class="kk-label">(.*?)</div>', re.S)
 NUMBER = re.compile(r"[−+-]?[\d,]*\.?\d+")
 # how a card label names its period: (window), (Oct 2026), (trailing 6 months ...), (31 Oct 2026), ...
-PERIOD = re.compile(r"\((window|[A-Z][a-z]{2} \d{4}|\d{1,2} [A-Z][a-z]{2} \d{4}|trailing [^)]*|all [^)]*|"
-                    r"[^)]*window[^)]*)\)|\bever\b")
+PERIOD = re.compile(r"\((window|[A-Z][a-z]{2} \d{4}|\d{1,2} [A-Z][a-z]{2} \d{4}|[^)]*trailing [^)]*|all [^)]*|"
+                    r"[^)]*window[^)]*|[^)]*; all [^)]*)\)|\bever\b")  # "(month 12; all cohorts of 10+ customers)"
 
 
 def shown_value(text: str) -> tuple[float, float]:
@@ -74,13 +74,19 @@ def check_run(folder: Path, scalar_rows: dict[str, tuple[str, str]]) -> dict:
                 problems.append(f"{key}: {page} shows {text!r}, kpis.csv has {expected}")
     assert not problems, "\n".join(problems[:20])
     metrics = json.loads((folder / "metrics.json").read_text())
+    # every metrics.json scalar is a kpis.csv row under its own name, with the same value (n/a alike)
+    assert set(metrics["scalars"]) == set(scalar_rows), set(metrics["scalars"]) ^ set(scalar_rows)
     for name, (metric, period) in scalar_rows.items():
         key = f"{metric}|{period}||"
-        got = metrics["scalars"].get(name)
-        if key in value:
-            want = value[key]
-            assert (got is None) == math.isnan(want), (name, got, want)
-            assert got is None or math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9), (name, got, want)
+        assert metric == name and key in value, (name, key)
+        got, want = metrics["scalars"][name], value[key]
+        assert (got is None) == math.isnan(want), (name, got, want)
+        assert got is None or math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9), (name, got, want)
+    # one metric name, one definition: rows of one metric over the same dates and dimension agree
+    same = kpis.dropna(subset=["period_start", "period_end"]).groupby(
+        ["metric", "period_start", "period_end", "dimension", "dimension_value"], dropna=False)["value"]
+    spread = same.agg(lambda v: 0.0 if v.isna().all() else (v.max() - v.min()) if v.notna().all() else math.inf)
+    assert (spread <= 1e-9).all(), spread[spread > 1e-9].head(10).to_dict()
     unnamed = [(page, label) for page, labels in card_labels(folder).items() for label in labels
                if not PERIOD.search(label)]
     assert not unnamed, f"card labels without a period: {unnamed}"

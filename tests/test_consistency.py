@@ -38,10 +38,10 @@ def pages_of(summary, key):
 
 
 @pytest.mark.parametrize("key, pages", [
-    ("cac_paid|window|channel|Paid Search", {"channel", "unit_economics"}),
-    ("cac_paid|window|channel|Paid Social", {"channel", "unit_economics"}),
+    ("cac_paid_only|window|channel|Paid Search", {"channel", "unit_economics"}),
+    ("cac_paid_only|window|channel|Paid Social", {"channel", "unit_economics"}),
     ("new_customers|window|channel|Paid Search", {"channel", "unit_economics"}),
-    ("cac_paid|window||", {"channel", "unit_economics"}),
+    ("cac_paid_only|window||", {"channel", "unit_economics"}),
     ("new_customers|window||", {"funnel", "channel"}),
     ("leads|window||", {"funnel", "channel"}),
     ("ltv_to_cac|window||", {"overview", "unit_economics"}),
@@ -59,14 +59,14 @@ def test_the_demo_values_the_issue_found_split(demo):
     _, s = demo
     v = s["value"]
     assert v["new_customers|window||"] == 223 and v["leads|window||"] == 9468 and v["won_deals|window||"] == 232
-    assert v["cac_paid|window|channel|Paid Search"] == pytest.approx(232_434.56 / 56, rel=1e-6)
-    assert v["cac_paid|window||"] == pytest.approx(v["spend|window||"] / 223)
+    assert v["cac_paid_only|window|channel|Paid Search"] == pytest.approx(232_434.56 / 56, rel=1e-6)
+    assert v["cac_paid_only|window||"] == pytest.approx(v["spend|window||"] / 223)
 
 
 def test_channel_columns_sum_to_the_headline(demo):
     _, s = demo
     k = s["kpis"]
-    for metric in ("leads", "mqls", "opportunities", "new_customers", "won_deals", "spend", "revenue", "sessions"):
+    for metric in ("leads", "mqls", "opportunities", "new_customers", "won_deals", "spend", "bookings", "sessions"):
         rows = k[(k["metric"] == metric) & (k["period"] == "window") & (k["dimension"] == "channel")]
         total = k[(k["metric"] == metric) & (k["period"] == "window") & (k["dimension"] == "")]["value"]
         assert rows["value"].sum() == pytest.approx(float(total.iloc[0])), metric
@@ -77,13 +77,13 @@ def test_unpaid_channels_have_no_paid_cac_or_cost_per_lead(demo):
     k = s["kpis"].set_index(["metric", "period", "dimension", "dimension_value"])["value"]
     for channel in ("Organic Search", "Direct", "Referral", "Outbound"):
         assert k[("spend", "window", "channel", channel)] == 0
-        for metric in ("cpl", "cost_per_mql", "cost_per_sqo", "cac_paid"):
+        for metric in ("cpl", "cost_per_mql", "cost_per_sqo", "cac_paid_only"):
             assert math.isnan(k[(metric, "window", "channel", channel)]), (metric, channel)
     page = (folder / "channel.html").read_text()
     for channel in ("Organic Search", "Direct", "Referral", "Outbound"):  # every unpaid channel's cell says so
-        cells = [text for p, text in s["shown"][f"cac_paid|window|channel|{channel}"] if p == "channel"]
+        cells = [text for p, text in s["shown"][f"cac_paid_only|window|channel|{channel}"] if p == "channel"]
         assert cells and set(cells) == {"unpaid"}, (channel, cells)
-    assert 'data-kpi="cac_paid|window|channel|Direct">unpaid<' in page
+    assert 'data-kpi="cac_paid_only|window|channel|Direct">unpaid<' in page
 
 
 def card(page: str, label: str) -> tuple[str, str]:

@@ -21,13 +21,14 @@ def test_tiny_loads_and_maps_channels(tiny):
 
 def test_quality_counts_recoverable_oddities(tiny):
     notes = tiny.quality.table().set_index(["file", "issue"])["rows"]
-    assert notes["contacts", "skipped mql"] == 1  # C2
-    assert notes["contacts", "sql dated before mql"] == 1  # C6
-    assert notes["contacts", "created_at after as_of"] == 1  # C5
-    assert notes["contacts", "mql_at after as_of"] == 1  # C4
-    assert notes["deals", "created_at after as_of"] == 1  # D7
-    assert notes["deals", "closed_at after as_of"] == 1  # D5
-    assert notes["all", "channel 'tiktok' not in channel_map"] == 1
+    after = "after 31 Mar 2026 (the report date)"  # the notes name dates in words, never a key
+    assert notes["contacts", "skipped MQL"] == 1  # C2
+    assert notes["contacts", "SQL date before MQL date"] == 1  # C6
+    assert notes["contacts", f"created date {after}"] == 1  # C5
+    assert notes["contacts", f"MQL date {after}"] == 1  # C4
+    assert notes["deals", f"created date {after}"] == 1  # D7
+    assert notes["deals", f"close date {after}"] == 1  # D5
+    assert notes["all", "channel 'tiktok' has no reporting channel mapped"] == 1
     assert tiny.quality.latest_date["contacts"] == pd.Timestamp("2026-04-05")
 
 

@@ -3,6 +3,7 @@ what it changed, the kit's numbers match the same numbers computed straight from
 and every notebook renders. Skipped when ../shared/datasets (or $KPI_KIT_DATASETS) is absent."""
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -24,7 +25,8 @@ EXAMPLES = {e.client: e for e in find_examples(ROOT / "data" / "examples", DATAS
 QUIRKS = {  # what each recipe must find and report, not clean silently
     "olist": ["filled 60 empty value(s) with 'unknown'", "stage date before created_at: left out 1 row(s)"],
     "maven-crm": ["engage_date: left out 500 row(s) without a value",
-                  "close_value: 1589 row(s) without a value (open 1589): left empty (unknown, not 0)"],
+                  "close_value: 2473 value(s) of 0 (lost 2473) read as unknown and left empty",
+                  "close_value: 4062 row(s) without a value (lost 2473, open 1589): left empty (unknown, not 0)"],
     "facebook-ads": ["removed the UTF-8 byte-order mark", "spread 3 campaign total(s) evenly over 14 days"],
     "robyn": ["2 week(s) name an event"],
     "telco-churn": ["1869 churned customer(s) end in 2018-01; 11 with tenure 0"],
@@ -89,6 +91,10 @@ def test_maven_win_rate_deal_size_and_sales_cycle_in_the_window(imported):
     assert s["avg_deal_size"] == pytest.approx(won["close_value"].mean())
     assert s["avg_sales_cycle_days"] == pytest.approx((won["close_date"] - won["engage_date"]).dt.days.mean())
     assert pd.isna(s["weighted_pipeline"])  # Maven's open deals carry no probability: unknown, not 0
+    # lost deals' close_value of 0 is the CRM's "not kept": unknown, left out of every amount sum
+    deals = data_of(imported, "maven-crm")["deals"]
+    assert deals.loc[deals["status"] == "lost", "amount"].isna().all()
+    assert pd.isna(compute(data_of(imported, "maven-crm")).overview.revenue_goal()["target"])  # one complete year
 
 
 def test_telco_mrr_and_churn_from_tenure_and_flag(imported):
@@ -100,20 +106,52 @@ def test_telco_mrr_and_churn_from_tenure_and_flag(imported):
     assert jan["churned_customers"] == (t["Churn"] == "Yes").sum()
     assert jan["logo_churn_rate"] == pytest.approx((t["Churn"] == "Yes").sum() / b.loc[pd.Period("2017-12", "M"),
                                                                                           "customers"])
+    # the months before the snapshot were counted back from its customers: no churn data, not 0 %
+    before = b.loc[: pd.Period("2017-12", "M")]
+    assert before["logo_churn_rate"].isna().all() and before["churn"].isna().all() and before["new"].isna().all()
+
+
+def _by_day(weekly: pd.DataFrame, columns: list[str], as_of: str = "2019-10-31") -> pd.DataFrame:
+    """Robyn's weekly rows (dated by their Monday) spread evenly over their seven days, by hand: each
+    day 1/7 of its week, up to as_of (later days have not happened)."""
+    days = weekly.loc[weekly.index.repeat(7)].copy()
+    days["day"] = days["DATE"] + pd.to_timedelta(list(range(7)) * len(weekly), unit="D")
+    days[columns] = days[columns] / 7
+    return days[days["day"] <= as_of]
 
 
 def test_robyn_spend_and_revenue_in_the_window(imported):
     w = raw("robyn", "dt_simulated_weekly.csv", parse_dates=["DATE"])
-    inside = w[w["DATE"].between("2018-11-01", "2019-10-31")]
+    media = ["tv_S", "ooh_S", "print_S", "facebook_S", "search_S"]
+    days = _by_day(w, [*media, "revenue"])
+    inside = days[days["day"].between("2018-11-01", "2019-10-31")]  # the window, day by day
     data = data_of(imported, "robyn")
     spend = data["spend"]
     assert spend.loc[spend["date"].between("2018-11-01", "2019-10-31"), "spend"].sum() == pytest.approx(
-        inside[["tv_S", "ooh_S", "print_S", "facebook_S", "search_S"]].to_numpy().sum())
+        inside[media].to_numpy().sum())
     m = compute(data)
     assert m.channel.total["revenue"] == pytest.approx(inside["revenue"].sum())
     # weekly revenue is recorded without a sales process: bookings, but no deals, win rate or cycle
-    assert "deals" not in data.frames and m.book.value("bookings") == pytest.approx(inside["revenue"].sum())
-    assert {"win_rate", "avg_deal_size", "avg_sales_cycle_days"}.isdisjoint(set(m.book.frame()["metric"]))
+    assert "deals" not in data.frames
+    assert m.book.value(m.volumes.amount_metric) == pytest.approx(inside["revenue"].sum())
+    k = m.book.frame()  # the deal scalars keep their kpis.csv rows, n/a: nothing is made up
+    assert k.loc[k["metric"].isin(["win_rate", "avg_deal_size", "avg_sales_cycle_days"]), "value"].isna().all()
+    # revenue is not tied to channels: no ROI, but MER = revenue / media spend
+    assert math.isnan(m.channel.total["roi"]) and m.channel.total["mer"] == pytest.approx(
+        inside["revenue"].sum() / inside[media].to_numpy().sum())
+
+
+def test_robyn_monthly_totals_are_its_weekly_rows_spread_over_their_days(imported):
+    """October 2019 has four Mondays and September five: by week start October reads -18.6 %, spread
+    over days it is a rise (+4.2 %)."""
+    w = raw("robyn", "dt_simulated_weekly.csv", parse_dates=["DATE"])
+    days = _by_day(w, ["revenue"])
+    by_month = days.groupby(days["day"].dt.to_period("M"))["revenue"].sum()
+    m = compute(data_of(imported, "robyn"))
+    months = pd.period_range("2018-11", "2019-10", freq="M")
+    assert m.volumes.booked_monthly(months).to_numpy() == pytest.approx(by_month.reindex(months).to_numpy())
+    sep, oct_ = by_month[pd.Period("2019-09", "M")], by_month[pd.Period("2019-10", "M")]
+    assert oct_ / sep - 1 == pytest.approx(0.0425, abs=5e-4)
 
 
 def test_facebook_spend_is_kept_to_the_cent(imported):

@@ -91,7 +91,7 @@ def test_the_data_quality_section_lists_import_and_load_set_asides(tmp_path):
                                 "engaged"] for line in lines)
     assert "Set aside and noted at load" in lines
     load = "\n".join(lines[lines.index("Set aside and noted at load"):])
-    assert "created_at after as_of" in load and "amount empty (unknown): open 1" in load
+    assert "created date after" in load and "amount empty (unknown): open 1" in load
     assert "No rows were set aside" not in text
 
 

@@ -45,7 +45,7 @@ def test_the_stage_is_left_out_of_the_funnel_and_listed(without_sql):
     steps = {(r["from"], r["to"]): (r["reached_from"], r["reached_to"], r["rate"]) for r in conv.to_dict("records")}
     assert steps == {("created", "lead"): (5, 4, 0.8), ("lead", "mql"): (4, 2, 0.5), ("mql", "customer"): (2, 1, 0.5)}
     notes = data.quality.table()
-    row = notes[notes["issue"].str.contains("sql_at")].iloc[0]
+    row = notes[notes["issue"].str.contains("no SQL date in any row")].iloc[0]  # in words, not the key sql_at
     assert row["file"] == "contacts" and row["rows"] == 6  # the contacts up to as_of: C5 is created later
     assert "not drawn" in row["action"]
 

@@ -16,6 +16,8 @@ Examples
 >>> axes = charts.volumes_chart(volumes, stages=["lead", "mql", "customer"])  # doctest: +SKIP
 """
 
+from ._alt import alt_text as alt_text  # a chart's alt text, from its data (not a chart: not in __all__)
+from ._alt import set_alt_text as set_alt_text
 from .channel import (
     attribution_chart,
     conversion_heatmap,

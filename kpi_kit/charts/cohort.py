@@ -102,7 +102,7 @@ def average_retention_chart(logo: pd.DataFrame, revenue: pd.DataFrame | None = N
     if "low" in logo and logo["low"].notna().any():  # the logo rate's 95 % interval: wide where few customers
         ax.fill_between(logo["period"], logo["low"], logo["high"], color=kp.ACCENT, alpha=0.12, lw=0,
                         label="Logo retention, 95 % interval")
-    for c, label, colour in ((logo, "Logo retention", kp.ACCENT), (revenue, "Revenue retention", kp.GOOD)):
+    for c, label, colour in ((logo, "Logo retention", kp.ACCENT), (revenue, "Cohort revenue retention", kp.GOOD)):
         if c is None:
             continue
         small = (n.reindex(c["period"]).to_numpy(dtype=float) < min_sample) if min_sample else \

@@ -191,7 +191,9 @@ def cac_chart(monthly: pd.DataFrame, *, currency: str = "USD", trailing_months: 
 def ltv_cac_chart(groups: pd.DataFrame, *, by: str = "channel", cac_basis: str | None = None,
                   ratio_guide: float = 3.0, payback_guide: float = 12.0, log_above: float = 30.0,
                   fig=None) -> np.ndarray:
-    """LTV:CAC and CAC payback per group as two bar panels sharing the group axis, with guide lines.
+    """LTV:CAC and CAC payback per group as two bar panels sharing the group axis, each titled with
+    its CAC's basis. The guides (3:1, 12 months) are drawn only against a fully loaded CAC (SPEC
+    "Vocabulary"): a paid-media CAC leaves out the acquisition costs the guides assume.
 
     The LTV:CAC axis turns logarithmic when a group's ratio exceeds ``log_above`` (one cheap group
     would flatten the rest on a linear axis). Missing values draw as empty bars.
@@ -204,7 +206,8 @@ def ltv_cac_chart(groups: pd.DataFrame, *, by: str = "channel", cac_basis: str |
     by : str
         What the groups are, for the labels; ``"channel"`` colours bars by channel.
     cac_basis : str, optional
-        The CAC named in the title; by default "paid spend" by channel and "blended" otherwise.
+        The CAC named in the titles; by default "paid-media" by channel and "fully loaded" otherwise.
+        Guides are drawn only for "fully loaded".
     ratio_guide, payback_guide : float
         Where the dashed guides are drawn (3:1, 12 months).
     log_above : float
@@ -227,23 +230,26 @@ def ltv_cac_chart(groups: pd.DataFrame, *, by: str = "channel", cac_basis: str |
         fig, axes = plt.subplots(1, 2, figsize=(kp.WIDTH, 3.8), sharey=True)
     else:
         axes = fig.subplots(1, 2, sharey=True)
+    basis = cac_basis or ("paid-media" if by == "channel" else "fully loaded")
+    guides = basis == "fully loaded"
     colours = [kp.channel_colour(c) for c in r.index] if by == "channel" else kp.STAGE_COLOURS[1:len(r) + 1]
     axes[0].barh(r.index, r["ltv_to_cac"].fillna(0), color=colours)
-    axes[0].axvline(ratio_guide, color=kp.INK, ls="--", lw=1.2, label=f"{ratio_guide:g}:1 guide")
+    if guides:
+        axes[0].axvline(ratio_guide, color=kp.INK, ls="--", lw=1.2, label=f"{ratio_guide:g}:1 guide")
     if r["ltv_to_cac"].max() > log_above:
         axes[0].set_xscale("log")
         axes[0].xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}×"))
-    axes[0].set_title("LTV:CAC")
-    axes[0].set_xlabel("LTV ÷ CAC (log scale)" if axes[0].get_xscale() == "log" else "LTV ÷ CAC")
-    kp.legend_below(axes[0])
+    axes[0].set_title(f"LTV : {basis} CAC")
+    axes[0].set_xlabel(f"LTV ÷ {basis} CAC" + (" (log scale)" if axes[0].get_xscale() == "log" else ""))
     axes[1].barh(r.index, r["payback_months"].fillna(0), color=colours)
-    axes[1].axvline(payback_guide, color=kp.INK, ls="--", lw=1.2, label=f"{payback_guide:g}-month guide")
-    axes[1].set_title("CAC payback")
+    if guides:
+        axes[1].axvline(payback_guide, color=kp.INK, ls="--", lw=1.2, label=f"{payback_guide:g}-month guide")
+        kp.legend_below(axes[0])
+        kp.legend_below(axes[1])
+    axes[1].set_title(f"CAC payback on {basis} CAC")
     axes[1].set_xlabel("Months")
-    kp.legend_below(axes[1])
     axes[0].set_ylabel(by.capitalize())
-    basis = cac_basis or ("paid spend" if by == "channel" else "blended")
-    fig.suptitle(f"LTV:CAC and payback by {by} ({basis} CAC)", x=0.01, ha="left", fontweight="bold")
+    fig.suptitle(f"LTV : {basis} CAC and payback by {by}", x=0.01, ha="left", fontweight="bold")
     fig.tight_layout()
     return axes
 

@@ -25,7 +25,7 @@ def funnel_chart(counts: pd.Series, *, window_label: str | None = None, title: s
         Contacts reaching each stage, indexed by stage name in funnel order.
     window_label : str, optional
         The creation window, e.g. ``"Nov 2025 – Oct 2026"``; the title reads "Cohort view: contacts
-        created <window_label>, stage reached by as_of".
+        created <window_label>, stage reached by the report date".
     title : str, optional
         A title of its own (overrides ``window_label``); "Funnel" without either.
     ax : Axes, optional
@@ -41,7 +41,8 @@ def funnel_chart(counts: pd.Series, *, window_label: str | None = None, title: s
     >>> ax = funnel_chart(counts, window_label="Jan 2026 – Dec 2026")  # doctest: +SKIP
     """
     if title is None:
-        title = f"Cohort view: contacts created {window_label}, stage reached by as_of" if window_label else "Funnel"
+        title = (f"Cohort view: contacts created {window_label}, stage reached by the report date" if window_label
+                 else "Funnel")
     return kp.funnel_chart(counts, title=title, ax=ax)
 
 
@@ -68,7 +69,7 @@ def cohort_heatmap(matrix: pd.DataFrame, *, immature=None, ax=None):
     >>> ax = cohort_heatmap(m, immature=[False, True])  # doctest: +SKIP
     """
     return kp.heatmap(matrix, title="Cohort conversion: share of each month's contacts reaching a stage",
-                      xlabel="Stage reached by as_of", ylabel="Creation month (cohort)", mask_rows=immature,
+                      xlabel="Stage reached by the report date", ylabel="Creation month (cohort)", mask_rows=immature,
                       cbar_label="share of cohort", ax=ax)
 
 

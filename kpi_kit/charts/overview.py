@@ -119,7 +119,11 @@ def forecast_chart(forecast: pd.DataFrame, *, targets: pd.DataFrame | None = Non
     f = forecast
     fig, ax = plt.subplots(figsize=(kp.WIDTH, 3.6)) if ax is None else (ax.figure, ax)
     x = pd.PeriodIndex(f["month"], freq="M").to_timestamp()
-    ax.bar(x, f["expected"], width=20, color=kp.ACCENT, label="Expected bookings (amount × probability)")
+    slipped = f["slipped_expected"] if "slipped_expected" in f else pd.Series(0.0, index=f.index)
+    ax.bar(x, f["expected"] - slipped, width=20, color=kp.ACCENT, label="Expected bookings (amount × probability)")
+    if (slipped > 0).any():  # deals whose expected close has passed, moved to the next month: their own bar
+        ax.bar(x, slipped, width=20, bottom=f["expected"] - slipped, color=kp.MUTED, hatch="//", edgecolor="white",
+               label="Of which slipped deals (expected close already passed)")
     if targets is not None:
         b = targets[targets["metric"] == metric]
         for r in b.itertuples():

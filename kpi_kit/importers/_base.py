@@ -51,6 +51,8 @@ class Field:
     default: object = None  # fills blank cells (each fill is reported)
     drop_if_empty: bool | str = False  # a row without this value is left out (each drop is reported; a text
     # says why, for the report's data-quality section)
+    zero_is_unknown: bool | str = False  # the export writes 0 where it does not know the number (Maven's lost
+    # deals): such cells are left empty (unknown, never summed as a known 0), counted and, with a text, why
 
 
 @dataclass
@@ -296,6 +298,16 @@ def map_fields(df: pd.DataFrame, fields, report: ImportReport, label: str, *, de
             report.record(label, SET_ASIDE, f"{col} empty", int(cleaned.isna().sum()), "row left out" + why)
             keep = cleaned.notna()  # later fields are read from the remaining rows only
             out, df, cleaned = out.loc[keep], df.loc[keep], cleaned.loc[keep]
+        if f.zero_is_unknown and f.kind in ("money", "number", "count", "percent") and (zero := cleaned == 0).any():
+            why = f": {f.zero_is_unknown}" if isinstance(f.zero_is_unknown, str) else ""
+            by = ""
+            if "status" in out:  # fields mapped before this one (the status is mapped first where it matters)
+                counts = out.loc[zero, "status"].astype(str).value_counts()
+                by = " (" + ", ".join(f"{k} {v}" for k, v in counts.items()) + ")"
+            report.say(f"{label}: {col}: {int(zero.sum())} value(s) of 0{by} read as unknown and left empty{why}")
+            report.record(label, UNKNOWN, f"{col} recorded as 0 for an unknown amount{by}", int(zero.sum()),
+                          "left empty (unknown, not 0), left out of sums and counted" + why)
+            cleaned = cleaned.mask(zero)
         if f.default is not None and cleaned.isna().any():
             if f.kind in ("money", "number", "count", "percent") and f.default == 0:
                 # SPEC "Real data": an importer never fills an unknown number with 0

@@ -17,7 +17,9 @@ Example (``maven-deals.yaml``)::
 Each contract column takes an export column name, or a mapping with ``column`` (or a list of
 alternatives), ``kind`` (text, date, money, number, percent), ``values``, ``value`` (a constant),
 ``default`` (fills empty cells; never 0 for a number: an empty number is unknown, not zero, and
-stays empty) and ``drop_if_empty`` (leaves out rows without a value: ``true``, or a text saying
+stays empty), ``zero_is_unknown`` (for a number the export writes as 0 when it does not know it:
+``true``, or a text saying why; those cells are left empty, so no sum counts them as a known 0,
+and the report counts them) and ``drop_if_empty`` (leaves out rows without a value: ``true``, or a text saying
 why). Every fill and drop is reported and written to the folder's ``import_log.json`` for the
 report's data-quality section. Top-level keys: ``join`` (``{file, by}``, ``by`` one column or
 ``[here, there]``: left-join a second export from the same folder, e.g. won deals onto leads) and
@@ -61,7 +63,8 @@ def load_mapping(path) -> tuple[Source, dict]:
         source = rule.get("column")
         fields.append(Field(name, tuple(source) if isinstance(source, list) else source, kind,
                             value=rule.get("value"), values=rule.get("values"),
-                            default=rule.get("default"), drop_if_empty=_drop_rule(rule.get("drop_if_empty"))))
+                            default=rule.get("default"), drop_if_empty=_drop_rule(rule.get("drop_if_empty")),
+                            zero_is_unknown=_drop_rule(rule.get("zero_is_unknown"))))
     options = {k: spec[k] for k in ("decimal", "date_format", "sheet", "bad_rows") if k in spec}
     joins = spec.get("join") or []
     options["join"] = [joins] if isinstance(joins, dict) else joins

@@ -12,6 +12,7 @@ from .cohort import CohortMetrics
 from .context import Context
 from .economics import EconomicsMetrics
 from .funnel import FunnelMetrics
+from .kpis import SCALARS, scalar_keys
 from .overview import OverviewMetrics
 from .volumes import Volumes
 
@@ -25,7 +26,7 @@ class ClientMetrics:
     Examples
     --------
     >>> m = compute(load_client(load_params("data/clients/demo.yaml")))  # doctest: +SKIP
-    >>> m.book.value("cac_paid", "window", "channel", "Paid Search")  # doctest: +SKIP
+    >>> m.book.value("cac_paid_only", "window", "channel", "Paid Search")  # doctest: +SKIP
     """
 
     def __init__(self, data, previous_metrics: str | None = None):
@@ -68,17 +69,7 @@ class ClientMetrics:
         """``kpis.csv``: one row per KPI (SPEC columns)."""
         return self.book.frame()
 
-    SCALARS = {"mrr": ("mrr", None), "arpu": ("arpu", None), "customers": ("paying_customers", None),
-               "logo_churn_rate": ("logo_churn_rate", "trailing"), "ltv": ("ltv", "trailing"),
-               "cac": ("cac", "window"), "cac_paid_only": ("cac_paid", "window"),
-               "ltv_to_cac": ("ltv_to_cac", "window"), "cac_payback_months": ("cac_payback_months", "window"),
-               "nrr": ("nrr", "trailing"), "grr": ("grr", "trailing"), "quick_ratio": ("quick_ratio", "trailing"),
-               "nrr_t12m": ("nrr", "trailing 12 months"), "grr_t12m": ("grr", "trailing 12 months"),
-               "win_rate": ("win_rate", "window"), "avg_deal_size": ("avg_deal_size", "window"),
-               "avg_sales_cycle_days": ("avg_sales_cycle_days", "window"),
-               "weighted_pipeline": ("weighted_pipeline", "as_of"),
-               "lead_to_close_cvr": ("lead_to_close_cvr", "window"),
-               "lead_to_close_cvr_year_ago": ("lead_to_close_cvr", "window a year earlier")}
+    SCALARS = SCALARS  # metrics.json scalar -> the period of its KPI-table row (kpi_kit.metrics.kpis)
 
     def compute_all(self) -> ClientMetrics:
         """Compute every value a page, ``metrics.json`` or ``kpis.csv`` reads, now (a batch does it
@@ -89,17 +80,12 @@ class ClientMetrics:
 
     def scalar_keys(self) -> dict[str, tuple[str, str]]:
         """metrics.json scalar -> the (metric, period) of its KPI-table row."""
-        n = self.ctx.params.churn_window_months
-        resolve = {None: str(self.ctx.last), "trailing": f"trailing {n} months"}
-        return {name: (metric, resolve.get(period, period)) for name, (metric, period) in self.SCALARS.items()}
+        return scalar_keys(self.ctx)
 
     def scalars(self) -> dict:
-        """``metrics.json`` scalars, each read from the KPI table (so both files agree)."""
-        out = {name: self.book.value(metric, period) for name, (metric, period) in self.scalar_keys().items()}
-        g = self.overview.revenue_goal()
-        out |= {"revenue_last_12m": g["last_year"], "revenue_growth": g["growth"],
-                "revenue_target_next_12m": g["target"]}
-        return out
+        """``metrics.json`` scalars, each read from the KPI table row of its own name (so both files
+        agree, and ``kpis.csv`` carries every scalar under the name metrics.json gives it)."""
+        return {name: self.book.value(metric, period) for name, (metric, period) in self.scalar_keys().items()}
 
     def tables(self) -> dict:
         o = self.overview

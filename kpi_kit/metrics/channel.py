@@ -87,6 +87,11 @@ def channel_table(counts: pd.DataFrame, stages: list[str], window: Window, *, co
         t.loc[t.index != UNKNOWN, ["revenue", "lead_revenue"]] = np.nan
     if deals is None:  # leads win deals: without deals what the window's leads won is unknown
         t["lead_revenue"] = np.nan
+    # ROI's numerator: bookings credited to paid channels only (a booking of an unpaid channel was
+    # bought by no spend); unknown where no booking is tied to a channel
+    t["paid_revenue"] = t["revenue"].where(t["spend"] > 0, 0.0).where(t["revenue"].notna())
+    if len(revenue) and set(revenue.index) == {UNKNOWN}:
+        t["paid_revenue"] = np.nan
     if traffic is None:
         t["sessions"] = np.nan
     if spend is None:  # and so CPL, CAC and ROI
@@ -111,11 +116,17 @@ def _add_ratios(t: pd.DataFrame) -> None:
     t["visits_per_lead"] = safe_div(t["sessions"], col("leads"))
     t["value_per_lead"] = safe_div(t["lead_revenue"], col("leads"))
     t["value_per_visit"] = safe_div(t["lead_revenue"], t["sessions"])
-    t["roi"] = safe_div(t["revenue"] - paid, paid)
+    # ROI's numerator: bookings of paid channels (a table without the column is one of channel rows)
+    paid_revenue = t["paid_revenue"] if "paid_revenue" in t else t["revenue"].where(paid.notna(), 0.0).where(
+        t["revenue"].notna())
+    t["roi"] = safe_div(paid_revenue - paid, paid)
+    # MER (revenue or bookings / spend) only where the amounts are not tied to channels (ROI is n/a)
+    untied = t["paid_revenue"].isna() if "paid_revenue" in t else pd.Series(True, index=t.index)
+    t["mer"] = safe_div(t["revenue"], paid).where(untied)
 
 
 VOLUME_COLUMNS = ["contacts", "sessions", "leads", "mqls", "sals", "sqls", "opportunities", "customers", "won_deals",
-                  "spend", "revenue", "lead_revenue"]
+                  "spend", "revenue", "paid_revenue", "lead_revenue"]
 
 
 def rollup(table: pd.DataFrame, by: str = "group") -> pd.DataFrame:

@@ -273,7 +273,15 @@ class CohortMetrics:
 
     @cached_property
     def cohorts(self) -> pd.DataFrame:
-        return retention_cohorts(self.cmrr, self.grain, min_cohort_size=self.params.min_cohort_size)
+        """The retention triangle; without the cohorts that started before the first month of real
+        history (history rebuilt from a snapshot holds only the customers still there, so their
+        retention would read 100 % until the snapshot)."""
+        c = retention_cohorts(self.cmrr, self.grain, min_cohort_size=self.params.min_cohort_size)
+        first = getattr(self.ctx, "history_start", None)
+        if first is None or c.empty:
+            return c
+        start = [p.asfreq("M", "start") if not p.freqstr.startswith("M") else p for p in c["cohort"]]
+        return c[[p >= first for p in start]].reset_index(drop=True)
 
     @cached_property
     def logo_curve(self) -> pd.DataFrame:

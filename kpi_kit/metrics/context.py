@@ -65,6 +65,30 @@ class Context:
         """Latest date seen per file."""
         return dict(self.data.quality.latest_date)
 
+    @property
+    def history_start(self) -> pd.Period | None:
+        """The first month of real history where the client's earlier history was rebuilt from one
+        snapshot (parameter ``history_rebuilt_before``): churn and MRR movements before it are no
+        data. None when the whole history is real."""
+        first = getattr(self.params, "history_rebuilt_before", None)
+        return None if first is None else pd.Period(first, "M")
+
+    def history_note(self) -> str:
+        """The report header's sentence about rebuilt history, in the client's words; empty without
+        one.
+
+        Examples
+        --------
+        >>> ctx = Context.of(load_client(load_params("data/examples/telco-churn.yaml")))  # doctest: +SKIP
+        >>> ctx.history_note()  # doctest: +SKIP
+        'History before Jan 2018 was rebuilt from one snapshot: churn and MRR movements before it are not shown.'
+        """
+        first = self.history_start
+        if first is None:
+            return ""
+        return (f"History before {first:%b %Y} was rebuilt from one snapshot: churn and MRR movements "
+                "before it are not shown.")
+
     @cached_property
     def coverage(self) -> Coverage:
         """The months each file and each metric counted from it has data for."""

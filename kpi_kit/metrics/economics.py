@@ -186,6 +186,37 @@ def mrr_bridge(cmrr: pd.DataFrame, *, customer_col="customer_id",
     return out[cols].reset_index(drop=True).astype({c: "int64" for c in cols if c.endswith("customers")})
 
 
+# the bridge's columns that describe a month's movements (and their rates): no data in rebuilt history
+MOVEMENT_COLUMNS = ("new", "expansion", "contraction", "churn", "reactivation", "new_customers",
+                    "reactivated_customers", "churned_customers", "logo_churn_rate", "gross_revenue_churn",
+                    "net_revenue_churn", "grr", "nrr", "quick_ratio")
+
+
+def blank_rebuilt_history(bridge: pd.DataFrame, first_real: pd.Period | None) -> pd.DataFrame:
+    """The bridge with its movements and their rates set to no data (NaN) for the months before
+    ``first_real``, the first month of real history where earlier months were rebuilt from one
+    snapshot (SPEC "Reconstructed history"): a snapshot holds only the customers still there, so
+    its earlier months show no churn that was real. MRR, customers and ARPU stay (they are levels
+    the snapshot can place). The first real month keeps its movements: its starting MRR is the
+    rebuilt month-end before it, which the snapshot's customers define.
+
+    Examples
+    --------
+    >>> b = pd.DataFrame({"month": pd.period_range("2017-12", periods=2, freq="M"), "ending_mrr": [90.0, 80.0],
+    ...                   "churn": [0.0, 10.0], "logo_churn_rate": [0.0, 0.1], "churned_customers": [0, 1]})
+    >>> blank_rebuilt_history(b, pd.Period("2018-01", "M"))[["churn", "logo_churn_rate", "ending_mrr"]].values.tolist()
+    [[nan, nan, 90.0], [10.0, 0.1, 80.0]]
+    """
+    if first_real is None or bridge.empty:
+        return bridge
+    out = bridge.copy()
+    before = (out["month"] < first_real).to_numpy()
+    for col in MOVEMENT_COLUMNS:
+        if col in out:
+            out[col] = out[col].astype("float64").where(~before)
+    return out
+
+
 def trailing_retention(cmrr: pd.DataFrame, months: int = 12, *, customer_col="customer_id") -> pd.DataFrame:
     """Trailing NRR and GRR per month: of the customers paying ``months`` months earlier, their MRR
     now over their MRR then (GRR caps each customer's MRR now at its MRR then). NaN until
@@ -320,7 +351,10 @@ def cac_by_month(acq: pd.DataFrame, bridge: pd.DataFrame) -> pd.DataFrame:
 def cac_by_quarter(acq: pd.DataFrame, bridge: pd.DataFrame) -> pd.DataFrame:
     """The same per quarter (sums of costs and new customers, not an average of monthly CACs)."""
     m = cac_by_month(acq, bridge)
-    q = m.groupby(m["month"].dt.asfreq("Q"))[["costs", "spend", "total", "new_customers"]].sum()
+    quarter = m["month"].dt.asfreq("Q")
+    q = m.groupby(quarter)[["costs", "spend", "total", "new_customers"]].sum()
+    # a month whose new customers are no data (history rebuilt from a snapshot) leaves its quarter's unknown
+    q["new_customers"] = q["new_customers"].where(~m["new_customers"].isna().groupby(quarter).any())
     q["cac"] = safe_div(q["total"], q["new_customers"])
     q["paid_cac"] = safe_div(q["spend"], q["new_customers"])
     return q.rename_axis("quarter").reset_index()
@@ -333,13 +367,51 @@ def cost_to_serve(service: pd.DataFrame, bridge: pd.DataFrame) -> pd.DataFrame:
     return m
 
 
-def magic_number(bridge: pd.DataFrame, acq: pd.DataFrame) -> pd.DataFrame:
-    """Per quarter: (net new MRR in the quarter × 12) / acquisition cost of the previous quarter."""
+def magic_number(bridge: pd.DataFrame, acq: pd.DataFrame, *, last: pd.Period | None = None,
+                 first_real: pd.Period | None = None) -> pd.DataFrame:
+    """Per quarter: (net new MRR in the quarter × 12) / acquisition cost of the previous quarter.
+
+    A ratio whose parts cover different spans is n/a (SPEC "Partial periods"), and ``why`` says
+    why: a quarter still running at ``last`` (the last full month; default the bridge's last month)
+    has a month or two of net new MRR against a full quarter's cost; a previous quarter that the
+    cost data covers only in part (it starts or ends inside it) would set a full quarter's MRR
+    against part of its cost; a quarter that starts before ``first_real`` (history rebuilt from
+    a snapshot) has no real movements.
+
+    Examples
+    --------
+    >>> b = pd.DataFrame({"month": pd.period_range("2026-04", periods=4, freq="M"),
+    ...                   "starting_mrr": [0.0, 10.0, 20.0, 30.0], "ending_mrr": [10.0, 20.0, 30.0, 40.0]})
+    >>> a = pd.DataFrame({"month": pd.period_range("2026-01", periods=7, freq="M"), "total": [40.0] * 7})
+    >>> m = magic_number(b, a)
+    >>> m["magic_number"].tolist()
+    [3.0, nan]
+    >>> m["why"].iloc[1]
+    "quarter to date (1 of 3 months): its net new MRR and the previous quarter's costs cover different spans"
+    """
     b = bridge.assign(quarter=bridge["month"].dt.asfreq("Q"), net_new=bridge["ending_mrr"] - bridge["starting_mrr"])
     q = b.groupby("quarter").agg(net_new_mrr=("net_new", "sum"), months=("month", "size"))
     a = acq.groupby(acq["month"].dt.asfreq("Q"))["total"].sum()
     q["previous_quarter_acquisition"] = a.reindex(q.index - 1).to_numpy()
     q["magic_number"] = safe_div(q["net_new_mrr"] * 12, q["previous_quarter_acquisition"])
+    last = last if last is not None else (bridge["month"].max() if len(bridge) else None)
+    why = []
+    for quarter in q.index:
+        start, end = quarter.asfreq("M", "start"), quarter.asfreq("M", "end")
+        prev = pd.period_range((quarter - 1).asfreq("M", "start"), (quarter - 1).asfreq("M", "end"), freq="M")
+        costed = int(((prev >= acq["month"].min()) & (prev <= acq["month"].max())).sum()) if len(acq) else 0
+        if first_real is not None and start < first_real:
+            why.append(f"before {first_real:%b %Y}: history rebuilt from one snapshot has no real movements")
+        elif last is not None and end > last:
+            n = (min(end, last) - start).n + 1
+            why.append(f"quarter to date ({n} of 3 months): its net new MRR and the previous quarter's costs cover "
+                       "different spans")
+        elif 0 < costed < 3:
+            why.append(f"the previous quarter's costs cover {costed} of its 3 months")
+        else:
+            why.append("")
+    q["why"] = why
+    q.loc[q["why"] != "", "magic_number"] = np.nan
     return q.rename_axis("quarter").reset_index()
 
 
@@ -378,11 +450,19 @@ class EconomicsMetrics:
         if self.cmrr is None:
             return pd.DataFrame(columns=["month", "ending_mrr", "customers", "new_customers", "arpu"])
         b = mrr_bridge(self.cmrr, movements=self.movements)
-        return b[b["month"] <= self.ctx.last].reset_index(drop=True)
+        b = b[b["month"] <= self.ctx.last].reset_index(drop=True)
+        return blank_rebuilt_history(b, getattr(self.ctx, "history_start", None))
 
     @cached_property
     def trailing(self) -> pd.DataFrame:
-        return trailing_retention(self.cmrr, months=12)
+        """Trailing-12-month NRR and GRR; no data where the customers of 12 months earlier lie in
+        rebuilt history (a snapshot keeps only those still there)."""
+        t = trailing_retention(self.cmrr, months=12)
+        first = getattr(self.ctx, "history_start", None)
+        if first is not None:
+            real = pd.Series([m - 12 >= first for m in t["month"]], index=t.index, dtype=bool)
+            t["nrr"], t["grr"] = t["nrr"].where(real), t["grr"].where(real)
+        return t
 
     @cached_property
     def acquisition(self) -> pd.DataFrame | None:
@@ -477,14 +557,18 @@ class EconomicsMetrics:
         q["ltv_to_cac"] = safe_div(s["ltv"], q["cac"])
         q["payback_months"] = safe_div(q["cac"], s["arpu"] * self.params.gross_margin)
         if self.magic is not None:
-            q = q.merge(self.magic[["quarter", "magic_number"]], on="quarter", how="left")
+            q = q.merge(self.magic[["quarter", "magic_number", "why"]].rename(columns={"why": "magic_number_why"}),
+                        on="quarter", how="left")
         q["partial"] = [p.asfreq("M", "end") > self.ctx.last for p in q["quarter"]]
         q["period"] = [self.ctx.period_label(self.ctx.quarter_window(p)) for p in q["quarter"]]
         return q.reset_index(drop=True)
 
     @cached_property
     def magic(self) -> pd.DataFrame | None:
-        return None if self.acquisition is None or not self.has_mrr else magic_number(self.bridge, self.acquisition)
+        if self.acquisition is None or not self.has_mrr:
+            return None
+        return magic_number(self.bridge, self.acquisition, last=self.ctx.last,
+                            first_real=getattr(self.ctx, "history_start", None))
 
     def last_magic(self) -> tuple[float, str | None]:
         """The magic number of the last full quarter, and that quarter."""

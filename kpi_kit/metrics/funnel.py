@@ -461,15 +461,31 @@ class FunnelMetrics:
                 "lead_to_close_cvr": ltc["current"] if self.has_contacts else np.nan,
                 "lead_to_close_cvr_year_ago": ltc["year earlier"] if self.has_contacts else np.nan}
 
+    def cohort_spans(self) -> dict:
+        """The creation months each cohort count has data for (:mod:`~kpi_kit.metrics.coverage`): a
+        cohort created after the contacts stop has no data (not 0) in every column; a stage's count,
+        none after the stage's dates stop (a skipped stage: the next stage that has dates)."""
+        cov = getattr(self.ctx, "coverage", None)
+        if cov is None:
+            return {}
+        created = cov.of("contacts")
+        spans = {"created": created}
+        for i, stage in enumerate(self.stages):
+            span = next((s for s in (cov.of("contacts", f"{t}_at") for t in self.stages[i:]) if s is not None), None)
+            if created is not None and span is not None:  # a cohort exists only while contacts are created
+                span = type(span)(created.first, min(span.last, created.last))
+            spans[stage] = span or created
+        return spans
+
     def tables(self) -> dict:
         """The funnel's ``metrics.json`` tables (SPEC keys); empty without contacts."""
         if not self.has_contacts:
             return {"funnel_cohorts": [], "funnel_conversion": [], "stage_velocity": []}
-        from .serialise import records
+        from .serialise import null_outside, records
 
         return {
-            "funnel_cohorts": records(self.cohorts, {"cohort": "cohort", **{s: s for s in self.chain},
-                                                     "mature": "mature"}),
+            "funnel_cohorts": records(null_outside(self.cohorts, "cohort", self.cohort_spans()),
+                                      {"cohort": "cohort", **{s: s for s in self.chain}, "mature": "mature"}),
             "funnel_conversion": records(self.conversion, {"from": "from", "to": "to", "rate": "rate"}),
             "stage_velocity": records(self.velocity, {"from": "from", "to": "to", "median_days": "median_days"}),
         }

@@ -47,6 +47,24 @@ class Kpi:
         return "|".join((self.metric, self.period, self.dimension, str(self.dimension_value)))
 
 
+# metrics.json scalar -> the period of its KPI-table row, which carries the scalar's own name
+# (None: the last full month; "trailing": the churn window)
+SCALARS = {"mrr": None, "arr": None, "arpu": None, "customers": None, "logo_churn_rate": "trailing",
+           "ltv": "trailing", "cac": "window", "cac_paid_only": "window", "ltv_to_cac": "window",
+           "cac_payback_months": "window", "nrr": "trailing", "grr": "trailing", "quick_ratio": "trailing",
+           "nrr_t12m": "trailing 12 months", "grr_t12m": "trailing 12 months", "win_rate": "window",
+           "avg_deal_size": "window", "avg_sales_cycle_days": "window", "weighted_pipeline": "as_of",
+           "lead_to_close_cvr": "window", "lead_to_close_cvr_year_ago": YEAR_AGO,
+           "revenue_last_12m": "trailing 12 months", "revenue_growth": "complete years",
+           "revenue_target_next_12m": "next 12 months"}
+
+
+def scalar_keys(ctx) -> dict[str, tuple[str, str]]:
+    """metrics.json scalar -> the (metric, period) of its KPI-table row."""
+    resolve = {None: str(ctx.last), "trailing": f"trailing {ctx.params.churn_window_months} months"}
+    return {name: (name, resolve.get(period, period)) for name, period in SCALARS.items()}
+
+
 def unit_of(metric: str) -> str:
     return BY_NAME[metric].unit if metric in BY_NAME else "number"
 
@@ -102,7 +120,24 @@ def build(m) -> KpiBook:
     _economics(m, book)
     _overview(m, book)
     _cohorts(m, book)
+    for metric, period in scalar_keys(ctx).values():  # every scalar has its row, n/a where the data lacks it
+        if book.find(metric, period) is None:
+            span = _span_of(ctx, period)
+            book.add(metric, period, np.nan, start=span[0], end=span[1])
     return book
+
+
+def _span_of(ctx, period: str) -> tuple:
+    """(first day, last day) a scalar's period names; (None, None) for one without dates."""
+    Win = type(ctx.window)
+    last = ctx.last
+    spans = {"window": ctx.window, YEAR_AGO: ctx.year_ago, str(last): ctx.month_window(last),
+             "trailing 12 months": Win(last - 11, last), "next 12 months": Win(last + 1, last + 12),
+             f"trailing {ctx.params.churn_window_months} months": Win(last - (ctx.params.churn_window_months - 1), last)}
+    if period == "as_of":
+        return ctx.as_of, ctx.as_of
+    w = spans.get(period)
+    return (None, None) if w is None else (w.start, w.end)
 
 
 def _counts(m, book, periods):
@@ -119,7 +154,7 @@ def _funnel(m, book, windows):
     v = m.volumes
     if v.bookings is not None:  # won deals and revenue recorded without a sales process
         for label, w in windows.items():
-            book.add("bookings", label, v.booked(w), window=w, coverage=v.booking_status(w))
+            book.add(v.amount_metric, label, v.booked(w), window=w, coverage=v.booking_status(w))
     if m.ctx.has("deals"):
         for label, w in windows.items():
             o = f.deal_outcomes(w)
@@ -130,7 +165,7 @@ def _funnel(m, book, windows):
         for r in f.deals_by_quarter.itertuples():
             w = m.ctx.quarter_window(pd.Period(r.quarter.split(" ")[0], freq="Q"))
             book.add("win_rate", r.period, r.win_rate, window=w, n=r.won + r.lost, successes=r.won)
-            book.add("bookings", r.period, m.volumes.booked(w), window=w, coverage=m.volumes.booking_status(w))
+            book.add(v.amount_metric, r.period, v.booked(w), window=w, coverage=v.booking_status(w))
             book.add("avg_deal_size", r.period, r.avg_deal_size, window=w, n=r.won - r.won_without_amount)
             book.add("avg_sales_cycle_days", r.period, r.sales_cycle_days, window=w, n=r.won)
         p = f.pipeline
@@ -140,13 +175,14 @@ def _funnel(m, book, windows):
                  n=p["open_deals"] - p["without_amount"])  # open deals whose amount is known
     if m.ctx.has("contacts"):
         ltc = f.lead_to_close.set_index("period")
-        for label, key in (("window", "current"), (YEAR_AGO, "year earlier")):
+        for label, key, metric in (("window", "current", "lead_to_close_cvr"),
+                                   (YEAR_AGO, "year earlier", "lead_to_close_cvr"),
+                                   (YEAR_AGO, "year earlier", "lead_to_close_cvr_year_ago")):  # its scalar's name
             w = windows[label]
             r = ltc.loc[key]
             # a share of the period's leads, with its Wilson interval, only while customers do not outnumber them
             share = not pd.isna(r["rate"]) and r["customers"] <= r["leads"]
-            book.add("lead_to_close_cvr", label, r["rate"], window=w, n=r["leads"],
-                     successes=r["customers"] if share else None)
+            book.add(metric, label, r["rate"], window=w, n=r["leads"], successes=r["customers"] if share else None)
         for r in f.conversion.itertuples():
             book.add("stage_conversion", "window (cohort)", r.rate, window=m.ctx.window, dimension="step",
                      dimension_value=f"{r._1}→{r.to}", n=r.reached_from, successes=r.reached_to)
@@ -154,16 +190,18 @@ def _funnel(m, book, windows):
 
 CHANNEL_COLUMNS = {"leads": "leads", "mqls": "mqls", "sals": "sals", "sqls": "sqls", "opportunities": "opportunities",
                    "customers": "new_customers", "won_deals": "won_deals", "sessions": "sessions", "spend": "spend",
-                   "cpl": "cpl", "cost_per_mql": "cost_per_mql", "cost_per_sqo": "cost_per_sqo", "cac": "cac_paid",
-                   "revenue": "revenue", "roi": "roi", "visits_per_lead": "visits_per_lead",
+                   "cpl": "cpl", "cost_per_mql": "cost_per_mql", "cost_per_sqo": "cost_per_sqo", "cac": "cac_paid_only",
+                   "revenue": "bookings", "roi": "roi", "mer": "mer", "visits_per_lead": "visits_per_lead",
                    "value_per_lead": "value_per_lead", "value_per_visit": "value_per_visit"}
 
 
 def _channels(m, book):
     c = m.channel
     w = m.ctx.window
+    # the channel table's "revenue" is what the volumes book: bookings, or recorded revenue (a revenue file)
+    names = CHANNEL_COLUMNS | {"revenue": m.volumes.amount_metric}
     for label, frame, dim in (("window", c.table, "channel"), ("window", c.groups.drop(index="total"), "group")):
-        for col, metric in CHANNEL_COLUMNS.items():
+        for col, metric in names.items():
             if col not in frame or c.groups[col].isna().all():  # the client's data cannot give it: not shown
                 continue
             for name, value in frame[col].items():
@@ -183,8 +221,9 @@ def _channels(m, book):
                     book.add(metric, "window", value, window=w, dimension="model/channel",
                              dimension_value=f"{model}/{channel}")
     total, prev = c.total, c.previous_groups.loc["total"]
-    counts = {"leads", "mqls", "sals", "sqls", "opportunities", "customers", "won_deals"}  # in the book already
-    for col, metric in CHANNEL_COLUMNS.items():
+    # counts and bookings are in the book already, from the volumes (the channels sum to them)
+    counts = {"leads", "mqls", "sals", "sqls", "opportunities", "customers", "won_deals", "revenue"}
+    for col, metric in names.items():
         if col in total.index and col not in counts:
             book.add(metric, "window", total[col], window=w)
             book.add(metric, PREVIOUS, prev[col], window=m.ctx.previous)
@@ -200,24 +239,25 @@ def _economics(m, book):
     trailing = type(w)(ctx.last - (n - 1), ctx.last)
     span = f"trailing {n} months"
     book.add("cac", "window", s["cac"], window=w, n=m.volumes.count("new_customers", w))
-    book.add("cac_paid", "window", s["cac_paid_only"], window=w, n=m.volumes.count("new_customers", w))
+    book.add("cac_paid_only", "window", s["cac_paid_only"], window=w, n=m.volumes.count("new_customers", w))
     if not e.has_mrr:
         return
     b = e.bridge.set_index("month")
     for mo in (*ctx.window.months, ctx.last - 12):  # every month of the window: portfolio sparklines read them
         mw = ctx.month_window(mo)
         row = b.loc[mo] if mo in b.index else None
-        for col, metric in (("ending_mrr", "mrr"), ("customers", "paying_customers"), ("arpu", "arpu"),
+        for col, metric in (("ending_mrr", "mrr"), ("customers", "customers"), ("arpu", "arpu"),
                             ("new", "new_mrr"), ("logo_churn_rate", "logo_churn_rate")):
             book.add(metric, str(mo), np.nan if row is None else row[col], window=mw)
+        book.add("arr", str(mo), np.nan if row is None else 12 * row["ending_mrr"], window=mw)
     book.add("mrr_growth", "trailing 12 months", mrr_growth(e.bridge, ctx.last), window=type(w)(ctx.last - 11, ctx.last))
     for metric in ("logo_churn_rate", "nrr", "grr", "quick_ratio", "ltv"):
         book.add(metric, span, s[metric], window=trailing)
     for metric in ("ltv_to_cac", "cac_payback_months"):
         book.add(metric, "window", s[metric], window=w)
     t12 = type(w)(ctx.last - 11, ctx.last)
-    book.add("nrr", "trailing 12 months", s["nrr_t12m"], window=t12)
-    book.add("grr", "trailing 12 months", s["grr_t12m"], window=t12)
+    book.add("nrr_t12m", "trailing 12 months", s["nrr_t12m"], window=t12)
+    book.add("grr_t12m", "trailing 12 months", s["grr_t12m"], window=t12)
     mon = e.monthly.set_index("month")
     if ctx.last in mon.index and e.acquisition is not None:
         tw = type(w)(ctx.last - 2, ctx.last)
@@ -228,15 +268,20 @@ def _economics(m, book):
         for r in q.itertuples():
             qw = ctx.quarter_window(r.quarter)
             book.add("cac", r.period, r.cac, window=qw, n=r.new_customers)
-            book.add("cac_paid", r.period, r.paid_cac, window=qw, n=r.new_customers)
+            book.add("cac_paid_only", r.period, r.paid_cac, window=qw, n=r.new_customers)
             book.add("ltv_to_cac", r.period, r.ltv_to_cac, window=qw)
             book.add("cac_payback_months", r.period, r.payback_months, window=qw)
             if hasattr(r, "magic_number"):
                 book.add("magic_number", r.period, r.magic_number, window=qw)
     book.add("cost_to_serve", str(ctx.last), e.last_cost_to_serve, window=last)
     for by, r in e.by_group.items():
+        # a segment's LTV:CAC and payback would divide by the blended CAC (costs are not split by
+        # segment): SPEC "Vocabulary" shows no ratio against a cost that is not the group's own
+        # a channel's ratios are over its paid-media CAC: their own names (one kpis.csv name, one definition)
+        ratios = (("ltv_to_cac", "ltv_to_paid_cac"), ("payback_months", "cac_payback_months_paid")) if by == "channel" \
+            else ()
         for name, row in r.iterrows():
-            for col, metric in (("ltv", "ltv"), ("ltv_to_cac", "ltv_to_cac"), ("payback_months", "cac_payback_months")):
+            for col, metric in (("ltv", "ltv"), *ratios):
                 book.add(metric, "window", row[col], window=w, dimension=by, dimension_value=name)
 
 
@@ -249,15 +294,16 @@ def _overview(m, book):
     for key in s.columns:
         if key in skip or s[key].dropna().empty:
             continue
+        metric = m.volumes.amount_metric if key == "bookings" else key  # recorded revenue is never "bookings"
         for mo in (ctx.last, ctx.last - 1, ctx.last - 12):
             mw = ctx.month_window(mo)
-            book.add(key, str(mo), s[key].get(mo, np.nan), window=mw, coverage=o.status(key, mw))
-    g = o.revenue_goal()
-    if not pd.isna(g["target"]):
-        nxt = type(ctx.window)(ctx.last + 1, ctx.last + 12)
-        book.add("revenue_target", "next 12 months", g["target"], window=nxt)
-        book.add("revenue", "trailing 12 months", g["last_year"], window=type(ctx.window)(ctx.last - 11, ctx.last),
-                 unit="money")
+            book.add(metric, str(mo), s[key].get(mo, np.nan), window=mw, coverage=o.status(key, mw))
+    g = o.revenue_goal()  # each under its metrics.json scalar's name; n/a rows too (no data is not zero)
+    nxt = type(ctx.window)(ctx.last + 1, ctx.last + 12)
+    t12 = type(ctx.window)(ctx.last - 11, ctx.last)
+    book.add("revenue_last_12m", "trailing 12 months", g["last_year"], window=t12)
+    book.add("revenue_growth", "complete years", g["growth"], n=len(g["growth_rates"]))
+    book.add("revenue_target_next_12m", "next 12 months", g["target"], window=nxt)
 
 
 def _cohorts(m, book):

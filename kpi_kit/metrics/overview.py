@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 
 from .._dates import to_day
-from .._math import safe_div
-from ..formatting import fmt_pct
+from .._math import proportions_differ, safe_div
+from ..contract import UNKNOWN
+from ..formatting import fmt_pct, fmt_pp
 from .volumes import monthly_amount
 
 
@@ -23,23 +24,33 @@ def revenue_target(yearly_revenue: pd.Series, *, uplift: float = 0.05, years: in
     (up to) ``years`` years + ``uplift``).
 
     ``yearly_revenue`` holds complete 12-month periods, oldest first (an incomplete first period
-    must be left out by the caller). With a single year there is no growth to average: the target
-    is last year × (1 + uplift) and ``growth`` is NaN.
+    must be left out by the caller). The target needs at least one year-over-year growth, so two
+    complete periods (SPEC "Partial periods"): with one, or when no growth can be measured (every
+    earlier year's revenue was 0), ``growth`` and ``target`` are NaN, never a growth of 0 %, and
+    ``why`` says why in the client's words (empty when there is a target).
 
     Examples
     --------
     >>> r = revenue_target(pd.Series([100.0, 120.0, 150.0]), uplift=0.05)
     >>> round(r["growth"], 4), round(r["target"], 2)
     (0.225, 191.25)
+    >>> r = revenue_target(pd.Series([200.0]))
+    >>> r["target"], r["why"]
+    (nan, 'only one complete year of revenue (a target needs two, to measure a year-over-year growth)')
     """
     y = yearly_revenue.dropna().astype(float)
     if y.empty:
-        return {"last_year": np.nan, "growth": np.nan, "growth_rates": [], "uplift": uplift, "target": np.nan}
+        return {"last_year": np.nan, "growth": np.nan, "growth_rates": [], "uplift": uplift, "target": np.nan,
+                "why": "no complete year of revenue"}
     rates = (y / y.shift(1) - 1).iloc[1:].replace([np.inf, -np.inf], np.nan).dropna().tail(years)
     growth = float(rates.mean()) if len(rates) else np.nan
     last = float(y.iloc[-1])
-    target = last * (1 + (0.0 if np.isnan(growth) else growth) + uplift)
-    return {"last_year": last, "growth": growth, "growth_rates": rates.tolist(), "uplift": uplift, "target": target}
+    why = ("" if len(rates) else
+           "only one complete year of revenue (a target needs two, to measure a year-over-year growth)"
+           if len(y) == 1 else "no year-over-year growth can be measured: the earlier years' revenue is 0")
+    target = np.nan if why else last * (1 + growth + uplift)
+    return {"last_year": last, "growth": growth, "growth_rates": rates.tolist(), "uplift": uplift, "target": target,
+            "why": why}
 
 
 # -- target pacing -----------------------------------------------------------------------------------
@@ -104,18 +115,118 @@ def estimate_lag(leading: pd.Series, lagging: pd.Series, *, max_lag: int = 6, mi
 
 
 # -- alerts ---------------------------------------------------------------------------------------
-def divergence_alert(name: str, volume: pd.Series, rate: pd.Series, *, threshold: float = 0.10,
-                     volume_label: str, rate_label: str) -> dict | None:
-    """An alert when the last value of ``volume`` rose by more than ``threshold`` against the month
-    before while ``rate`` (the conversion below it) fell by more than ``threshold`` (relative)."""
-    if len(volume) < 2 or len(rate) < 2:
+def counts_differ(a, b, alpha: float = 0.05) -> bool | None:
+    """Whether two event counts over periods of equal length differ at significance ``alpha``: the
+    exact conditional test of two Poisson counts (``a`` of ``a + b`` against one half, two-sided).
+    None when a count is unknown or both are 0.
+
+    Examples
+    --------
+    >>> counts_differ(223, 179), counts_differ(22, 19), counts_differ(0, 0)
+    (True, False, None)
+    """
+    if any(v is None or not np.isfinite(v) or v < 0 for v in (a, b)) or a + b == 0:
         return None
-    dv = safe_div(volume.iloc[-1], volume.iloc[-2]) - 1
-    dr = safe_div(rate.iloc[-1], rate.iloc[-2]) - 1
-    if np.isnan(dv) or np.isnan(dr) or not (dv > threshold and dr < -threshold):
+    from scipy.stats import binomtest  # heavy import, only when needed
+
+    return bool(binomtest(int(round(a)), int(round(a + b)), 0.5).pvalue < alpha)
+
+
+def divergence_alert(name: str, volume: pd.Series, successes: pd.Series, base: pd.Series, *,
+                     threshold: float = 0.10, volume_label: str, rate_label: str, volume_unit: str = "count",
+                     alpha: float = 0.05) -> dict | None:
+    """An alert when, in the last month against the one before, ``volume`` rose by more than
+    ``threshold`` while the conversion below it (``successes / base``) fell by more than ``threshold``
+    of its value, both changes significant at ``alpha`` (SPEC "Takeaways and alerts"): the rate's fall
+    by the two-proportion test, a count's rise by :func:`counts_differ` (an amount, ``volume_unit``
+    ``"money"``, has no such test: its rise need only pass the threshold). A rate above 100 % (customers
+    of a month outnumbering its MQLs) is no share to test and raises no alert. The rate's change is in
+    percentage points (``rate_change_pp``)."""
+    months = volume.dropna().index
+    if len(months) < 2:
         return None
-    return {"alert": name, "month": str(volume.index[-1]), "volume_change": float(dv), "rate_change": float(dr),
-            "text": f"{volume_label} {fmt_pct(dv, 0, signed=True)} MoM while {rate_label} {fmt_pct(dr, 0, signed=True)}"}
+    now, then = months[-1], months[-2]
+    v_then, v_now = float(volume[then]), float(volume[now])
+    number = lambda x: np.nan if pd.isna(x) else float(x)  # noqa: E731 - pd.NA (nullable counts) is unknown too
+    s_then, s_now = (number(successes.get(m, np.nan)) for m in (then, now))
+    n_then, n_now = (number(base.get(m, np.nan)) for m in (then, now))
+    r_then, r_now = safe_div(s_then, n_then), safe_div(s_now, n_now)
+    dv = safe_div(v_now, v_then) - 1
+    if any(np.isnan(x) for x in (dv, r_then, r_now)) or r_then > 1 or r_now > 1 or r_then == 0:
+        return None
+    if not (dv > threshold and (r_now / r_then - 1) < -threshold):
+        return None
+    if volume_unit == "count" and counts_differ(v_now, v_then, alpha) is not True:
+        return None
+    if proportions_differ(s_now, n_now, s_then, n_then, alpha) is not True:
+        return None
+    pp = (r_now - r_then) * 100
+    counts = f" ({v_then:,.0f} → {v_now:,.0f})" if volume_unit == "count" else ""
+    return {"alert": name, "month": str(now), "volume_change": float(dv), "rate_before": float(r_then),
+            "rate_now": float(r_now), "rate_change_pp": float(pp),
+            "text": f"{volume_label} {fmt_pct(dv, 0, signed=True)} month over month{counts} while {rate_label} "
+                    f"fell {fmt_pp(abs(pp)).lstrip('+')} to {fmt_pct(r_now)} ({s_now:,.0f} of {n_now:,.0f} against "
+                    f"{s_then:,.0f} of {n_then:,.0f}; significant at 5 %)"}
+
+
+def _successes(rate, n) -> float:
+    """The successes behind a rate over ``n`` (rounded: the book keeps the rate and its n)."""
+    return float(round(rate * n)) if not (pd.isna(rate) or pd.isna(n)) else np.nan
+
+
+def headline_changes(rows: list[dict], *, threshold: float = 0.10, alpha: float = 0.05) -> pd.DataFrame:
+    """Rank changes of headline KPIs for "What changed" (SPEC "Takeaways and alerts").
+
+    Each row gives ``kpi``, ``label``, ``unit``, ``value``, ``before`` and ``period`` (the periods
+    compared, in words), and for a rate (``unit`` ``percent``) ``successes``/``n`` and
+    ``successes_before``/``n_before``. A change *qualifies* when it is significant at ``alpha``: a rate
+    by the two-proportion test, a count by :func:`counts_differ`. Amounts and ratios (MRR, LTV,
+    LTV:CAC, CAC, bookings, spend) are totals of the whole book, not samples, and have no such test:
+    they qualify when they moved by at least ``threshold`` (the alert threshold) of their value.
+    Rows with an undefined value or base are left out. Ordered by the size of the change relative to
+    the earlier value (a rate's pp change over its earlier rate), qualifying rows first.
+
+    Columns: the row's keys plus ``change`` (relative), ``change_pp`` (rates, in pp), ``test``
+    (``two-proportion``, ``Poisson`` or ``none``), ``significant`` (True, False or None when untested),
+    ``qualifies``, ``magnitude`` and ``threshold``.
+
+    Examples
+    --------
+    >>> rows = [{"kpi": "leads", "label": "Leads", "unit": "count", "value": 150, "before": 100, "period": "p"},
+    ...         {"kpi": "mrr", "label": "MRR", "unit": "money", "value": 105.0, "before": 100.0, "period": "p"}]
+    >>> headline_changes(rows)[["kpi", "qualifies"]].values.tolist()
+    [['leads', True], ['mrr', False]]
+    """
+    out = []
+    for r in rows:
+        value, before = r["value"], r["before"]
+        if pd.isna(value) or pd.isna(before) or before == 0:
+            continue
+        r = dict(r)
+        r["change"] = float(value / before - 1)
+        r["change_pp"] = float((value - before) * 100) if r["unit"] == "percent" else np.nan
+        if r["unit"] == "percent":
+            r["test"] = "two-proportion"
+            r["significant"] = (proportions_differ(r.get("successes"), r.get("n"), r.get("successes_before"),
+                                                   r.get("n_before"), alpha) if value <= 1 and before <= 1 else None)
+            qualifies = r["significant"] is True
+        elif r["unit"] == "count":
+            r["test"] = "Poisson"
+            r["significant"] = counts_differ(value, before, alpha)
+            qualifies = r["significant"] is True
+        else:
+            r["test"], r["significant"] = "none", None
+            qualifies = abs(r["change"]) >= threshold
+        r["qualifies"] = bool(qualifies and r["change"] != 0)
+        r["magnitude"] = abs(r["change"])
+        r["threshold"] = threshold
+        out.append(r)
+    cols = ["kpi", "label", "unit", "value", "before", "period", "n", "successes", "n_before",
+            "successes_before", "change", "change_pp", "test", "significant", "qualifies", "magnitude", "threshold"]
+    frame = pd.DataFrame(out).reindex(columns=cols)
+    if frame.empty:
+        return frame
+    return frame.sort_values(["qualifies", "magnitude"], ascending=[False, False], kind="stable").reset_index(drop=True)
 
 
 # -- snapshots -------------------------------------------------------------------------------------
@@ -143,23 +254,37 @@ def pipeline_forecast(deals: pd.DataFrame, as_of, *, cycle_days: float, expected
     """Expected bookings by month from open deals: Σ amount × probability by expected close month.
 
     The expected close is ``expected_close_at`` where the client has it, else ``created_at`` plus
-    the typical sales cycle; a date already past counts in the month after ``as_of`` (the deal is
-    late but still open). Deals without a probability are left out (counted in ``without_probability``),
-    as are deals without an amount (unknown, not 0; counted in ``without_amount``).
+    the typical sales cycle. A deal whose expected close is already past on ``as_of`` is *slipped*:
+    it counts in the month after ``as_of`` (late but still open) and is shown apart
+    (``slipped_deals``, ``slipped_expected``), so coverage can be said with and without it. Deals
+    without a probability are left out (counted in ``without_probability``), as are deals without an
+    amount (unknown, not 0; counted in ``without_amount``).
+
+    Examples
+    --------
+    >>> deals = pd.DataFrame({"status": ["open", "open"], "amount": [100.0, 50.0], "probability": [0.5, 0.4],
+    ...                       "created_at": pd.to_datetime(["2026-09-01", "2026-10-01"]),
+    ...                       "expected_close_at": pd.to_datetime(["2026-10-15", "2026-12-10"])})
+    >>> pipeline_forecast(deals, "2026-10-31", cycle_days=30)[["month", "expected", "slipped_expected"]].values.tolist()
+    [[Period('2026-11', 'M'), 50.0, 50.0], [Period('2026-12', 'M'), 20.0, 0.0]]
     """
     as_of = to_day(as_of)
     o = deals[deals["status"] == "open"].copy()
     expected = o[expected_col] if expected_col in o else pd.Series(pd.NaT, index=o.index)
     fallback = o["created_at"] + pd.to_timedelta(0 if np.isnan(cycle_days) else cycle_days, unit="D")
     expected = expected.where(expected.notna(), fallback)
-    expected = expected.where(expected > as_of, as_of + pd.offsets.MonthBegin(1))
+    slipped = expected <= as_of
+    expected = expected.where(~slipped, as_of + pd.offsets.MonthBegin(1))
     o["month"] = expected.dt.to_period("M")
     has = o["probability"].notna() if "probability" in o else pd.Series(False, index=o.index)
     o["weighted"] = (o["amount"] * o.get("probability", np.nan)).where(has & o["amount"].notna(), 0.0)
+    o["slipped_weighted"] = o["weighted"].where(slipped, 0.0)
+    o["slipped"] = slipped.astype("int64")
     g = o.groupby("month").agg(open_deals=("amount", "size"), pipeline=("amount", lambda s: s.sum(min_count=1)),
                                expected=("weighted", "sum"),
                                without_probability=("amount", lambda s: int((~has[s.index]).sum())),
-                               without_amount=("amount", lambda s: int(s.isna().sum())))
+                               without_amount=("amount", lambda s: int(s.isna().sum())),
+                               slipped_deals=("slipped", "sum"), slipped_expected=("slipped_weighted", "sum"))
     return g.reset_index()
 
 
@@ -250,8 +375,22 @@ class OverviewMetrics:
         spend = d.get("spend")
         if spend is not None and v.bookings is not None and len(v.bookings) + (0 if deals is None else len(deals)):
             s = self._monthly(spend, "date", "spend").where(self.span_of("spend").mask(m))
-            out["roi"] = safe_div(out["bookings"] - s, s)
+            out["roi"] = safe_div(self._paid_bookings(spend, m).where(out["bookings"].notna()) - s, s)
         return out.reindex(columns=list(INDICATORS))
+
+    def _paid_bookings(self, spend: pd.DataFrame, months: pd.PeriodIndex) -> pd.Series:
+        """Bookings per month credited to a channel with spend that month (the channel table's rule,
+        so a month's ROI is the window's ROI over one month); NaN throughout when no booking is tied
+        to a channel (ROI is then n/a, not −100 %)."""
+        bk = self.m.volumes.bookings
+        if bk is None or (bk["channel"] == UNKNOWN).all():
+            return pd.Series(np.nan, index=months)
+        per = spend.groupby([spend["date"].dt.to_period("M"), "channel"])["spend"].sum()
+        paid = set(per[per > 0].index)
+        month = bk["date"].dt.to_period("M")
+        keep = [(mo, ch) in paid for mo, ch in zip(month, bk["channel"])]
+        tied = set(month[(bk["channel"] != UNKNOWN).to_numpy()])  # a month whose bookings all lack a channel: n/a
+        return monthly_amount(bk["date"][keep], bk["amount"][keep], months).where(months.isin(tied) | ~months.isin(month))
 
     def span_of(self, indicator: str):
         """The months ``indicator`` (or ``spend``) has data for
@@ -328,8 +467,8 @@ class OverviewMetrics:
         """(actual to date, start value for level metrics) of a target's metric over its period."""
         stop = min(end, self.ctx.as_of)
         d = self.ctx.data
-        if metric in ("contacts", "leads", "mqls", "sals", "sqls", "opportunities", "customers"):
-            return self.m.volumes.count_between("new_customers" if metric == "customers" else metric, start, stop), 0.0
+        if metric in ("contacts", "leads", "mqls", "sals", "sqls", "opportunities", "new_customers"):
+            return self.m.volumes.count_between(metric, start, stop), 0.0
         if metric == "sessions" and d.get("traffic") is not None:
             t = d["traffic"]
             return float(t.loc[t["date"].between(start, stop), "sessions"].sum()), 0.0
@@ -338,16 +477,17 @@ class OverviewMetrics:
         if metric == "spend" and d.get("spend") is not None:
             s = d["spend"]
             return float(s.loc[s["date"].between(start, stop), "spend"].sum()), 0.0
-        if self.m.economics.has_mrr and metric in ("new_mrr", "revenue", "mrr"):
+        if self.m.economics.has_mrr and metric in ("new_mrr", "revenue", "mrr", "customers"):
             b = self.m.economics.bridge.set_index("month")
             months = b.index[(b.index >= start.to_period("M")) & (b.index <= min(stop.to_period("M"), self.ctx.last))]
             if metric == "new_mrr":
                 return float(b.loc[months, "new"].sum()), 0.0
             if metric == "revenue":
                 return float(b.loc[months, "ending_mrr"].sum()), 0.0
+            col = "customers" if metric == "customers" else "ending_mrr"  # a level: paying customers, MRR
             before = start.to_period("M") - 1
-            start_value = float(b.loc[before, "ending_mrr"]) if before in b.index else 0.0
-            return (float(b.loc[months[-1], "ending_mrr"]) if len(months) else np.nan), start_value
+            start_value = float(b.loc[before, col]) if before in b.index else 0.0
+            return (float(b.loc[months[-1], col]) if len(months) else np.nan), start_value
         return np.nan, 0.0
 
     @cached_property
@@ -364,7 +504,7 @@ class OverviewMetrics:
             else:
                 actual, start_value = self._actual(r.metric, r.period_start, r.period_end)
                 p = pace(r.target, actual, r.period_start, r.period_end, self.ctx.as_of, start_value=start_value,
-                            level=r.metric == "mrr")
+                            level=r.metric in ("mrr", "customers"))
                 if pd.isna(actual):
                     status = "no data"
                 elif p["finished"]:
@@ -391,24 +531,76 @@ class OverviewMetrics:
 
     @cached_property
     def alerts(self) -> list[dict]:
+        """The divergence alerts of the last full month (:func:`divergence_alert`): a leading volume up
+        while the conversion below it fell, both significantly; rates' changes in pp."""
         s = self.series.loc[:self.ctx.last]
         th = self.ctx.params.alert_threshold
-        rules = [("sessions", safe_div(s["leads"], s["sessions"]), "Sessions", "visit-to-lead rate"),
-                 ("leads", safe_div(s["mqls"], s["leads"]), "Leads", "lead-to-MQL rate"),
-                 ("mqls", safe_div(s["customers"], s["mqls"]), "MQLs", "MQL-to-customer rate")]
+        rules = [("sessions", "leads", "sessions", "Sessions", "visit-to-lead rate", "count"),
+                 ("leads", "mqls", "leads", "Leads", "lead-to-MQL rate", "count"),
+                 ("mqls", "customers", "mqls", "MQLs", "MQL-to-customer rate", "count")]
+        frame = {k: s[k] for k in ("sessions", "leads", "mqls", "customers", "pipeline")}
         deals = self.ctx.data.get("deals")
         if deals is not None:
             closed = deals[deals["status"].isin(["won", "lost"])]
             m = closed["closed_at"].dt.to_period("M")
-            win = safe_div((closed["status"] == "won").groupby(m).sum(), closed.groupby(m).size())
-            rules.append(("pipeline", pd.Series(win).reindex(s.index), "Pipeline created", "win rate"))
+            frame["won"] = (closed["status"] == "won").groupby(m).sum().reindex(s.index)
+            frame["closed"] = closed.groupby(m).size().reindex(s.index)
+            rules.append(("pipeline", "won", "closed", "Pipeline created", "win rate", "money"))
         out = []
-        for volume, rate, vlabel, rlabel in rules:
-            a = divergence_alert(volume, s[volume].dropna(), pd.Series(rate).reindex(s[volume].dropna().index),
-                                    threshold=th, volume_label=vlabel, rate_label=rlabel)
+        for volume, successes, base, vlabel, rlabel, unit in rules:
+            a = divergence_alert(volume, frame[volume], frame[successes], frame[base], threshold=th,
+                                 volume_label=vlabel, rate_label=rlabel, volume_unit=unit)
             if a:
                 out.append(a)
         return out
+
+    @cached_property
+    def what_changed(self) -> pd.DataFrame:
+        """The headline KPIs' changes, ranked (:func:`headline_changes`): the window's counts, amounts
+        and rates against the previous window (lead-to-close CVR against the window a year earlier,
+        its only base), and the month-end states (MRR, LTV, LTV:CAC, logo churn) of the last full
+        month against the same month a year earlier. Values are the KPI book's and the overview
+        series' (the cards' and the indicator table's); a value whose period its source does not fully
+        cover is left out."""
+        from .kpis import PREVIOUS, YEAR_AGO  # the book imports this module
+
+        book, ctx = self.m.book, self.ctx
+        windows = {PREVIOUS: ctx.previous, YEAR_AGO: ctx.year_ago}
+        rows = []
+        labels = {"leads": "Leads", "mqls": "MQLs", "new_customers": "New customers", "bookings": "Bookings",
+                  "win_rate": "Win rate", "lead_to_close_cvr": "Lead-to-close CVR",
+                  "avg_deal_size": "Average deal size", "spend": "Spend", "cpl": "Blended CPL",
+                  "cac_paid": "Paid-media CAC", "cac_paid_only": "Paid-media CAC"}
+        for metric, label in labels.items():
+            base = YEAR_AGO if metric == "lead_to_close_cvr" else PREVIOUS
+            now, then = book.find(metric, "window"), book.find(metric, base)
+            if now is None or then is None or now.coverage != "full" or then.coverage != "full":
+                continue
+            row = {"kpi": metric, "label": label, "unit": now.unit, "value": now.value, "before": then.value,
+                   "period": f"{ctx.window.label()} against {windows[base].label()}"}
+            if now.unit == "percent":
+                row |= {"n": now.n, "successes": _successes(now.value, now.n), "n_before": then.n,
+                        "successes_before": _successes(then.value, then.n)}
+            rows.append(row)
+        last, year = ctx.last, ctx.last - 12
+        month = f"{last:%b %Y} against {year:%b %Y}"
+        series = self.series
+        states = {"mrr": ("MRR (month end)", "money"), "ltv": (f"LTV (churn over the trailing "
+                                                               f"{ctx.params.churn_window_months} months)", "money"),
+                  "ltv_to_cac": ("LTV:CAC (trailing 3-month CAC)", "ratio"),
+                  "logo_churn_rate": ("Logo churn rate (monthly)", "percent")}
+        for key, (label, unit) in states.items():
+            s = series[key]
+            row = {"kpi": key, "label": label, "unit": unit, "value": s.get(last, np.nan),
+                   "before": s.get(year, np.nan), "period": month}
+            if key == "logo_churn_rate" and self.m.economics.has_mrr:  # churned of the customers at the month's start
+                b = self.m.economics.bridge.set_index("month")
+                start, churned = b["customers"], b["churned_customers"]
+                row |= {"n": float(start.get(last - 1, np.nan)), "successes": float(churned.get(last, np.nan)),
+                        "n_before": float(start.get(year - 1, np.nan)),
+                        "successes_before": float(churned.get(year, np.nan))}
+            rows.append(row)
+        return headline_changes(rows, threshold=ctx.params.alert_threshold)
 
     def snapshot(self) -> pd.DataFrame | None:
         if not self.previous_metrics or not Path(self.previous_metrics).exists():

@@ -41,3 +41,27 @@ def records(df: pd.DataFrame, columns: dict | None = None) -> list[dict]:
     if columns:
         df = df[list(columns)].rename(columns=columns)
     return jsonable(df.to_dict(orient="records"))
+
+
+def null_outside(df: pd.DataFrame, month_col: str, spans: dict) -> pd.DataFrame:
+    """``df`` with each column of ``spans`` set to no data (None, ``null`` in metrics.json) in the
+    rows whose ``month_col`` lies outside that column's span (:class:`~kpi_kit.metrics.coverage.Span`;
+    None: the data cannot say, values kept). metrics.json's tables then say "no data" where
+    ``kpis.csv`` and the pages do (SPEC "Coverage": a month outside a file's coverage is never 0).
+
+    Examples
+    --------
+    >>> from kpi_kit.metrics.coverage import Span
+    >>> df = pd.DataFrame({"cohort": pd.period_range("2018-05", periods=2, freq="M"), "created": [1303, 0]})
+    >>> records(null_outside(df, "cohort", {"created": Span(pd.Period("2017-06", "M"), pd.Period("2018-05", "M"))}))
+    [{'cohort': '2018-05', 'created': 1303}, {'cohort': '2018-06', 'created': None}]
+    """
+    out = df.copy()
+    months = out[month_col]
+    for col, span in spans.items():
+        if span is None or col not in out:
+            continue
+        inside = np.asarray([span.first <= m <= span.last for m in months], dtype=bool)
+        if not inside.all():
+            out[col] = out[col].astype(object).where(inside, None)
+    return out

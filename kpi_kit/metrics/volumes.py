@@ -68,6 +68,9 @@ class Volumes:
         if self.movements is not None:
             mv = self.movements
             new = mv[mv["movement"] == "new"]
+            first = getattr(ctx, "history_start", None)
+            if first is not None:  # history rebuilt from a snapshot: its "new" movements are not real
+                new = new[(new["month"] >= first).to_numpy()]
             out = pd.DataFrame({"customer_id": new["customer_id"].to_numpy(), "month": new["month"].array})
             customers = ctx.get("customers")
             contacts = ctx.get("contacts")
@@ -148,7 +151,11 @@ class Volumes:
             return None
         if metric == "new_customers" and self.movements is not None:
             # the loader drops an mrr file beside subscriptions: "mrr" present means MRR comes from it
-            return cov.of("mrr" if self.ctx.has("mrr") else "subscriptions")
+            span = cov.of("mrr" if self.ctx.has("mrr") else "subscriptions")
+            first = getattr(self.ctx, "history_start", None)  # movements before it were rebuilt: no data
+            if span is not None and first is not None and first > span.first:
+                span = type(span)(first, max(first, span.last))
+            return span
         if metric == "won_deals":
             return cov.of("deals", "closed_at")
         stage = "created" if metric == "contacts" else "customer" if metric == "new_customers" else STAGE_OF[metric]
@@ -193,6 +200,13 @@ class Volumes:
         out = pd.concat(parts, ignore_index=True)
         out["date"] = pd.to_datetime(out["date"])
         return out
+
+    @property
+    def amount_metric(self) -> str:
+        """What :attr:`bookings` holds, in the catalogue's words: ``bookings`` (deals won, with any
+        recorded revenue beside them), or ``revenue`` when the client records revenue without a
+        sales process (a revenue file and no deals): a page never calls bookings revenue."""
+        return "revenue" if self.ctx.get("deals") is None and self.ctx.get("revenue") is not None else "bookings"
 
     @staticmethod
     def _booked_sum(amounts: pd.Series) -> float:

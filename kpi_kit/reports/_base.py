@@ -43,7 +43,16 @@ class Report:
         return getattr(self, name)()
 
     def header(self) -> blocks.Block:
-        return blocks.header(self.title, self.data, self.window)
+        block = blocks.header(self.title, self.data, self.window)
+        note = self.ctx.history_note()  # history rebuilt from a snapshot: one sentence, under the header
+        if not note:
+            return block
+        import html
+
+        body = block._repr_html_()
+        cut = body.rindex("</div>")  # the header's closing tag
+        return blocks.Block(f'{body[:cut]}<div class="kk-warn">{html.escape(note)}</div>{body[cut:]}',
+                            f"{block!r}\n{note}")
 
     def data_quality(self) -> blocks.Block:
         return blocks.data_quality(self.data)

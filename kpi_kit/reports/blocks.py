@@ -200,6 +200,11 @@ def plural(n, word: str, words: str | None = None) -> str:
     return f"{count} {word if n == 1 else (words or word + 's')}"
 
 
+def trailing(n: int) -> str:
+    """A label's span: "trailing 6 months", "trailing month" (never "trailing 1 months")."""
+    return "trailing month" if n == 1 else f"trailing {n} months"
+
+
 def note(text) -> Block:
     """One sentence of takeaway above a chart or table (a :class:`Block` passes through)."""
     if isinstance(text, Block):
@@ -218,6 +223,35 @@ def missing(section: str, needs: str) -> Block:
     gathers these lines into one "Not shown" list (:mod:`kpi_kit.run.pages`)."""
     text = not_shown_text(section, needs)
     return Block(CSS + f'<div class="kk-missing">{html.escape(text)}</div>', text)
+
+
+# -- display names --------------------------------------------------------------------------
+# A column a frame names by a key or a lower-case abbreviation, as a client reads it (SPEC
+# "Vocabulary": "Language"); any other key with an underscore takes the metric catalogue's display
+# name (kpi_kit.metrics.catalogue), or its words.
+HEADERS = {"cpl": "CPL", "cpc": "CPC", "ctr": "CTR", "cac": "CAC", "roi": "ROI", "mer": "MER", "arpu": "ARPU",
+           "ltv": "LTV", "mqls": "MQLs", "sqls": "SQLs", "sals": "SALs", "sqos": "SQOs", "paid cac": "paid-media CAC",
+           "cac paid only": "paid-media CAC", "cost per mql": "cost per MQL", "cost per sqo": "cost per SQO",
+           "ltv to cac": "LTV:CAC", "lag_months": "lag (months)", "lag months": "lag (months)"}
+
+
+def display_name(column) -> str:
+    """The header a table shows for frame column ``column``: its words, never a key.
+
+    Examples
+    --------
+    >>> display_name("cpl"), display_name("new_mrr"), display_name("lag_months"), display_name("won deals")
+    ('CPL', 'new MRR', 'lag (months)', 'won deals')
+    """
+    from ..metrics.catalogue import BY_NAME
+
+    text = str(column)
+    if text.lower() in HEADERS:
+        return HEADERS[text.lower()]
+    if "_" not in text:
+        return text
+    label = BY_NAME[text].label if text in BY_NAME else text.replace("_", " ")
+    return label[0].lower() + label[1:] if label[1:2].islower() else label  # "Cost per MQL" -> "cost per MQL"
 
 
 # -- tables ---------------------------------------------------------------------------------
@@ -273,7 +307,7 @@ def table(df: pd.DataFrame, formats: dict | None = None, *, muted=None, index: b
         else:
             shown[col] = [fmt_value(v, unit, currency) for v in df[col]]
     muted = np.zeros(len(df), bool) if muted is None else np.asarray(muted, bool)
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+    head = "".join(f"<th>{html.escape(display_name(c))}</th>" for c in shown.columns)
     kpis, classes = kpis or {}, classes or {}
     keyed = [kpis.get(c) for c in shown.columns]
     styled = [classes.get(c) for c in shown.columns]
@@ -307,7 +341,7 @@ def table(df: pd.DataFrame, formats: dict | None = None, *, muted=None, index: b
     # a wide table scrolls inside the page instead of running past its edge
     body = (f'{CSS}<div class="kk-scroll"><table class="kk-table"><thead><tr>{head}</tr></thead>'
             f'<tbody>{rows}</tbody></table></div>')
-    text = shown.to_string(index=False)
+    text = shown.set_axis([display_name(c) for c in shown.columns], axis=1).to_string(index=False)
     if small:
         line = small_sample_text(min_sample, sample_noun)
         body += f'<p class="kk-smallnote">{html.escape(line)}</p>'
@@ -323,6 +357,25 @@ def _n(n) -> str:
     return "n=?" if is_missing(n) else f"n={n:,.0f}"
 
 
+def _contract_words(text: str) -> str:
+    """An import note with the kit's own column names in words ("won_date: stage date before
+    created_at" -> "won_date: stage date before created date"); the client's export columns
+    (``won_date``) keep their names, which are the client's words.
+
+    Examples
+    --------
+    >>> _contract_words("won_date: stage date before created_at")
+    'won_date: stage date before created date'
+    """
+    import re
+
+    from ..contract import CONTRACT
+    from ..data import field_words
+
+    ours = {c.name for spec in CONTRACT.values() for c in spec.columns}
+    return re.sub(r"\b[a-z]+(?:_[a-z]+)+\b", lambda m: field_words(m[0]) if m[0] in ours else m[0], text)
+
+
 def data_quality(data: ClientData) -> Block:
     """Rows per file (in the exports = imported + set aside at import; read = used + set aside at
     load), what was set aside, filled or left unknown at import and at load and why, unmapped
@@ -334,7 +387,7 @@ def data_quality(data: ClientData) -> Block:
                                               if q.imports else ": ") + "read = used + set aside at load")]
     if q.missing_files:
         parts.insert(0, missing(f"Everything built on {', '.join(q.missing_files)}",
-                                f"a {' and a '.join(q.missing_files)} file (SPEC: required)"))
+                                f"a {' and a '.join(q.missing_files)} file"))
     by_file = read.set_index("file")
     for stem, r in by_file.iterrows() if q.imports else ():
         if stem in q.reshaped():
@@ -345,6 +398,7 @@ def data_quality(data: ClientData) -> Block:
                               "exports imported at different times share rows (the later one replaces them), or "
                               "the file holds rows from elsewhere."))
     imports = q.import_table()
+    imports["issue"] = [_contract_words(i) for i in imports["issue"]]
     if len(imports):
         parts.append(table(imports, {"rows": "count"}, caption="Set aside, filled or left unknown at import"))
     notes = q.table()
@@ -357,5 +411,5 @@ def data_quality(data: ClientData) -> Block:
                  "\n\n".join(repr(p) for p in parts))
 
 
-__all__ = ["Block", "KPI", "alert", "header", "kpi_strip", "kpi_attrs", "note", "missing", "not_shown_text", "plural",
-           "small_cells", "small_sample_text", "table", "data_quality"]
+__all__ = ["Block", "KPI", "alert", "display_name", "header", "kpi_strip", "kpi_attrs", "note", "missing",
+           "not_shown_text", "plural", "small_cells", "trailing", "small_sample_text", "table", "data_quality"]

@@ -6,14 +6,15 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import charts
-from .._math import safe_div
 from ..charts import style as kp
 from ..charts.channel import MODEL_LABELS
-from ..formatting import fmt_count, fmt_money, fmt_pct, is_missing
+from ..formatting import fmt_money, fmt_pct, is_missing, with_period
 from ..metrics import attribution as at
+from ..metrics.catalogue import BY_NAME
 from ..metrics.datadriven import DATA_DRIVEN
 from ..metrics.kpis import CHANNEL_COLUMNS, PREVIOUS
 from . import blocks as rp
+from . import takeaways as tk
 from ._base import Report
 from .section import Section, section
 
@@ -55,15 +56,20 @@ class ChannelReport(Report):
                           CHANNEL_COLUMNS[self.volume]))  # "customers" (a one-stage funnel) is new_customers
             if self.has_spend:
                 k += [card("Blended CPL (window)", "cpl")] if "lead" in self.stages else []
+        label = lambda metric: with_period(BY_NAME[metric].label, "window")  # noqa: E731
         if self.has_spend and self.m.volumes.available("new_customers"):
-            k.append(card("Paid CAC, spend only (window)", "cac_paid"))
+            k.append(card(label("cac_paid_only"), "cac_paid_only"))
         elif self.m.volumes.available("new_customers"):
-            k.append(card("New customers (window)", "new_customers"))
+            k.append(card(label("new_customers"), "new_customers"))
         booked = self.data.has("deals") or self.data.has("revenue")  # won deals or recorded revenue
         if booked:
-            k.append(card("Revenue won (window)" if self.data.has("deals") else "Revenue (window)", "revenue"))
-        if self.has_spend and booked:
-            k.append(card("Marketing ROI (window)", "roi"))
+            amount = self.m.volumes.amount_metric  # bookings, or revenue recorded without a sales process
+            k.append(card(label(amount), amount))
+        total = self.groups.loc["total"]
+        if self.has_spend and booked and not is_missing(total["roi"]):
+            k.append(card(label("roi"), "roi"))
+        elif self.has_spend and booked and not is_missing(total["mer"]):  # amounts not tied to channels
+            k.append(card(label("mer"), "mer"))
         label = "vs prior 12 months" if self.params.window_months == 12 else "vs prev. period"
         return rp.kpi_strip(k[:6], self.currency, previous_label=label, year_label=None)
 
@@ -76,7 +82,8 @@ class ChannelReport(Report):
     @section("Cost and value per channel")
     def efficiency(self) -> Section:
         table = self.channel_table_block("efficiency")
-        return table if isinstance(table, Section) else Section("Cost and value per channel", table)
+        return table if isinstance(table, Section) else Section("Cost and value per channel", table,
+                                                                 takeaway=self._cost_sentence())
 
     @section("The group table")
     def groups_table(self) -> Section:
@@ -180,10 +187,12 @@ class ChannelReport(Report):
                                  {v: count for v in MODEL_LABELS.values()}, caption="Customers credited per model",
                                  kpis=keys("attributed_conversions", credited))
         if roi_by.empty or roi_by.isna().all().all():
-            gaps.append(("Marketing ROI per model", "spend in the window on channels credited with won revenue"))
+            gaps.append(("Marketing ROI (attributed) per model", "spend in the window on channels credited with bookings"))
         else:
             roi = rp.table(roi_by.rename(columns=MODEL_LABELS).reset_index(), {v: _roi for v in MODEL_LABELS.values()},
-                           caption="Marketing ROI per model", kpis=keys("attributed_roi", roi_by))
+                           caption="Marketing ROI (attributed bookings) per model: a booking's credit follows the "
+                                   "model, not the deal's channel as in the channel table",
+                           kpis=keys("attributed_roi", roi_by))
         return Section("Attribution", charts.attribution_chart(
             a["value"], models=models, currency=self.currency, max_channels=self.params.chart_channels),
                        customers, roi, takeaway=self._attribution_sentence(), also_not_shown=gaps)
@@ -211,7 +220,7 @@ class ChannelReport(Report):
         title = "The self-reported source comparison"
         x = self.c.self_reported()
         if "self_reported_source" not in self.contacts or self.contacts["self_reported_source"].isna().all():
-            return Section.not_shown(title, "a `self_reported_source` column in contacts")
+            return Section.not_shown(title, "contacts with their answer to 'how did you hear about us'")
         if x.empty:
             return Section.not_shown(title, "answers from contacts created in the window")
         answers = x.pop("answers")
@@ -222,7 +231,7 @@ class ChannelReport(Report):
 
     # -- tables and takeaways ---------------------------------------------------------------------
     VOLUME_COLUMNS = ["group", "sessions", "leads", "mqls", "opportunities", "customers", "won_deals", "spend",
-                      "revenue", "roi"]
+                      "revenue", "roi", "mer"]
     EFFICIENCY_COLUMNS = ["cpl", "cost_per_mql", "cost_per_sqo", "cac", "visits_per_lead", "value_per_lead",
                           "value_per_visit"]
 
@@ -233,6 +242,7 @@ class ChannelReport(Report):
         t = pd.concat([self.table, self.groups.loc[["total"]].assign(group="")])
         t.index = [*self.table.index, "Total"]
         cols = self.VOLUME_COLUMNS if columns == "volume" else self.EFFICIENCY_COLUMNS
+        cols = [c for c in cols if c != self._untold_ratio]
         t = t[[c for c in dict.fromkeys([*cols, "spend"]) if c in t]]
         t = self._table(t.rename_axis("channel").reset_index(), "channel", drop_spend=columns != "volume",
                         section=
@@ -241,7 +251,8 @@ class ChannelReport(Report):
 
     def group_table_block(self):
         g = self.groups.reset_index()
-        g = g[[c for c in ("group", "sessions", "leads", "customers", "spend", "cpl", "cac", "revenue", "roi") if c in g]]
+        g = g[[c for c in ("group", "sessions", "leads", "customers", "spend", "cpl", "cac", "revenue", "roi", "mer")
+               if c in g and c != self._untold_ratio]]
         g["group"] = g["group"].replace({"total": "Total"})
         return self._table(g, "group", section="The group table")
 
@@ -260,19 +271,31 @@ class ChannelReport(Report):
         def key(metric: str):
             return lambda i: f"{metric}|window||" if names[i] == "Total" else f"{metric}|window|{dimension}|{names[i]}"
 
-        keys = {c.replace("_", " ").replace("cac", "paid cac"): key(metric) for c, metric in CHANNEL_COLUMNS.items()
-                if c in t}
-        t = t.rename(columns=lambda c: c.replace("_", " ").replace("cac", "paid cac"))
+        metrics = self.column_metrics
+        header = {c: BY_NAME[metric].label for c, metric in metrics.items()} | {"group": "Group", "channel": "Channel"}
+        keys = {header[c]: key(metric) for c, metric in metrics.items() if c in t}
         money = lambda v: v if isinstance(v, str) else fmt_money(v, self.currency)  # noqa: E731
-        formats = {c: money for c in ("spend", "cpl", "cost per mql", "cost per sqo", "paid cac", "value per lead",
-                                      "revenue")}
-        formats |= {c: "count" for c in ("sessions", "leads", "mqls", "sals", "sqls", "opportunities", "customers",
-                                         "won deals")}
-        formats |= {"visits per lead": lambda v: "n/a" if is_missing(v) else f"{v:.1f}",
-                    "value per visit": lambda v: fmt_money(v, self.currency, decimals=2), "roi": _roi,
-                    "group": "text"}
-        return self._without_empty_columns(t, formats, section, keys, empty=[
-            c.replace("_", " ").replace("cac", "paid cac") for c in empty])
+        kinds = {c: BY_NAME[metric].unit for c, metric in metrics.items()}
+        formats = {header[c]: (money if kind == "money" else "count") for c, kind in kinds.items()
+                   if kind in ("money", "count")}
+        formats |= {header["visits_per_lead"]: lambda v: "n/a" if is_missing(v) else f"{v:.1f}",
+                    header["value_per_visit"]: lambda v: fmt_money(v, self.currency, decimals=2),
+                    header["roi"]: _roi, header["mer"]: lambda v: "n/a" if is_missing(v) else f"{v:.2f}×",
+                    "Group": "text", "Channel": "text"}
+        t = t.rename(columns=header)
+        return self._without_empty_columns(t, formats, section, keys, empty=[header.get(c, c) for c in empty])
+
+    @property
+    def _untold_ratio(self) -> str:
+        """ROI and MER are never shown side by side: MER only where ROI is n/a (amounts not tied to
+        channels), ROI otherwise."""
+        return "roi" if is_missing(self.groups.loc["total", "roi"]) and not is_missing(
+            self.groups.loc["total", "mer"]) else "mer"
+
+    @property
+    def column_metrics(self) -> dict:
+        """Channel-table column -> the catalogue metric it shows (its header is the metric's label)."""
+        return CHANNEL_COLUMNS | {"revenue": self.m.volumes.amount_metric}
 
     def _without_empty_columns(self, t: pd.DataFrame, formats: dict, section: str, kpis: dict | None = None, *,
                                empty: list[str] | None = None):
@@ -305,90 +328,54 @@ class ChannelReport(Report):
         return panels
 
     def _table_sentence(self) -> str:
+        """The channel table's takeaway: blended ROI and the best and worst ROI among paid channels
+        with enough won deals (:func:`~kpi_kit.reports.takeaways.channel_roi_sentence`)."""
         t = self.table[self.table["spend"] > 0]
         g = self.groups.loc["total"]
         if not self.has_spend:
             return "There is no spend file, so cost per lead, CAC and ROI are not defined."
         if t.empty:
             return "No channel has spend in the window, so cost per lead and CAC are not defined."
+        if self._untold_ratio == "roi" or is_missing(g["roi"]):  # amounts not tied to channels: MER, no ROI
+            text = f"{fmt_money(g['spend'], self.currency)} was spent on {rp.plural(len(t), 'channel')} in the window"
+            if not is_missing(g.get("mer")):
+                amount = BY_NAME[self.m.volumes.amount_metric].label.lower()  # bookings, or recorded revenue
+                text += (f"; {amount} {'is' if amount == 'revenue' else 'are'} not tied to channels, so ROI is n/a "
+                         f"and only the blended "
+                         f"{BY_NAME['mer'].label} is known: {g['mer']:.2f}×")
+            return text + "."
+        return tk.channel_roi_sentence(self.table, g, min_sample=self.params.min_sample, label=BY_NAME["roi"].label)
+
+    def _cost_sentence(self) -> str:
+        """The cost table's takeaway: blended CPL and the lowest and highest CPL among paid channels with
+        enough leads (:func:`~kpi_kit.reports.takeaways.channel_cpl_sentence`)."""
+        t = self.table[self.table["spend"] > 0]
+        if not self.has_spend or t.empty:
+            return "No channel has spend in the window, so cost per lead and CAC are not defined."
         if t["cpl"].isna().all():
             why = "there is no contacts file" if not self.has_contacts else "this client's funnel has no lead stage"
-            text = (f"{fmt_money(g['spend'], self.currency)} was spent on {rp.plural(len(t), 'channel')} in the window; "
-                    f"cost per lead is not defined because {why}")
-            if t["roi"].notna().any() and g["revenue"] > 0 and (t["revenue"] > 0).any():
-                best = t["roi"].idxmax()
-                text += f"; {best} has the best ROI ({_roi(t.loc[best, 'roi'])})"
-            elif not is_missing(g["roi"]) and g["revenue"] > 0:
-                text += (f". Revenue is not tied to channels, so only the blended ROI is known: "
-                         f"{_roi(g['roi'])}")
-            return text + "."
-        cheap = t["cpl"].idxmin()
-        text = (f"Blended CPL is {fmt_money(g['cpl'], self.currency)}; among paid channels {cheap} has the lowest "
-                f"CPL ({fmt_money(t.loc[cheap, 'cpl'], self.currency)})")
-        if t["roi"].notna().any():
-            best = t["roi"].idxmax()
-            text += f" and {best} the best ROI ({_roi(t.loc[best, 'roi'])})"
-        return text + "."
+            return f"Cost per lead is not defined because {why}."
+        return tk.channel_cpl_sentence(self.table, self.groups.loc["total"], min_sample=self.params.min_sample,
+                                       currency=self.currency)
 
     def _conversion_sentence(self) -> str:
         """Best and worst channel by the share of its first-stage contacts (created in the window) that
-        became customers, the heatmap's cohort: only channels with at least ``min_sample`` of them are
-        ranked (SPEC "Small samples")."""
+        became customers, the heatmap's cohort: only named channels with at least ``min_sample`` of them
+        are ranked (SPEC "Small samples"; :func:`~kpi_kit.reports.takeaways.conversion_sentence`)."""
         vol, first = self.volume, self.stages[0]
         noun = "MQLs" if vol == "mqls" else vol
         if "customer" not in self.stages:
             return "This client's funnel has no customer stage, so no conversion to customer is compared."
         if vol == "customers":
             return "This client's funnel starts at customers, so there is no conversion to customer to compare."
-        cohort, least = self.c.cohort, self.params.min_sample
-        ranked = cohort[cohort[first] >= least]
-        if ranked.empty:
-            return (f"No channel has {least:,} or more {noun} created in the window, so none is named best or "
-                    f"worst: each rate is shown with its n.")
-        rate = safe_div(ranked["customer"], ranked[first])
-        n = ranked[first]
-        if len(ranked) == 1:
-            (only,) = ranked.index
-            return (f"Only {only} has {least:,} or more {noun} created in the window; {fmt_pct(rate[only])} of its "
-                    f"{fmt_count(n[only])} became customers, and young {noun} are still converting.")
-        best, worst = rate.idxmax(), rate.idxmin()
-        skipped = len(cohort) - len(ranked)
-        return (f"{best} turns the largest share of its {noun} into customers ({fmt_pct(rate[best])} of "
-                f"{fmt_count(n[best])}), {worst} the smallest ({fmt_pct(rate[worst])} of {fmt_count(n[worst])})"
-                + (f"; {rp.plural(skipped, 'channel')} with fewer than {least:,} {noun} "
-                   f"{'is' if skipped == 1 else 'are'} not ranked" if skipped else "")
-                + f"; young {noun} are still converting.")
+        return tk.conversion_sentence(self.c.cohort, first, noun=noun, min_sample=self.params.min_sample)
 
     def _attribution_sentence(self) -> str:
-        a = self.c.attribution["value"]
-        model = self.params.attribution_model
-        first, last = a["first_touch"], a["last_touch"]
-        shift = (last - first).sort_values()
-        text = (f"Under the chosen {MODEL_LABELS[model].split(' (')[0].lower()} model {a[model].idxmax()} earns "
-                f"the most revenue credit; moving from first to last touch shifts most credit towards "
-                f"{shift.index[-1]} (+{fmt_money(shift.iloc[-1], self.currency)}) and away from {shift.index[0]} "
-                f"({fmt_money(shift.iloc[0], self.currency)}).")
-        conv = self.c.attribution["conversions"]
-        gaps = {m: (conv[m] - conv["last_touch"]) for m in DATA_DRIVEN}
-        m, gap = max(((m, g) for m, g in gaps.items()), key=lambda mg: mg[1].abs().max())
-        channel = gap.abs().idxmax()
-        if abs(gap[channel]) >= 0.05:
-            label = MODEL_LABELS[m].split(" (")[0]
-            text += (f" The data-driven models, which also learn from contacts who did not convert, disagree most "
-                     f"with last touch on {channel}: {label} credits it {conv.loc[channel, m]:.1f} customers "
-                     f"against last touch's {conv.loc[channel, 'last_touch']:.1f}.")
-        return text
+        a = self.c.attribution
+        return tk.attribution_sentence(a["value"], a["conversions"], self.params.attribution_model,
+                                       labels=MODEL_LABELS, data_driven=DATA_DRIVEN, currency=self.currency)
 
     def _self_reported_sentence(self) -> str:
         if "self_reported_source" not in self.contacts:
-            return "The contacts file has no self_reported_source column."
-        x = self.c.self_reported()
-        dark = [r for r in ("Direct", "Organic Search") if r in x.index]
-        if x.empty or not dark:
-            return "No answers from contacts tracked as Direct or Organic Search."
-        counts = x.loc[dark].drop(columns="answers").mul(x.loc[dark, "answers"], axis=0).sum()
-        total = counts.sum()
-        other = counts.drop([c for c in ("Google", "Other") if c in counts]).sort_values(ascending=False)
-        return (f"Of {fmt_count(total)} contacts tracked as {' or '.join(dark)} who answered, "
-                f"{fmt_pct(other.sum() / total, 0)} name another source ({', '.join(other.index[:3])} lead): "
-                f"traffic that tracking calls direct or organic is often dark social.")
+            return "The contacts file has no answers to 'how did you hear about us'."
+        return tk.self_reported_sentence(self.c.self_reported())

@@ -9,10 +9,10 @@ import pandas as pd
 
 from .. import charts
 from .._dates import last_full_month
-from .._math import proportions_differ
 from ..formatting import fmt_money, fmt_pct, is_missing
 from ..metrics import cohort as co
 from . import blocks as rp
+from . import takeaways as tk
 from ._base import Report
 from .section import Section, section
 
@@ -85,19 +85,45 @@ class CohortReport(Report):
         k6, k12 = (6, 12) if self.grain == "month" else (2, 4)
         age = lambda k: f"{k} {self.unit}s"  # noqa: E731
 
-        def scope(k: int) -> str:  # a card over few customers says so, with its n
+        def scope(k: int) -> str:  # which cohorts a card pools; one over few customers says so, with its n
             p = self.co.point(self.co.logo_curve, k)
             few = f"; {rp.plural(p['customers'], 'customer')}: too few to read" if p["small"] and p["customers"] else ""
-            return f"(all cohorts{few})"
+            return f"{self._pooled()}{few}"
 
         items = [rp.KPI.of(self.book, "Paying customers ever", "paying_customers_ever", "all time"),
-                 rp.KPI.of(self.book, f"Logo retention at {age(k6)} {scope(k6)}", "logo_retention", "all cohorts",
+                 rp.KPI.of(self.book, f"Logo retention at {age(k6)} ({scope(k6)})", "logo_retention", "all cohorts",
                            dimension="age", dimension_value=age(k6)),
-                 rp.KPI.of(self.book, f"Logo retention at {age(k12)} {scope(k12)}", "logo_retention",
+                 rp.KPI.of(self.book, f"Logo retention at {age(k12)} ({scope(k12)})", "logo_retention",
                            "all cohorts", dimension="age", dimension_value=age(k12)),
-                 rp.KPI.of(self.book, f"Revenue retention at {age(k12)} {scope(k12)}", "revenue_retention",
-                           "all cohorts", dimension="age", dimension_value=age(k12))]
-        return rp.kpi_strip(items, self.currency, previous_label=None, year_label=None)
+                 rp.KPI.of(self.book, f"Cohort revenue retention ({self.unit} {k12}; {scope(k12)})",
+                           "revenue_retention", "all cohorts", dimension="age", dimension_value=age(k12))]
+        strip = rp.kpi_strip(items, self.currency, previous_label=None, year_label=None)
+        line = rp.note(self._pooled_line())
+        return rp.Block(strip._repr_html_() + line._repr_html_(), f"{strip!r}\n{line!r}")
+
+    def _pooled(self) -> str:
+        """The cohorts a pooled figure covers, in words: "all cohorts of 10+ customers" (smaller ones are
+        left out of the pooled curves), or "all cohorts"."""
+        least = self.params.min_cohort_size
+        return f"all cohorts of {least:,}+ customers" if least > 1 else "all cohorts"
+
+    def _pooled_line(self, nrr: bool = True) -> str:
+        """The line under the cards: which cohorts pooled retention leaves out, and (``nrr``) how cohort
+        revenue retention differs from NRR (SPEC "Vocabulary": "Retention")."""
+        start = self.cohorts[self.cohorts["period"] == 0]
+        small = start[start["small"]]
+        least = self.params.min_cohort_size
+        if len(small):
+            text = (f"Pooled retention leaves out the {rp.plural(len(small), 'cohort')} of fewer than {least:,} "
+                    f"customers ({rp.plural(int(small['customers'].sum()), 'customer')}), too small to weigh in.")
+        else:
+            text = "Pooled retention covers every cohort" + (
+                f" (none has fewer than {least:,} customers)." if least > 1 else ".")
+        if not nrr:
+            return text
+        return text + (f" Cohort revenue retention ({self.unit} k) follows one start cohort: its MRR k {self.unit}s "
+                       f"after its first paid {self.unit} over its MRR then. NRR (trailing 12 months) follows every "
+                       f"customer paying 12 months ago, whenever they started, so the two differ.")
 
     @section("Logo retention by cohort", MRR)
     def logo_retention(self) -> Section:
@@ -129,8 +155,8 @@ class CohortReport(Report):
     def average(self) -> Section:
         chart = charts.average_retention_chart(self.co.logo_curve, self.co.revenue_curve, unit=self.unit,
                                                min_sample=self.params.min_sample)
-        return Section("Average retention curves", chart, self._curve_table(), self._sizes_table(),
-                       takeaway=self._average_sentence())
+        return Section("Average retention curves", chart, self._curve_table(), rp.note(self._pooled_line(nrr=False)),
+                       self._sizes_table(), takeaway=self._average_sentence())
 
     @section("Retention by acquisition channel", MRR)
     def by_channel(self) -> Section:
@@ -143,13 +169,13 @@ class CohortReport(Report):
     def _by(self, by: str) -> Section:
         title = "Retention by acquisition channel" if by == "channel" else f"Retention by {by}"
         if by not in self.by:
-            return Section.not_shown(title, f"a customers file with a `{by}` column (linked by customer_id)")
+            return Section.not_shown(title, f"a customers file giving each customer's {by}")
         chart = charts.retention_curves_chart(self.co.curves_by(by), self.by[by].set_index(by)["customers"], by=by,
                                               min_cohort_size=self.params.min_cohort_size,
                                               max_groups=self.params.chart_channels, min_sample=self.params.min_sample)
         return Section(title, chart, *self._group_table(by), takeaway=self._group_sentence(by))
 
-    @section("Funnel cohorts over time", ("has_conversions", "contacts with a customer_at date"))
+    @section("Funnel cohorts over time", ("has_conversions", "contacts with the date they became customers"))
     def funnel_cohorts(self) -> Section:
         return Section("Funnel cohorts over time", charts.conversion_curves_chart(self.co.funnel_curves),
                        takeaway=self._funnel_sentence())
@@ -206,16 +232,17 @@ class CohortReport(Report):
                           "customers": c["customers"].to_numpy(), "logo retention": c["rate"].to_numpy(),
                           "95 % interval": [f"{fmt_pct(lo)}–{fmt_pct(hi)}" if not is_missing(lo) else "n/a"
                                             for lo, hi in zip(c["low"], c["high"])],
-                          "revenue retention": rev.reindex(ages).to_numpy()})
+                          "cohort revenue retention": rev.reindex(ages).to_numpy()})
         n = c["customers"].to_numpy()
         keyed = {self._age(k): k for k in ((6, 12) if self.grain == "month" else (2, 4))}
         key = lambda metric: lambda i: (f"{metric}|all cohorts|age|{t['age'].iloc[i]}"  # noqa: E731
                                         if t["age"].iloc[i] in keyed else None)
-        return rp.table(t, {"cohorts": "count", "customers": "count", "logo retention": "percent",
-                            "revenue retention": "percent"},
-                        samples={"logo retention": n, "revenue retention": n}, min_sample=self.params.min_sample,
-                        sample_noun="customers old enough", caption="Pooled retention by age (n = customers old enough)",
-                        kpis={"logo retention": key("logo_retention"), "revenue retention": key("revenue_retention")})
+        rev = "cohort revenue retention"
+        return rp.table(t, {"cohorts": "count", "customers": "count", "logo retention": "percent", rev: "percent"},
+                        samples={"logo retention": n, rev: n}, min_sample=self.params.min_sample,
+                        sample_noun="customers old enough",
+                        caption=f"Pooled retention by age, {self._pooled()} (n = customers old enough)",
+                        kpis={"logo retention": key("logo_retention"), rev: key("revenue_retention")})
 
     def _sizes_table(self, last: int = 12):
         s = self.cohorts[self.cohorts["period"] == 0].tail(last)
@@ -240,9 +267,10 @@ class CohortReport(Report):
                 fmt[name] = "percent" if col == "logo_retention" else "money"
                 if col == "logo_retention":
                     keys[name] = lambda i, k=k: f"logo_retention|all cohorts|{by}/age|{names[i]}/{k} months"
-            if col == "logo_retention":
-                t["churn rate"] = r["churn_rate"].to_numpy()
-                fmt["churn rate"] = "percent"
+            if col == "logo_retention":  # the churn the LTV divides by, over the churn window
+                churn = f"logo churn, monthly ({rp.trailing(self.params.churn_window_months)})"
+                t[churn] = r["churn_rate"].to_numpy()
+                fmt[churn] = "percent"
         t["ltv"] = ltv_cells(r["ltv"], r["churn_events"], least, self.currency).set_axis(t.index)
         fmt["ltv"] = lambda v: v[0]
         note = ltv_note(r["ltv"], r["churn_events"], least)
@@ -252,37 +280,12 @@ class CohortReport(Report):
         return (table, note) if note else (table,)
 
     def _group_sentence(self, by: str):
-        r = self.by[by]
-        least = self.params.min_sample
-        aged = r[r["logo_retention_12m"].notna()]
-        ranked = aged[aged["customers_12m"] >= least]  # a rate over few customers is shown, never ranked
-        left_out = len(aged) - len(ranked)
-        others = (f" {rp.plural(left_out, by, by + 's' if by != 'channel' else 'channels')} with fewer than "
-                  f"{least:,} customers a year old {'is' if left_out == 1 else 'are'} not ranked.") if left_out else ""
-        if ranked.empty:
-            return (f"No {by} has {least:,} customers a year old yet, so none is named best or worst (the greyed "
-                    f"values rest on fewer, their n shown).")
-        best = ranked.loc[ranked["logo_retention_12m"].idxmax()]
-        worst = ranked.loc[ranked["logo_retention_12m"].idxmin()]
-        at12 = lambda row: f"{fmt_pct(row['logo_retention_12m'], 0)} of {row['customers_12m']:,}"  # noqa: E731
-        if best[by] == worst[by]:
-            return (f"Only {best[by]} has {least:,} or more customers a year old: {at12(best)} still pay after 12 "
-                    f"months.{others}")
-        text = (f"{best[by]} customers stay longest ({at12(best)} still pay after 12 months{self._ltv_part(best)}); "
-                f"{worst[by]} customers churn fastest ({at12(worst)} after 12 months)")
-        differ = proportions_differ(best["retained_12m"], best["customers_12m"], worst["retained_12m"],
-                                    worst["customers_12m"])
-        if differ is not True:
-            text += ", a gap not significant at 5 % on these numbers"
-        return text + "." + others
-
-    def _ltv_part(self, row) -> str:
-        """The LTV a takeaway quotes, or what it rests on when that is too few churn events."""
-        if is_missing(row["ltv"]):
-            return ", LTV n/a (no churn yet)"
-        if row["churn_events"] < self.params.min_sample:
-            return f"; its LTV rests on only {rp.plural(int(row['churn_events']), 'churn event')}"
-        return f", LTV {fmt_money(row['ltv'], self.currency)}"
+        """The group table's takeaway, read from its own columns: 12-month logo retention ("retained at
+        12m") and the monthly churn rate over the trailing churn window ("churn rate"), each best and
+        worst over named groups that are not small samples
+        (:func:`~kpi_kit.reports.takeaways.group_retention_sentence`)."""
+        return tk.group_retention_sentence(self.by[by], by, min_sample=self.params.min_sample,
+                                           window_months=self.params.churn_window_months, currency=self.currency)
 
     def _funnel_sentence(self) -> str:
         f = self.co.funnel_curves

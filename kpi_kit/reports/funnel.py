@@ -7,10 +7,12 @@ import pandas as pd
 
 from .. import charts
 from .._math import proportions_differ, safe_div
-from ..formatting import fmt_count, fmt_days, fmt_money, fmt_pct, fmt_pp, is_missing
+from ..formatting import fmt_count, fmt_days, fmt_money, fmt_pct, fmt_pp, is_missing, with_period
+from ..metrics.catalogue import BY_NAME
 from ..metrics.funnel import count_metric, stage_label
 from ..metrics.kpis import PREVIOUS, YEAR_AGO
 from . import blocks as rp
+from . import takeaways as tk
 from ._base import Report
 from .section import Section, section
 
@@ -21,6 +23,7 @@ def _deals(n) -> str:
     return f"{fmt_count(n)} {'deal was' if n == 1 else 'deals were'}"
 
 CONTACTS = ("has_contacts", "a contacts file")
+CYCLE = "sales cycle (mean days, won deals)"  # the deals' cycle; the cohorts' is a median over contacts
 DEALS = ("has_deals", "a deals file")
 
 
@@ -66,9 +69,9 @@ class FunnelReport(Report):
             k.append(rp.KPI.of(self.book, "Lead-to-close CVR (window)", "lead_to_close_cvr", previous=YEAR_AGO
                                if one_year else None, year_ago=None if one_year else year))
         if self.has_deals:
-            for metric, label in (("win_rate", "Win rate"), ("avg_deal_size", "Avg deal size"),
-                                  ("avg_sales_cycle_days", "Sales cycle")):
-                k.append(rp.KPI.of(self.book, f"{label} (window)", metric, previous=PREVIOUS,
+            for metric in ("win_rate", "avg_deal_size", "avg_sales_cycle_days"):  # the catalogue's names: the
+                # sales cycle's says its basis ("mean days, won deals"), apart from the cohorts' median
+                k.append(rp.KPI.of(self.book, with_period(BY_NAME[metric].label, "window"), metric, previous=PREVIOUS,
                                    year_ago=None if one_year else YEAR_AGO))
         return rp.kpi_strip(k[:6], self.currency,
                             previous_label="vs prior 12 months" if one_year else "vs prev. period",
@@ -76,7 +79,7 @@ class FunnelReport(Report):
 
     @section("The funnel (cohort view)", CONTACTS)
     def funnel(self) -> Section:
-        title = f"Cohort view: contacts created {self.window.label()}, stage reached by as_of"
+        title = f"Cohort view: contacts created {self.window.label()}, stage reached by {self.as_of:%d %b %Y}"
         return Section("The funnel (cohort view)", charts.funnel_chart(self.f.funnel_counts(), title=title),
                        takeaway=self._funnel_sentence())
 
@@ -140,12 +143,12 @@ class FunnelReport(Report):
         periods = list(d["period"])
         key = lambda metric: lambda i: f"{metric}|{periods[i]}||"  # noqa: E731
         t = d.drop(columns=["period", "won_without_amount"]).rename(columns={
-            "won": "won deals", "lost": "lost deals", "win_rate": "win rate", "avg_deal_size": "avg deal size",
-            "sales_cycle_days": "sales cycle"})
+            "won": "won deals", "lost": "lost deals", "win_rate": "win rate", "avg_deal_size": "average deal size",
+            "sales_cycle_days": CYCLE})
         table = rp.table(t, {"won deals": "count", "lost deals": "count", "win rate": "percent", "bookings": "money",
-                             "avg deal size": "money", "sales cycle": "days"}, currency=self.currency,
+                             "average deal size": "money", CYCLE: "days"}, currency=self.currency,
                          kpis={"win rate": key("win_rate"), "bookings": key("bookings"),
-                               "avg deal size": key("avg_deal_size"), "sales cycle": key("avg_sales_cycle_days")},
+                               "average deal size": key("avg_deal_size"), CYCLE: key("avg_sales_cycle_days")},
                          samples={"win rate": d["won"] + d["lost"]}, min_sample=self.params.min_sample,
                          sample_noun="closed deals")
         return Section("Deal outcomes and pipeline", charts.deals_chart(d, currency=self.currency,
@@ -169,43 +172,36 @@ class FunnelReport(Report):
         text = (f"Of {fmt_count(total)} contacts created in the window, {fmt_count(last)} "
                 f"({fmt_pct(safe_div(last, total))}) reached {stage_label(self.chain[-1])} by "
                 f"{self.as_of:%d %b %Y}")
-        least = self.params.min_sample
-        ranked = conv[conv["reached_from"] >= least]  # a step over few contacts is shown, never named weakest
-        if len(ranked):
-            weakest = ranked.loc[ranked["rate"].idxmin()]
-            text += (f"; the weakest step is {stage_label(weakest['from'])} → {stage_label(weakest['to'])} "
-                     f"at {fmt_pct(weakest['rate'])}")
-            if len(ranked) < len(conv):
-                text += f" (steps that start from fewer than {least:,} contacts are not ranked)"
-        elif len(conv):
-            text += f"; no step starts from {least:,} or more contacts, so none is named the weakest"
-        return text + "."
+        # the weakest step: argmin of the conversion table's rate over steps that are not small samples
+        return text + tk.weakest_step(conv, min_sample=self.params.min_sample, label=stage_label) + "."
 
     def _velocity_sentence(self) -> str:
-        v = self.f.velocity.dropna(subset=["median_days"])
-        if v.empty:
-            return "No contact has dates for two consecutive stages, so velocity is undefined."
-        slow = v.loc[v["median_days"].idxmax()]
-        ooo = int(self.f.velocity["out_of_order"].sum())
-        return (f"The slowest step is {stage_label(slow['from'])} → {stage_label(slow['to'])} at a median "
-                f"{fmt_days(slow['median_days'])}; {rp.plural(ooo, 'pair')} dated out of order "
-                f"{'was' if ooo == 1 else 'were'} left out.")
+        """The slowest step (argmax of the table's median days over steps with ``min_sample`` dated
+        contacts) and the pairs dated out of order (:func:`~kpi_kit.reports.takeaways.slowest_step`)."""
+        return tk.slowest_step(self.f.velocity, min_sample=self.params.min_sample, label=stage_label, days=fmt_days)
 
     def _cohort_sentence(self) -> str:
         c = self.f.cohorts
         imm = c[~c["mature"] & (c["created"] > 0)]
         cyc = self.f.sales_cycle_for_maturity
         if imm.empty:
-            text = "Every cohort is older than the typical sales cycle."
+            text = f"Every cohort is older than the {self._cycle_basis()}."
         else:
-            text = (f"Cohorts from {imm['cohort'].iloc[0]:%b %Y} on (greyed) are younger than the typical "
-                    f"sales cycle of {fmt_days(cyc)} from creation to customer, so they are still converting.")
+            text = (f"Cohorts from {imm['cohort'].iloc[0]:%b %Y} on (greyed) are younger than the "
+                    f"{self._cycle_basis()}, {fmt_days(cyc)}, so they are still converting.")
         shown = c.set_index("cohort").reindex(pd.PeriodIndex(self.f.cohort_matrix().index, freq="M"))
         small = int(((shown["created"] > 0) & (shown["created"] < self.params.min_sample) & shown["mature"]).sum())
         if small:
             text += (f" {rp.plural(small, 'older cohort')} of fewer than {self.params.min_sample:,} contacts "
                      f"{'is' if small == 1 else 'are'} greyed too, with {'its' if small == 1 else 'their'} n.")
         return text
+
+    def _cycle_basis(self) -> str:
+        """The sales cycle the cohort view waits for, with its basis: the median over contacts, unlike
+        the deals' mean, or the one set for this client."""
+        if self.params.sales_cycle_days is not None:
+            return "sales cycle set for this client"
+        return "typical sales cycle (median days from contact creation to customer, over contacts)"
 
     def _volumes_sentence(self) -> str:
         t = self.f.target_attainment()
@@ -257,7 +253,7 @@ class FunnelReport(Report):
                 f"{fmt_money(cur['avg_deal_size'], self.currency)}"
                 + (f" ({rp.plural(int(cur['won_without_amount']), 'won deal has', 'won deals have')} no amount: left out of it)"
                    if cur["won_without_amount"] else "")
-                + f", sales cycle {fmt_days(self.f.sales_cycle(self.window))}. ")
+                + f", sales cycle {fmt_days(self.f.sales_cycle(self.window))} (mean days, won deals). ")
         if not p["open_deals"]:
             return text + "No deal is open."
         text += f"Open pipeline: {rp.plural(int(p['open_deals']), 'deal')}"

@@ -9,18 +9,55 @@ import pandas as pd
 
 from .. import charts
 from .._math import safe_div
-from ..formatting import NO_DATA, fmt_count, fmt_money, fmt_pct, fmt_pp, fmt_value, is_missing
+from ..formatting import NO_DATA, fmt_count, fmt_money, fmt_pct, fmt_pp, fmt_value, is_missing, with_period
 from ..metrics.catalogue import BY_NAME
 from ..metrics.overview import INDICATORS, changes
 from . import blocks as rp
+from . import takeaways as tk
 from ._base import Report
 from .section import Section, section
 
 # The overview's indicators, top of the funnel to revenue; labels, units and kinds from the catalogue.
 SERIES = {k: (BY_NAME[k].label, BY_NAME[k].unit, BY_NAME[k].kind, BY_NAME[k].higher_is_better) for k in INDICATORS}
 SERIES["customers"] = (BY_NAME["new_customers"].label, *SERIES["customers"][1:])
-SERIES["ltv_to_cac"] = ("LTV:CAC (3-mo CAC)", *SERIES["ltv_to_cac"][1:])
-SERIES["cac_payback_months"] = ("CAC payback (3-mo CAC)", *SERIES["cac_payback_months"][1:])
+SERIES["ltv"] = ("LTV (churn over the trailing churn window)", *SERIES["ltv"][1:])
+SERIES["ltv_to_cac"] = ("LTV:CAC, trailing 3-month CAC", *SERIES["ltv_to_cac"][1:])
+SERIES["cac_payback_months"] = ("CAC payback, trailing 3-month CAC", *SERIES["cac_payback_months"][1:])
+# indicators read over trailing months rather than the one month: their own table, their basis in the label
+TRAILING = ("ltv", "ltv_to_cac", "cac_payback_months")
+
+
+def forecast_sentence(forecast: pd.DataFrame, targets: pd.DataFrame, last: pd.Period, currency: str) -> str:
+    """What open deals are expected to bring in the quarter after ``last`` (the month of ``as_of``'s
+    quarter, to date), naming the slipped deals (expected close already passed) inside that figure,
+    and the bookings target's coverage with and without them.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"month": pd.PeriodIndex(["2026-11", "2026-12"], freq="M"), "expected": [300.0, 100.0],
+    ...                   "slipped_deals": [2, 0], "slipped_expected": [200.0, 0.0]})
+    >>> forecast_sentence(f, pd.DataFrame(), pd.Period("2026-10", "M"), "USD")[:90]
+    'Open deals are expected to bring $400 of bookings in 2026Q4, of which $200 from 2 slipped d'
+    """
+    q = (last + 1).asfreq("Q")
+    in_q = forecast[forecast["month"].dt.asfreq("Q") == q]
+    expected = in_q["expected"].sum()
+    slipped = in_q["slipped_expected"].sum() if "slipped_expected" in in_q else 0.0
+    n_slipped = int(in_q["slipped_deals"].sum()) if "slipped_deals" in in_q else 0
+    text = f"Open deals are expected to bring {fmt_money(expected, currency)} of bookings in {q}"
+    if n_slipped:
+        text += (f", of which {fmt_money(slipped, currency)} from {rp.plural(n_slipped, 'slipped deal')} (their "
+                 f"expected close has already passed; counted in {(last + 1).strftime('%B')})")
+    if not targets.empty:
+        bq = targets[(targets["metric"] == "bookings") & (targets["period_start"].dt.to_period("Q") == q)]
+        if len(bq):
+            booked = bq["actual"].iloc[0]
+            remaining = bq["target"].iloc[0] - (0 if is_missing(booked) else booked)
+            text += f", against {fmt_money(remaining, currency)} still to book for its target: "
+            covered = fmt_pct(safe_div(expected, remaining), 0)
+            text += (f"{covered} covered counting the slipped deals, {fmt_pct(safe_div(expected - slipped, remaining), 0)}"
+                     " without them" if n_slipped else f"{covered} covered")
+    return text + "."
 
 
 class OverviewReport(Report):
@@ -75,14 +112,19 @@ class OverviewReport(Report):
     def divergence_alerts(self) -> Section:
         if not self.alerts:
             return Section("Alerts", takeaway=f"No divergence in {self.last:%b %Y}: no leading volume rose more than "
-                           f"{fmt_pct(self.params.alert_threshold, 0)} while the conversion below it fell as much.")
+                           f"{fmt_pct(self.params.alert_threshold, 0)} on the month while the conversion below it fell "
+                           f"as much, both changes significant at 5 %.")
         return Section("Alerts", rp.alert([f"{a['text']} ({a['month']})" for a in self.alerts]))
 
     @section("The revenue target")
     def goal(self) -> Section:
         if self.yearly_revenue().empty:
             return Section.not_shown("The revenue target", "subscriptions, mrr, won deals or a revenue file covering a full year")
-        return Section("The revenue target", self._goal_table())
+        g = self.revenue_goal()
+        takeaway = None
+        if is_missing(g["target"]):  # say why there is no target rather than print one on a growth of 0 %
+            takeaway = f"No revenue target for the next 12 months: {g.get('why') or 'no year-over-year growth'}."
+        return Section("The revenue target", self._goal_table(), takeaway=takeaway)
 
     @section("OKRs and KPI targets")
     def okrs(self) -> Section:
@@ -96,14 +138,18 @@ class OverviewReport(Report):
         if not keys:
             return Section.not_shown("Leading and lagging indicators",
                                      "traffic, engagement, contacts, deals or subscriptions")
-        chart = charts.indicator_chart(self.series, [(k, *SERIES[k][:3]) for k in keys],
+        label = lambda k: BY_NAME[self.m.volumes.amount_metric].label if k == "bookings" else SERIES[k][0]  # noqa: E731
+        chart = charts.indicator_chart(self.series, [(k, label(k), *SERIES[k][1:3]) for k in keys],
                                        targets=self.data.get("targets"), currency=self.currency)
-        return Section("Leading and lagging indicators", self._indicator_table(), chart)
+        return Section("Leading and lagging indicators", self._indicator_table(), self._indicator_table(trailing=True),
+                       chart)
 
     @section("How long leading indicators take to show in results")
     def lag(self) -> Section:
-        table = rp.table(self.lags(), {"lag_months": lambda v: "n/a" if is_missing(v) else f"{v:.0f}",
-                                       "correlation": lambda v: "n/a" if is_missing(v) else f"{v:.2f}"})
+        lags = self.lags().rename(columns={"pair": "Leading → lagging", "lag_months": "Lag (months)",
+                                           "correlation": "Correlation of monthly changes"})
+        table = rp.table(lags, {"Lag (months)": lambda v: "n/a" if is_missing(v) else f"{v:.0f}",
+                                "Correlation of monthly changes": lambda v: "n/a" if is_missing(v) else f"{v:.2f}"})
         return Section("How long leading indicators take to show in results", table, takeaway=self._lag_sentence())
 
     @section("The pipeline forecast", ("has_deals", "a deals file with open deals"))
@@ -138,12 +184,16 @@ class OverviewReport(Report):
                  " and ".join(n for stem, n in (("deals", "won deal amounts"), ("revenue", "recorded revenue"))
                               if self.data.has(stem)))
         rows = [(period, fmt_money(v, self.currency)) for period, v in y.items()]
-        rows += [("Average YoY growth", "n/a (one complete year: no growth to average)" if is_missing(g["growth"])
-                  else " and ".join(fmt_pct(r) for r in g["growth_rates"]) + f" → mean {fmt_pct(g['growth'])}"),
-                 ("Uplift (parameter)", fmt_pct(g["uplift"])),
-                 ("Target for the next 12 months",
-                  f"{fmt_money(g['last_year'], self.currency)} × (1 + {fmt_pct(0 if is_missing(g['growth']) else g['growth'])}"
-                  f" + {fmt_pct(g['uplift'])}) = {fmt_money(g['target'], self.currency)}")]
+        if is_missing(g["target"]):  # no complete year-over-year growth: no target, never a growth of 0 %
+            why = g.get("why") or "no year-over-year growth"
+            rows += [("Average YoY growth", f"n/a ({why})"), ("Target for the next 12 months", "n/a")]
+        else:
+            rows += [("Average YoY growth", " and ".join(fmt_pct(r) for r in g["growth_rates"])
+                      + f" → mean {fmt_pct(g['growth'])}"),
+                     ("Uplift (assumed for this client)", fmt_pct(g["uplift"])),
+                     ("Target for the next 12 months",
+                      f"{fmt_money(g['last_year'], self.currency)} × (1 + {fmt_pct(g['growth'])}"
+                      f" + {fmt_pct(g['uplift'])}) = {fmt_money(g['target'], self.currency)}")]
         t = rp.table(pd.DataFrame(rows, columns=["revenue (" + basis + ")", "value"]))
         return t
 
@@ -163,7 +213,7 @@ class OverviewReport(Report):
             projected=[fmt("money" if m in money else "count")(v) for m, v in zip(t["metric"], t["projected"])],
         ).drop(columns="period_start").rename(columns={"pace_to_date": "pace to date"})
         colours = {"on track": "kk-good", "met": "kk-good", "behind": "kk-bad", "missed": "kk-bad"}
-        return rp.table(shown, {"attained": "percent"}, classes={"status": colours.get})
+        return rp.table(shown, {"attained": "percent", "metric": rp.display_name}, classes={"status": colours.get})
 
     def targets_sentence(self) -> str:
         t = self.targets
@@ -179,16 +229,23 @@ class OverviewReport(Report):
         return text + "."
 
     # -- leading vs lagging ------------------------------------------------------------------
-    def _indicator_table(self):
-        """Each indicator's last full month with its change on the month and on the year (rates in pp)."""
+    def _indicator_table(self, trailing: bool = False):
+        """Each indicator's last full month with its change on the month and on the year (rates in pp);
+        ``trailing``: the ratios read over trailing months instead, in a table of their own, so each
+        value column holds one basis."""
         rows, keys = [], []
         n = self.params.churn_window_months
         period = {"ltv": f"trailing {n} months", "ltv_to_cac": "trailing 3 months",
                   "cac_payback_months": "trailing 3 months"}
+        amount = self.m.volumes.amount_metric  # the bookings row is recorded revenue without a sales process
         for key, (label, unit, kind, _better) in SERIES.items():
             s = self.series[key]
-            if s.dropna().empty:
+            if s.dropna().empty or (key in TRAILING) != trailing:
                 continue
+            if key == "bookings":
+                label = BY_NAME[amount].label
+            if key == "ltv":
+                label = f"LTV (churn over the {rp.trailing(n)})"
             last = changes(s).loc[self.last]
             value, before, year = s.get(self.last), s.get(self.last - 1), s.get(self.last - 12)
             if unit == "percent":  # a rate's change is in percentage points
@@ -199,11 +256,16 @@ class OverviewReport(Report):
             rows.append({"indicator": label, "kind": kind,
                          "value": NO_DATA if outside else fmt_value(value, unit, self.currency),
                          "MoM": (mom, unit), "YoY": (yoy, unit)})
-            metric = "new_customers" if key == "customers" else key
+            metric = {"customers": "new_customers", "bookings": amount}.get(key, key)
             keys.append(f"{metric}|{period.get(key, str(self.last))}||")
+        if not rows:
+            return None
         change = lambda v: fmt_pp(v[0]) if v[1] == "percent" else fmt_pct(v[0], signed=True)  # noqa: E731
-        t = pd.DataFrame(rows).rename(columns={"value": self.last.strftime("%b %Y")})
-        return rp.table(t, {"MoM": change, "YoY": change}, kpis={self.last.strftime("%b %Y"): lambda i: keys[i]})
+        column = f"at the end of {self.last:%b %Y}" if trailing else self.last.strftime("%b %Y")
+        t = pd.DataFrame(rows).rename(columns={"value": column, "indicator": "Indicator", "kind": "Kind",
+                                               "MoM": "Change on the month", "YoY": "Change on the year"})
+        return rp.table(t, {"Change on the month": change, "Change on the year": change},
+                        kpis={column: lambda i: keys[i]})
 
     def _lag_sentence(self) -> str:
         lags = self.lags().dropna()
@@ -236,44 +298,39 @@ class OverviewReport(Report):
         if (f["without_probability"] == f["open_deals"]).all():
             return (f"None of the {f['open_deals'].sum():,.0f} open deals has a probability, so expected bookings "
                     "cannot be forecast." + unknown)
-        q = (self.last + 1).asfreq("Q")
-        in_q = f[f["month"].dt.asfreq("Q") == q]["expected"].sum()
-        t = self.targets
-        text = f"Open deals are expected to bring {fmt_money(in_q, self.currency)} of bookings in {q}"
-        if not t.empty:
-            bq = t[(t["metric"] == "bookings") & (t["period_start"].dt.to_period("Q") == q)]
-            if len(bq):
-                remaining = bq["target"].iloc[0] - (0 if is_missing(bq["actual"].iloc[0]) else bq["actual"].iloc[0])
-                text += (f" against {fmt_money(remaining, self.currency)} still to book for its target "
-                         f"({fmt_pct(safe_div(in_q, remaining), 0)} covered)")
-        return text + "." + unknown.replace("(unknown, not 0).", "and are left out.")
+        return forecast_sentence(f, self.targets, self.last, self.currency) + unknown.replace(
+            "(unknown, not 0).", "and are left out.")
 
     # -- summary -----------------------------------------------------------------------------
     def summary(self):
-        """Three to five sentences, generated from the numbers, on what changed."""
-        s = self.series
+        """What changed: the largest qualifying changes of the headline KPIs, ranked
+        (:attr:`~kpi_kit.metrics.overview.OverviewMetrics.what_changed`; counts and rates significant at
+        5 %, amounts moved by at least the alert threshold; rates in pp), the headline KPIs that did not
+        change significantly, then targets, the revenue target and the alerts."""
+        import html
+
+        changed = tk.what_changed_lines(self.o.what_changed, self.currency)
         lines = []
-        if self.m.ctx.has_mrr:
-            mrr = changes(s["mrr"]).loc[self.last]
-            n = self.params.churn_window_months
-            lines.append(f"MRR reached {fmt_money(mrr['value'], self.currency)} at the end of {self.last:%B %Y} "
-                         f"({fmt_pct(mrr['mom'], signed=True)} on the month, {fmt_pct(mrr['yoy'], signed=True)} on the "
-                         f"year), with monthly NRR averaging {fmt_pct(self.book.value('nrr', f'trailing {n} months'))} "
-                         f"over the last {'month' if n == 1 else f'{n} months'}.")
-        leads = changes(s["leads"]).loc[self.last]
-        if not is_missing(leads["value"]):
-            lines.append(f"Leads were {leads['value']:,.0f} in {self.last:%B}, {fmt_pct(leads['mom'], signed=True)} "
-                         f"month over month and {fmt_pct(leads['yoy'], signed=True)} year over year.")
         if not self.targets.empty:  # without targets, the page's "Not shown" list says so, once
             lines.append(self.targets_sentence())
         g = self.revenue_goal()
         if not is_missing(g["target"]):
             lines.append(f"At the current growth rate plus {fmt_pct(g['uplift'], 0)} uplift, the revenue target for the "
                          f"next twelve months is {fmt_money(g['target'], self.currency)}.")
-        lines.append(f"{rp.plural(len(self.alerts), 'divergence alert')} this month." if self.alerts else
-                     "No leading indicator diverged from its conversion this month.")
-        text = " ".join(lines[:5])
-        return rp.Block(rp.CSS + f'<p class="kk-note" style="font-size:15px">{text}</p>', text)
+        lines.append(f"{rp.plural(len(self.alerts), 'divergence alert')} this month (a leading volume up while the "
+                     f"conversion below it fell, both significantly)." if self.alerts else
+                     "No leading indicator diverged significantly from its conversion this month.")
+        moved = [line for line in changed if not line.startswith(("No significant change", "Counts and rates"))]
+        still = [line for line in changed if line.startswith(("No significant change", "Counts and rates"))]
+        items = "".join(f"<li>{html.escape(line)}</li>" for line in moved)
+        none = ("No headline KPI changed significantly." if changed else
+                "No headline KPI can be compared with an earlier period: the data does not fully cover the window "
+                "before this one or the same month a year earlier.")
+        body = (f'<ul class="kk-note" style="font-size:15px">{items}</ul>' if moved else
+                f'<p class="kk-note" style="font-size:15px">{html.escape(none)}</p>')
+        rest = " ".join([*still, *lines])
+        text = "\n".join([*(moved or [none]), rest])
+        return rp.Block(rp.CSS + body + f'<p class="kk-note">{html.escape(rest)}</p>', text)
 
     def kpis(self):
         """Up to six headline cards, each only where the client's data supports it; every card reads
@@ -281,7 +338,7 @@ class OverviewReport(Report):
         last, prev, year = str(self.last), str(self.last - 1), str(self.last - 12)
         month = f"{self.last:%b %Y}"
         b, v = self.book, self.m.volumes
-        monthly = lambda label, metric: rp.KPI.of(b, f"{label} ({month})", metric, last, previous=prev,  # noqa: E731
+        monthly = lambda label, metric: rp.KPI.of(b, with_period(label, month), metric, last, previous=prev,  # noqa: E731
                                                   year_ago=year)
         k = []
         if self.m.ctx.has_mrr:
@@ -293,7 +350,7 @@ class OverviewReport(Report):
         if v.available("new_customers"):
             k.append(monthly("New customers", "new_customers"))
         if v.bookings is not None and not self.m.ctx.has_mrr:  # won deals or recorded revenue
-            k.append(monthly("Bookings", "bookings"))
+            k.append(monthly(BY_NAME[v.amount_metric].label, v.amount_metric))
         if self.m.funnel.has_deals:  # a sales process: revenue recorded without deals has no win rate
             k.append(rp.KPI.of(b, "Win rate (window)", "win_rate"))
         if self.m.ctx.has_mrr and not is_missing(b.value("ltv_to_cac")):
@@ -304,7 +361,7 @@ class OverviewReport(Report):
                 and self.m.funnel.pipeline["open_deals"]:
             k.append(rp.KPI.of(b, f"Weighted pipeline ({self.as_of:%d %b %Y})", "weighted_pipeline", "as_of"))
         if not k and not self.series["roi"].dropna().empty:
-            k.append(monthly("Marketing ROI", "roi"))
+            k.append(monthly(BY_NAME["roi"].label, "roi"))
         if self.data.has("spend"):
             k.append(rp.KPI.of(b, "Spend (window)", "spend"))
         return rp.kpi_strip(k[:6], self.currency, previous_label="vs prev. month", year_label="vs year earlier")

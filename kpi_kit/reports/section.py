@@ -4,7 +4,9 @@ saying what it needs. Notebooks call ``report.section(name)``; nothing else says
 
 Every output a section displays carries ``{"kpi_kit": {"section": title, "shown": bool, "needs": ...}}``
 in its metadata (:data:`META`): the HTML export (:mod:`kpi_kit.run.pages`) moves the not-shown lines
-into one "Not shown" list per page, drops the headings left empty, and counts the sections shown."""
+into one "Not shown" list per page, drops the headings left empty, and counts the sections shown. A
+chart's output also carries ``"alt"``: what it shows and its key numbers, read from its data
+(:func:`kpi_kit.charts.alt_text`), which the report template writes into the image's ``alt``."""
 
 from __future__ import annotations
 
@@ -99,7 +101,11 @@ class Section:
         import matplotlib.pyplot as plt
         from IPython.display import display
 
+        from ..charts import alt_text
+
         for part, meta in self._marked():
+            if hasattr(part, "savefig"):
+                meta[META]["alt"] = alt_text(part) or f"Chart: {self.title}"
             display(part, metadata=meta)
             if hasattr(part, "savefig"):
                 plt.close(part)  # shown once, here: the inline backend must not show it again

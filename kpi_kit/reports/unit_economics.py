@@ -8,8 +8,10 @@ import pandas as pd
 
 from .. import charts
 from .._math import safe_div
-from ..formatting import fmt_money, fmt_pct, fmt_value, is_missing
+from ..formatting import fmt_money, fmt_pct, fmt_value, is_missing, with_period
+from ..metrics.catalogue import BY_NAME
 from . import blocks as rp
+from . import takeaways as tk
 from ._base import Report
 from .cohort import ltv_cells, ltv_note
 from .section import Section, section
@@ -22,9 +24,13 @@ def marked(cell) -> str | None:
 
 def _trailing(n: int) -> str:
     """A label's "trailing 6 months" / "trailing month" (a KPI-table period keeps its own name)."""
-    return "trailing month" if n == 1 else f"trailing {n} months"
+    return rp.trailing(n)
 
 MRR = ("has_mrr", "paying customers by the last full month, from a subscriptions or mrr file")
+
+# The headline LTV:CAC and payback (the metrics.json scalars) name their CAC's basis, as every variant
+# does (SPEC "Vocabulary": one headline per concept, a variant only under a label naming its basis)
+LTV_CAC_LABEL, PAYBACK_LABEL = "LTV:CAC (fully loaded CAC, window)", "CAC payback (fully loaded CAC, window)"
 
 
 class UnitEconomicsReport(Report):
@@ -58,13 +64,14 @@ class UnitEconomicsReport(Report):
         n = self.params.churn_window_months
         month = f"{self.last:%b %Y}"
         k = [rp.KPI.of(self.book, f"MRR ({month})", "mrr", last, previous=prev, year_ago=year),
-             rp.KPI.of(self.book, f"Paying customers ({month})", "paying_customers", last, previous=prev, year_ago=year),
+             rp.KPI.of(self.book, f"Paying customers ({month})", "customers", last, previous=prev, year_ago=year),
              rp.KPI.of(self.book, f"ARPU ({month})", "arpu", last, previous=prev, year_ago=year),
-             rp.KPI.of(self.book, f"Logo churn ({_trailing(n)}, avg)", "logo_churn_rate", f"trailing {n} months"),
-             rp.KPI.of(self.book, "LTV:CAC (window)", "ltv_to_cac"),
-             rp.KPI.of(self.book, "CAC payback (window)", "cac_payback_months")]
+             rp.KPI.of(self.book, f"Logo churn, monthly ({_trailing(n)} avg)", "logo_churn_rate",
+                       f"trailing {n} months"),
+             rp.KPI.of(self.book, LTV_CAC_LABEL, "ltv_to_cac"),
+             rp.KPI.of(self.book, PAYBACK_LABEL, "cac_payback_months")]
         if self.acquisition is None:  # no costs or spend: CAC cannot exist, so neither can these cards
-            k = k[:4] + [rp.KPI.of(self.book, f"LTV ({_trailing(n)})", "ltv", f"trailing {n} months")]
+            k = k[:4] + [rp.KPI.of(self.book, f"LTV (churn over {_trailing(n)})", "ltv", f"trailing {n} months")]
         return rp.kpi_strip(k, self.currency, previous_label="vs prev. month", year_label="vs year earlier")
 
     @section("The reading", MRR)
@@ -108,10 +115,12 @@ class UnitEconomicsReport(Report):
         title = f"Unit economics by {by}"
         r = self.e.by_group.get(by)
         if r is None:
-            return Section.not_shown(title, f"a customers file with a `{by}` column")
+            return Section.not_shown(title, f"a customers file giving each customer's {by}")
         new = r[r["new_in_window"] > 0]
-        # segments share one blended CAC, so only channels get the LTV:CAC and payback chart
-        chart = charts.ltv_cac_chart(new, by=by) if by == "channel" and new["ltv_to_cac"].notna().any() else None
+        # a ratio needs the group's own costs: channels have their paid media, segments share one
+        # blended CAC (costs are not split by segment), so only channels get the chart, on paid-media CAC
+        chart = charts.ltv_cac_chart(new, by=by, cac_basis="paid-media") \
+            if by == "channel" and new["ltv_to_cac"].notna().any() else None
         return Section(title, chart, *self._group_table(by), takeaway=self._group_sentence(by))
 
     @section("Cost to serve and profitability", MRR)
@@ -173,52 +182,64 @@ class UnitEconomicsReport(Report):
         return text
 
     def _cac_table(self):
-        """CAC by quarter: fully loaded and paid only, new customers, LTV:CAC and payback."""
+        """CAC by quarter: fully loaded and paid-media, new customers, and the headline LTV and ARPU
+        against each quarter's fully loaded CAC (each column header names that basis)."""
         q = self.e.cac_quarterly
         periods = list(q["period"])
         key = lambda metric: lambda i: f"{metric}|{periods[i]}||"  # noqa: E731
+        loaded, paid = "CAC (fully loaded)", "paid-media CAC"
+        ratio, payback = "LTV:CAC (quarter's fully loaded CAC)", "CAC payback (quarter's fully loaded CAC)"
         t = q.assign(quarter=q["quarter"].astype(str) + np.where(q["partial"], " (to date)", "")).rename(columns={
-            "total": "acquisition cost", "new_customers": "new customers", "cac": "CAC (fully loaded)",
-            "paid_cac": "CAC (paid only)", "ltv_to_cac": "LTV:CAC", "payback_months": "payback",
-            "magic_number": "magic number"})
-        cols = ["quarter", "acquisition cost", "new customers", "CAC (fully loaded)", "CAC (paid only)", "LTV:CAC",
-                "payback", "magic number"]
+            "total": "acquisition cost", "new_customers": "new customers", "cac": loaded, "paid_cac": paid,
+            "ltv_to_cac": ratio, "payback_months": payback, "magic_number": "magic number"})
+        cols = ["quarter", "acquisition cost", "new customers", loaded, paid, ratio, payback, "magic number"]
         return rp.table(t[[c for c in cols if c in t]],
-                        {"acquisition cost": "money", "new customers": "count", "CAC (fully loaded)": "money",
-                         "CAC (paid only)": "money", "LTV:CAC": "ratio", "payback": "months",
+                        {"acquisition cost": "money", "new customers": "count", loaded: "money", paid: "money",
+                         ratio: "ratio", payback: "months",
                          "magic number": lambda v: "n/a" if is_missing(v) else f"{v:.2f}"}, currency=self.currency,
-                        kpis={"CAC (fully loaded)": key("cac"), "CAC (paid only)": key("cac_paid"),
-                              "LTV:CAC": key("ltv_to_cac"), "payback": key("cac_payback_months")})
+                        kpis={loaded: key("cac"), paid: key("cac_paid_only"), ratio: key("ltv_to_cac"),
+                              payback: key("cac_payback_months")},
+                        caption="By quarter: LTV:CAC and payback divide the headline LTV and last month's ARPU by "
+                                "each quarter's CAC")
 
     def _group_table(self, by: str = "channel") -> tuple:
-        """LTV, CAC, LTV:CAC and payback by group, with the churn events behind each LTV: an LTV (and
-        its LTV:CAC) over fewer than ``min_sample`` of them is greyed and the LTV carries their count."""
+        """LTV by group, with the churn events behind each LTV: an LTV (and its LTV:CAC) over fewer than
+        ``min_sample`` of them is greyed and the LTV carries their count. Channels add their paid-media
+        CAC, LTV:CAC and payback (their own costs); segments do not: costs are not split by segment,
+        and a segment's ratio against the blended CAC would credit it with every segment's costs."""
         r = self.e.by_group[by]
         least = self.params.min_sample
-        cols = [c for c in ("customers", "new_in_window", "arpu", "churn_rate", "churn_events", "ltv", "cac",
-                            "ltv_to_cac", "payback_months") if c in r]
-        t = r[cols].reset_index().rename(columns=lambda c: c.replace("_", " "))
+        span = _trailing(self.params.churn_window_months)
+        cols = ["customers", "new_in_window", "arpu", "churn_rate", "churn_events", "ltv"]
+        cols += ["cac", "ltv_to_cac", "payback_months"] if by == "channel" else []
+        t = r[[c for c in cols if c in r]].reset_index()
         t["ltv"] = ltv_cells(r["ltv"], r["churn_events"], least, self.currency).set_axis(t.index)
-        if "ltv to cac" in t:  # an LTV:CAC is as weak as its LTV: (value, marked) pairs, greyed alike
-            t["ltv to cac"] = pd.Series(list(zip(t["ltv to cac"], (m for _, m in t["ltv"]))), index=t.index,
+        if "ltv_to_cac" in t:  # an LTV:CAC is as weak as its LTV: (value, marked) pairs, greyed alike
+            t["ltv_to_cac"] = pd.Series(list(zip(t["ltv_to_cac"], (m for _, m in t["ltv"]))), index=t.index,
                                         dtype=object)
-        t = t.rename(columns={"customers": "customers ever", "new in window": "new customers (window)",
-                              "cac": "paid CAC" if by == "channel" else "CAC (blended)"})
+        ratio, payback = "LTV : paid-media CAC", "CAC payback on paid-media CAC"
+        churn, arpu = f"logo churn, monthly ({span})", f"ARPU ({span} avg)"
+        t = t.rename(columns={"customers": "customers ever", "new_in_window": "new customers (window)", "arpu": arpu,
+                              "churn_rate": churn, "churn_events": "churn events", "ltv": "LTV",
+                              "cac": "paid-media CAC", "ltv_to_cac": ratio, "payback_months": payback})
         names = list(t[by])
         key = lambda metric, d=by: lambda i: f"{metric}|window|{d}|{names[i]}"  # noqa: E731
-        keys = {"ltv to cac": key("ltv_to_cac"), "payback months": key("cac_payback_months")}
+        keys = {"LTV": key("ltv")}
         if by == "channel":  # the channel page's own numbers
-            keys |= {"paid CAC": key("cac_paid"), "new customers (window)": key("new_customers")}
-        else:
-            keys |= {"CAC (blended)": lambda i: "cac|window||"}
-        table = rp.table(t, {"customers ever": "count", "new customers (window)": "count", "arpu": "money",
-                             "churn rate": "percent", "churn events": "count", "ltv": lambda v: v[0],
-                             "paid CAC": "money", "CAC (blended)": "money",
-                             "ltv to cac": lambda v: fmt_value(v[0], "ratio", self.currency),
-                             "payback months": "months"}, currency=self.currency, kpis=keys,
-                         classes={"ltv": marked, "ltv to cac": marked})
+            keys |= {ratio: key("ltv_to_paid_cac"), payback: key("cac_payback_months_paid"),
+                     "paid-media CAC": key("cac_paid_only"),
+                     "new customers (window)": key("new_customers")}
+        table = rp.table(t, {"customers ever": "count", "new customers (window)": "count", arpu: "money",
+                             churn: "percent", "churn events": "count", "LTV": lambda v: v[0],
+                             "paid-media CAC": "money", ratio: lambda v: fmt_value(v[0], "ratio", self.currency),
+                             payback: "months"}, currency=self.currency, kpis=keys,
+                         classes={"LTV": marked, ratio: marked})
         note = ltv_note(r["ltv"], r["churn_events"], least)
-        return (table, note) if note else (table,)
+        parts = (table, note) if note else (table,)
+        if by != "channel":
+            parts += (rp.note(f"No LTV:CAC or CAC payback by {by}: costs are not split by {by}, so each {by}'s "
+                              f"ratio would divide by the one blended CAC."),)
+        return parts
 
     def _group_sentence(self, by: str) -> str:
         """How a group's LTV is read against the headline one, and which LTVs can be ranked."""
@@ -231,17 +252,8 @@ class UnitEconomicsReport(Report):
         text = (f"Each {by}'s LTV divides its ARPU by its churn over the {_trailing(n)}, as the headline LTV "
                 f"({headline}, {rp.plural(events, 'churn event')}) does; a {by}'s churn is pooled over its "
                 f"customers' paying months, the headline's averaged month by month.")
-        ranked = r[r["ltv"].notna() & (r["churn_events"] >= least)]
-        few = int((r["ltv"].notna() & (r["churn_events"] < least)).sum())
-        if len(ranked) >= 2:
-            hi, lo = ranked["ltv"].idxmax(), ranked["ltv"].idxmin()
-            text += (f" Among {by}s with {least:,}+ churn events, {hi} has the highest LTV "
-                     f"({fmt_money(ranked.loc[hi, 'ltv'], self.currency)}) and {lo} the lowest "
-                     f"({fmt_money(ranked.loc[lo, 'ltv'], self.currency)}).")
-        if few:
-            text += (f" {rp.plural(few, 'LTV')} rest{'s' if few == 1 else ''} on fewer than {least:,} churn events "
-                     f"(greyed, with the count) and {'is' if few == 1 else 'are'} not ranked.")
-        return text
+        # the highest and lowest LTV among named groups over enough churn events, from the table's frame
+        return text + tk.group_ltv_sentence(r, by, min_sample=least, currency=self.currency)
 
     def _events(self) -> str:
         """The churn events behind the headline LTV, as its labels name them ("1,869 churn events";
@@ -255,7 +267,7 @@ class UnitEconomicsReport(Report):
         contribution = s["arpu"] * self.params.gross_margin - last_cts if not is_missing(last_cts) else np.nan
         magic, quarter = self.e.last_magic()
         n = self.params.churn_window_months
-        rows = [("Gross margin (parameter)", fmt_pct(self.params.gross_margin, 0), ""),
+        rows = [("Gross margin (assumed for this client)", fmt_pct(self.params.gross_margin, 0), ""),
                 (f"ARPU ({self.last:%b %Y})", fmt_money(s["arpu"], self.currency), f"arpu|{self.last}||"),
                 (f"Cost to serve per customer ({self.last:%b %Y})", fmt_money(last_cts, self.currency),
                  f"cost_to_serve|{self.last}||"),
@@ -265,7 +277,7 @@ class UnitEconomicsReport(Report):
                  fmt_money(s["ltv"], self.currency) if not is_missing(s["ltv"])
                  else "n/a (no churn observed: LTV undefined)", f"ltv|trailing {n} months||"),
                 ("CAC (fully loaded, window)", fmt_money(s["cac"], self.currency), "cac|window||"),
-                ("Marketing ROI (window, won revenue vs spend)", fmt_pct(self.book.value("roi"), 0, signed=True),
+                (with_period(BY_NAME["roi"].label, "window"), fmt_pct(self.book.value("roi"), 0, signed=True),
                  "roi|window||"),
                 (f"Magic number ({quarter or 'last full quarter'})", "n/a" if is_missing(magic) else f"{magic:.2f}", "")]
         keys = [r[2] for r in rows]
@@ -278,11 +290,11 @@ class UnitEconomicsReport(Report):
         rows = [(f"MRR ({self.last:%b %Y})", "mrr", str(self.last)), (f"ARPU ({self.last:%b %Y})", "arpu", str(self.last)),
                 (f"Logo churn rate (monthly, {shown} avg)", "logo_churn_rate", span),
                 (f"NRR (monthly, {shown} avg)", "nrr", span), (f"GRR (monthly, {shown} avg)", "grr", span),
-                ("NRR (trailing 12 months)", "nrr", "trailing 12 months"),
-                ("GRR (trailing 12 months)", "grr", "trailing 12 months"),
+                ("NRR (trailing 12 months)", "nrr_t12m", "trailing 12 months"),
+                ("GRR (trailing 12 months)", "grr_t12m", "trailing 12 months"),
                 (f"Quick ratio ({shown} avg)", "quick_ratio", span), (f"LTV (churn over {shown}: {self._events()})", "ltv", span),
-                ("CAC (fully loaded, window)", "cac", "window"), ("CAC (paid only, window)", "cac_paid", "window"),
-                ("LTV:CAC (window)", "ltv_to_cac", "window"), ("CAC payback (window)", "cac_payback_months", "window")]
+                ("CAC (fully loaded, window)", "cac", "window"), ("Paid-media CAC (window)", "cac_paid_only", "window"),
+                (LTV_CAC_LABEL, "ltv_to_cac", "window"), (PAYBACK_LABEL, "cac_payback_months", "window")]
         kpis = [self.book.get(metric, period) for _, metric, period in rows]
         t = pd.DataFrame([(label, fmt_value(k.value, k.unit, self.currency)) for (label, _, _), k in zip(rows, kpis)],
                          columns=["metric", "value"])

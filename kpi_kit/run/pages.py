@@ -248,12 +248,19 @@ def page_html(title: str, body: str, nav: str = "") -> str:
 
 
 # -- definitions ------------------------------------------------------------------------------------
+# parameter keys a catalogue formula names, as the definitions page says them (SPEC "Vocabulary")
+FORMULA_WORDS = {"churn_window_months": "the churn window", "gross_margin": "gross margin"}
+
+
 def definitions_html(client: str, pages: list[tuple[str, str]]) -> str:
     """``definitions.html``: every metric of the catalogue with its formula, unit and kind, grouped by
     the report that shows it; each row is anchored by the metric's name (``#mrr``)."""
+    from ..data import field_words
     from ..metrics.catalogue import METRICS
 
-    def code(text: str) -> str:
+    def code(text: str) -> str:  # `new` as code; a data column or parameter key in words ("created date")
+        text = re.sub(r"(`[^`]+`)|\b[a-z]+(?:_[a-z]+)+\b",
+                      lambda m: m[1] or FORMULA_WORDS.get(m[0]) or field_words(m[0]), text)
         return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
 
     titles = dict(pages)
@@ -264,7 +271,8 @@ def definitions_html(client: str, pages: list[tuple[str, str]]) -> str:
         if not rows:
             continue
         body = "".join(
-            f'<tr id="{html.escape(m.name)}"><td><b>{html.escape(m.label)}</b><br><code>{html.escape(m.name)}</code></td>'
+            f'<tr id="{html.escape(m.name)}"><td><b>{html.escape(m.label)}</b><br>'
+            f'<span class="muted">in kpis.csv: <code>{html.escape(m.name)}</code></span></td>'
             f"<td>{code(m.formula)}</td><td>{html.escape(m.unit)}</td><td>{html.escape(m.kind)}</td>"
             f"<td>{'higher' if m.higher_is_better else 'lower'}</td></tr>" for m in rows)
         name = titles.get(notebook, notebook.replace("_", " ").capitalize())

@@ -173,7 +173,7 @@ def write_run_index(folder: Path, params: Params, notebooks: list[str]) -> Path:
     write_definitions(folder, params.client, notebooks)
     items = "".join(f"<li><a href='{n}.html'>{html.escape(title(n))}</a>{_shown_note(folder, n)} "
                     f"<span class='muted'>(<a href='{n}.ipynb'>notebook</a>)</span></li>" for n in notebooks)
-    body = (f"<p class='muted'>as of {params.as_of:%d %b %Y} · {html.escape(params.currency)} · kpi_kit {__version__}</p>"
+    body = (f"<p class='muted'>as of {params.as_of:%d %b %Y} · {html.escape(params.currency)} · kpi-kit {__version__}</p>"
             f"<ul class='kk-pages'>{items}<li><a href='{pg.DEFINITIONS}'>Metric definitions</a></li>"
             f"<li><a href='metrics.json'>metrics.json</a></li><li><a href='kpis.csv'>kpis.csv</a></li></ul>")
     nav = pg.nav_html(params.client, _run_pages(notebooks), "index")

@@ -54,7 +54,7 @@ def test_average_retention_chart_curves_over_cohort_bars():
     revenue = pd.DataFrame({"period": [0, 1, 2], "rate": [1.0, 1.02, 1.05]})
     ax = charts.average_retention_chart(logo, revenue, unit="quarter")
     twin = [a for a in ax.figure.axes if a is not ax][0]
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Logo retention", "Revenue retention",
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Logo retention", "Cohort revenue retention",
                                                                    "Cohorts behind each point (right)"]
     assert len(twin.patches) == 3 and twin.get_ylabel() == "Cohorts"
     assert ax.get_title(loc="left") == "Average retention by quarters since first payment (cohorts pooled)"

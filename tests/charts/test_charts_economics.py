@@ -94,19 +94,27 @@ def test_cac_chart_reads_the_trailing_cac_columns():
     assert charts.cac_chart(m, ax=mine) is mine
 
 
-def test_ltv_cac_chart_linear_with_guides():
+def test_ltv_cac_chart_by_channel_names_paid_media_cac_and_draws_no_guide():
     g = pd.DataFrame({"ltv_to_cac": [4.2, np.nan], "payback_months": [8.0, 20.0]}, index=["Email", "Events"])
     axes = charts.ltv_cac_chart(g, by="channel")
     assert axes.shape == (2,)
-    assert axes[0].get_xscale() == "linear" and axes[0].get_xlabel() == "LTV ÷ CAC"
-    assert [ax.get_title(loc="left") for ax in axes] == ["LTV:CAC", "CAC payback"]
-    assert [t.get_text() for t in axes[0].get_legend().get_texts()] == ["3:1 guide"]
-    assert [t.get_text() for t in axes[1].get_legend().get_texts()] == ["12-month guide"]
+    assert axes[0].get_xscale() == "linear" and axes[0].get_xlabel() == "LTV ÷ paid-media CAC"
+    assert [ax.get_title(loc="left") for ax in axes] == ["LTV : paid-media CAC", "CAC payback on paid-media CAC"]
+    # the 3:1 and 12-month guides assume a fully loaded CAC: none against paid media alone
+    assert all(ax.get_legend() is None and not ax.get_lines() for ax in axes)
     assert [len(ax.patches) for ax in axes] == [2, 2]
     assert axes[0].patches[1].get_width() == 0  # unknown ratio: an empty bar
     assert same_color(axes[0].patches[0].get_facecolor(), kp.channel_colour("Email"))
     assert axes[0].get_ylabel() == "Channel" and axes[1].get_xlabel() == "Months"
-    assert axes[0].figure.get_suptitle() == "LTV:CAC and payback by channel (paid spend CAC)"
+    assert axes[0].figure.get_suptitle() == "LTV : paid-media CAC and payback by channel"
+
+
+def test_ltv_cac_chart_draws_the_guides_against_a_fully_loaded_cac():
+    g = pd.DataFrame({"ltv_to_cac": [4.2, 1.5], "payback_months": [8.0, 20.0]}, index=["A", "B"])
+    axes = charts.ltv_cac_chart(g, by="segment", cac_basis="fully loaded")
+    assert [t.get_text() for t in axes[0].get_legend().get_texts()] == ["3:1 guide"]
+    assert [t.get_text() for t in axes[1].get_legend().get_texts()] == ["12-month guide"]
+    assert axes[0].get_lines()[0].get_xdata()[0] == 3 and axes[1].get_lines()[0].get_xdata()[0] == 12
 
 
 def test_ltv_cac_chart_turns_logarithmic_for_a_far_outlier():
@@ -114,11 +122,11 @@ def test_ltv_cac_chart_turns_logarithmic_for_a_far_outlier():
     fig = plt.figure()
     axes = charts.ltv_cac_chart(g, by="segment", fig=fig)
     assert all(ax.figure is fig for ax in axes)
-    assert axes[0].get_xscale() == "log" and axes[0].get_xlabel() == "LTV ÷ CAC (log scale)"
+    assert axes[0].get_xscale() == "log" and axes[0].get_xlabel() == "LTV ÷ fully loaded CAC (log scale)"
     assert axes[0].xaxis.get_major_formatter()(10, 0) == "10×"
     assert same_color(axes[0].patches[0].get_facecolor(), kp.STAGE_COLOURS[1])
     assert axes[0].get_ylabel() == "Segment"
-    assert fig.get_suptitle() == "LTV:CAC and payback by segment (blended CAC)"
+    assert fig.get_suptitle() == "LTV : fully loaded CAC and payback by segment"
 
 
 def test_cost_to_serve_chart_against_arpu_times_margin():

@@ -25,7 +25,7 @@ def _volumes(stages=("lead", "mql", "customer"), months=12):
 def test_funnel_chart_titles_the_window_and_uses_a_passed_ax():
     counts = pd.Series({"Lead": 900, "MQL": 300, "Customer": 30})
     ax = charts.funnel_chart(counts, window_label="Jan 2026 – Dec 2026")
-    assert ax.get_title(loc="left") == "Cohort view: contacts created Jan 2026 – Dec 2026, stage reached by as_of"
+    assert ax.get_title(loc="left") == "Cohort view: contacts created Jan 2026 – Dec 2026, stage reached by the report date"
     assert [t.get_text() for t in ax.get_yticklabels()] == ["Lead", "MQL", "Customer"]
     assert len(ax.patches) == 3
     assert tuple(ax.figure.get_size_inches()) == pytest.approx((kp.WIDTH, 0.55 * 3 + 1.2))
@@ -40,7 +40,7 @@ def test_cohort_heatmap_greys_immature_cohorts():
     ax = charts.cohort_heatmap(m, immature=[False, True, True], ax=mine)
     assert ax is mine
     assert ax.get_title(loc="left") == "Cohort conversion: share of each month's contacts reaching a stage"
-    assert (ax.get_xlabel(), ax.get_ylabel()) == ("Stage reached by as_of", "Creation month (cohort)")
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("Stage reached by the report date", "Creation month (cohort)")
     assert [t.get_text() for t in ax.get_xticklabels()] == ["Lead", "Customer"]
     assert len(ax.patches) == 2  # one grey band per immature row
     colorbar = ax.figure.axes[-1]

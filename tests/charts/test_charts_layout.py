@@ -59,7 +59,8 @@ CHARTS = {
     "cac": lambda: charts.cac_chart(pd.DataFrame({"month": MONTHS, "cac": 3000 + 100 * N, "paid_cac": 900.0,
                                                   "cac_trailing": 3100 + 90 * N, "paid_cac_trailing": 950.0})),
     "ltv_cac": lambda: charts.ltv_cac_chart(pd.DataFrame({"ltv_to_cac": [4.2, 1.5, 8.0], "payback_months": [8.0, 20.0, 3.0]},
-                                                         index=["Email", "Events", "Paid Search"])),
+                                                         index=["Email", "Events", "Paid Search"]),
+                                            cac_basis="fully loaded"),  # guides (and their legend) on a fully loaded CAC
     "cost_to_serve": lambda: charts.cost_to_serve_chart(
         pd.DataFrame({"month": MONTHS, "cost_to_serve": 1300 - 40 * N, "arpu": 1800.0}), gross_margin=0.8),
     "cpl_cac": lambda: charts.cpl_cac_chart(pd.DataFrame({"cpl": [100.0, 40.0, 70.0], "cac": [4000.0, 900.0, 2000.0],

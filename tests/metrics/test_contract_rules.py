@@ -20,7 +20,9 @@ SPEC_TABLE = {
               ("channel", "text", False, False), ("probability", "probability", False, False),
               ("stage", "text", False, False), ("expected_close_at", "date", False, False)],
     # kit addition: revenue recorded without a sales process (no deal, so no win rate or deal size)
-    "revenue": [("date", "date", True, False), ("amount", "money", True, False), ("channel", "text", False, False)],
+    # kit addition on every file of dated amounts: date_end, the last day a row covers (SPEC "Multi-day rows")
+    "revenue": [("date", "date", True, False), ("amount", "money", True, False), ("channel", "text", False, False),
+                ("date_end", "date", False, False)],
     "subscriptions": [("subscription_id", "id", True, True), ("customer_id", "id", True, False),
                       ("start_date", "date", True, False), ("amount", "money", True, False),
                       ("billing_period_months", "months", True, False), ("end_date", "date", False, False),
@@ -30,14 +32,15 @@ SPEC_TABLE = {
                   ("channel", "text", False, False), ("segment", "text", False, False)],
     "spend": [("date", "date", True, False), ("channel", "text", True, False), ("spend", "money", True, False),
               ("campaign", "text", False, False), ("impressions", "count", False, False),
-              ("clicks", "count", False, False), ("conversions", "count", False, False)],
+              ("clicks", "count", False, False), ("conversions", "count", False, False), ("date_end", "date", False, False)],
     "traffic": [("date", "date", True, False), ("channel", "text", True, False), ("sessions", "count", True, False),
                 ("users", "count", False, False), ("avg_session_seconds", "count", False, False),
-                ("engaged_sessions", "count", False, False)],
+                ("engaged_sessions", "count", False, False), ("date_end", "date", False, False)],
     "touches": [("contact_id", "id", True, False), ("touched_at", "date", True, False), ("channel", "text", True, False),
                 ("campaign", "text", False, False)],
     "costs": [("month", "date", True, False), ("category", "text", True, False), ("amount", "money", True, False)],
-    "engagement": [("date", "date", True, False), ("metric", "text", True, False), ("value", "count", True, False)],
+    "engagement": [("date", "date", True, False), ("metric", "text", True, False), ("value", "count", True, False),
+                   ("date_end", "date", False, False)],
     "targets": [("metric", "text", True, False), ("period_start", "date", True, False),
                 ("period_end", "date", True, False), ("target", "number", True, False)],
 }
@@ -76,7 +79,7 @@ def test_contract_markdown_rows():
     assert lines[:2] == ["| file | required columns | optional columns |", "|---|---|---|"]
     assert lines[2] == ("| `contacts` (required) | `contact_id`, `created_at`, `channel` | `lead_at`, `mql_at`, `sal_at`, "
                         "`sql_at`, `opportunity_at`, `customer_at`, `segment`, `account_id`, `self_reported_source` |")
-    assert lines[4] == "| `revenue` | `date`, `amount` | `channel` |"
+    assert lines[4] == "| `revenue` | `date`, `amount` | `channel`, `date_end` |"
     assert lines[6] == "| `mrr` | `customer_id`, `month`, `mrr` |  |"
     assert len(lines) == 2 + len(SPEC_TABLE)
 

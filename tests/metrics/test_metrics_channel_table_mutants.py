@@ -117,13 +117,18 @@ def expected(columns, rows, ints=()):
     return e.astype({c: "int64" if c in ints else "float64" for c in columns if c != "group"})
 
 
+def _table(*args, **kwargs) -> pd.DataFrame:
+    """The channel table without ROI's numerator and MER (their own tests below)."""
+    return ch.channel_table(*args, **kwargs).drop(columns=["paid_revenue", "mer"])
+
+
 FULL_COLUMNS = ["group", "sessions", "contacts", "leads", "mqls", "sals", "opportunities", "customers", "spend",
                 "revenue", "lead_revenue", *RATIOS]
 
 
 def test_channel_table_full():
     """Every file given: the table of the module docstring, column for column and row for row."""
-    t = ch.channel_table(counts_frame(), STAGES, JAN_MAR, contacts=contacts_frame(), deals=deals_frame(),
+    t = _table(counts_frame(), STAGES, JAN_MAR, contacts=contacts_frame(), deals=deals_frame(),
                          spend=spend_frame(), traffic=traffic_frame(), bookings=bookings_frame())
     e = expected(FULL_COLUMNS, {
         #          group      sess  cont leads mqls sals opp cust spend  rev   lead_rev
@@ -152,7 +157,7 @@ def test_channel_table_without_any_file_but_the_counts():
     "other" for both; the sort keys tie (NaN spend, NaN contacts): X, Y as given.
     """
     counts = pd.DataFrame({"mqls": [2, 3], "new_customers": [1, 0]}, index=pd.Index(["X", "Y"], name="channel"))
-    t = ch.channel_table(counts, ["mql", "customer"], JAN_MAR)
+    t = _table(counts, ["mql", "customer"], JAN_MAR)
     cols = ["group", "sessions", "contacts", "mqls", "customers", "spend", "revenue", "lead_revenue", *RATIOS]
     e = expected(cols, {"X": ["other", NAN, NAN, 2, 1, *[NAN] * 11], "Y": ["other", NAN, NAN, 3, 0, *[NAN] * 11]},
                  ints=("mqls", "customers"))
@@ -177,7 +182,7 @@ def test_channel_table_without_contacts_and_with_empty_spend_and_traffic():
     spend = spend_frame().iloc[:0]
     traffic = traffic_frame().iloc[:0]
     bookings = bookings_frame([("2026-02-01", 800.0, "X"), ("2026-03-01", 200.0, "unknown")])
-    t = ch.channel_table(counts, ["lead", "mql"], JAN_MAR, deals=deals, spend=spend, traffic=traffic,
+    t = _table(counts, ["lead", "mql"], JAN_MAR, deals=deals, spend=spend, traffic=traffic,
                          bookings=bookings)
     cols = ["group", "sessions", "contacts", "leads", "mqls", "spend", "revenue", "lead_revenue", *RATIOS]
     e = expected(cols, {"X": ["other", 0, NAN, NAN, NAN, 0.0, 800.0, 0.0, *[NAN] * 8],
@@ -194,7 +199,7 @@ def test_channel_table_with_a_header_only_deals_file_and_no_lead_stage():
     Groups from the contacts; sort: organic (E 2 contacts, B 1), other (unknown), paid (A).
     """
     counts = counts_frame()[["mqls", "new_customers"]]
-    t = ch.channel_table(counts, ["mql", "customer"], JAN_MAR, contacts=contacts_frame(),
+    t = _table(counts, ["mql", "customer"], JAN_MAR, contacts=contacts_frame(),
                          deals=deals_frame().iloc[:0], bookings=bookings_frame([]))
     cols = ["group", "sessions", "contacts", "mqls", "customers", "spend", "revenue", "lead_revenue", *RATIOS]
     zero_rev = [0.0, 0.0, *[NAN] * 8]
@@ -418,3 +423,31 @@ def test_campaign_table_first_touch_ties_keep_the_file_order():
     t = ch.campaign_table(spend, JAN_MAR, contacts=contacts, touches=touches)
     assert t["campaign"].tolist() == ["First", "Second"] and t["leads"].tolist() == [20.0, 0.0]
     assert t.loc[t["campaign"] == "First", "cpl"].tolist() == [5.0] and math.isnan(t["cpl"].iloc[1])
+
+
+def test_roi_credits_only_paid_channels_bookings_and_mer_only_where_untied():
+    """Marketing ROI of a rollup counts the bookings of channels with spend alone: A spent 600 and
+    booked 1700, the unknown row booked 400 with no spend, B booked 0 unpaid, P spent 0.5 and booked 0.
+    Paid bookings 1700 + 0 = 1700, spend 600.5: ROI (1700 − 600.5) / 600.5 = 1.8310...; the old
+    rule (all 2100 booked) would give 2.4971. MER stays n/a: the bookings are tied to channels."""
+    t = ch.channel_table(counts_frame(), STAGES, JAN_MAR, contacts=contacts_frame(), deals=deals_frame(),
+                         spend=spend_frame(), traffic=traffic_frame(), bookings=bookings_frame())
+    assert t.loc["A", "paid_revenue"] == 1700.0 and t.loc["unknown", "paid_revenue"] == 0.0
+    g = ch.rollup(t)
+    assert g.loc["total", "revenue"] == 2100.0 and g.loc["total", "paid_revenue"] == 1700.0
+    assert g.loc["total", "roi"] == pytest.approx((1700 - 600.5) / 600.5)
+    assert g["mer"].isna().all()
+
+
+def test_untied_bookings_give_no_roi_but_mer():
+    """Revenue recorded on no channel (a media-mix revenue file): no channel has ROI, the total has
+    none either (not −100 %), and MER = revenue / spend = 1000 / 250 = 4.0."""
+    counts = pd.DataFrame({"leads": [2, 0]}, index=pd.Index(["A", "unknown"]))
+    spend = pd.DataFrame({"date": pd.to_datetime(["2026-02-01"]), "channel": ["A"], "group": ["paid"],
+                          "spend": [250.0]})
+    bookings = pd.DataFrame({"date": pd.to_datetime(["2026-02-10"]), "amount": [1000.0], "channel": ["unknown"],
+                             "source": ["revenue"]})
+    t = ch.channel_table(counts, ["lead"], JAN_MAR, spend=spend, bookings=bookings)
+    assert t["roi"].isna().all() and t["paid_revenue"].isna().all()
+    g = ch.rollup(t)
+    assert math.isnan(g.loc["total", "roi"]) and g.loc["total", "mer"] == 4.0

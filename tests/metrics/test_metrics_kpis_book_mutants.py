@@ -199,9 +199,11 @@ def test_overview_adds_no_month_rows_of_what_economics_and_counts_give(fixture_c
     assert book.value("ltv", "trailing 3 months") == pytest.approx(765.0)
     assert book.value("ltv_to_cac", "trailing 3 months") == pytest.approx(2.55)
     assert book.value("new_customers", "2026-05") == 1.0
-    for metric in ("ltv", "ltv_to_cac", "cac_payback_months", "customers"):
+    for metric in ("ltv", "ltv_to_cac", "cac_payback_months"):
         for month in ("2026-06", "2026-05", "2025-06"):
             assert book.find(metric, month) is None, (metric, month)
+    # "customers" is paying customers at a month end (economics), never the overview's new customers
+    assert book.value("customers", "2026-05") != book.value("new_customers", "2026-05")
 
 
 def test_mrr_rows_of_a_month_before_the_mrr_data(fixture_client):
@@ -214,8 +216,8 @@ def test_mrr_rows_of_a_month_before_the_mrr_data(fixture_client):
              "contacts": "contact_id,created_at,channel,lead_at,customer_at\nK1,2025-12-10,web,2025-12-10,2026-01-05\n"}
     _, m = fixture_client(ECON_YAML.replace("econ", "late"), files)
     book = compute_book(m.data)
-    for metric in ("mrr", "paying_customers", "arpu", "new_mrr", "logo_churn_rate"):
+    for metric in ("mrr", "customers", "arpu", "new_mrr", "logo_churn_rate"):
         k = book.get(metric, "2025-06")
         assert _nan(k.value) and (k.period_start, k.period_end) == (t("2025-06-01"), t("2025-06-30")), metric
-    assert [book.value(x, "2026-06") for x in ("mrr", "paying_customers", "arpu", "new_mrr", "logo_churn_rate")] == [
+    assert [book.value(x, "2026-06") for x in ("mrr", "customers", "arpu", "new_mrr", "logo_churn_rate")] == [
         100.0, 1.0, 100.0, 0.0, 0.0]

@@ -309,7 +309,7 @@ def test_tiny_channel_overview_and_economics_rows(tiny):
     assert _same(_row(book, "leads", "window", ch, "Paid Search"), (2.0, np.nan, "count", J1, M31, "full"))
     assert book.value("leads", "window", ch, "Events") == 1 and book.value("leads", "window", ch, "Direct") == 0
     assert book.value("new_customers", "window", ch, "tiktok") == 1 and book.value("mqls", "window", ch, "tiktok") == 1
-    assert _same(_row(book, "revenue", "window", ch, "Paid Search"), (1000.0, np.nan, "money", J1, M31, "full"))
+    assert _same(_row(book, "bookings", "window", ch, "Paid Search"), (1000.0, np.nan, "money", J1, M31, "full"))
     assert book.value("value_per_lead", "window", ch, "Paid Search") == 500.0
     assert _nan(book.value("value_per_lead", "window", ch, "Direct"))  # no leads: undefined
     assert book.find("spend", "window", ch, "Paid Search") is None and book.find("cpl", "window", ch, "Events") is None
@@ -324,8 +324,9 @@ def test_tiny_channel_overview_and_economics_rows(tiny):
     assert (k.value, k.n, (k.low, k.high)) == (0.0, 1.0, wilson_interval(0, 1))
     assert book.find("attributed_conversions", "window", "model/channel", "last_touch/Paid Search") is None
     # totals, with the previous window
-    assert _same(_row(book, "revenue"), (1000.0, np.nan, "money", J1, M31, "full"))
-    assert _same(_row(book, "revenue", PREVIOUS), (600.0, np.nan, "money", "2025-10-01", "2025-12-31", "full"))
+    assert _same(_row(book, "bookings"), (1000.0, np.nan, "money", J1, M31, "full"))  # the channels' sum
+    assert _same(_row(book, "bookings", PREVIOUS), (600.0, np.nan, "money", "2025-10-01", "2025-12-31", "full"))
+    assert book.find("revenue") is None  # won deals are bookings, never revenue
     assert book.value("value_per_lead") == 250.0 and book.value("value_per_lead", PREVIOUS) == 600.0
     assert _same(_row(book, "spend", PREVIOUS), (np.nan, np.nan, "money", "2025-10-01", "2025-12-31", "full"))
     assert book.find("roi") is not None and book.find("cpl", PREVIOUS) is not None
@@ -339,13 +340,18 @@ def test_tiny_channel_overview_and_economics_rows(tiny):
     assert _same(_row(book, "pipeline", "2025-03"), (np.nan, np.nan, "money", "2025-03-01", "2025-03-31", "none"))
     assert book.value("open_pipeline", "2026-03") == 9000.0 and book.value("open_pipeline", "2026-02") == 5500.0
     assert book.value("bookings", "2026-02") == 1000.0 and book.value("bookings", "2026-03") == 0.0
-    assert book.find("pipeline", "2026-01") is None and book.find("customers", "2026-03") is None
+    assert book.find("pipeline", "2026-01") is None and book.find("customers", "2026-02") is None
+    # no MRR: the month-end scalars keep their rows, n/a over the last full month
+    assert _same(_row(book, "customers", "2026-03"), (np.nan, np.nan, "count", "2026-03-01", M31, "full"))
     assert book.find("sessions", "2026-03") is None  # no sessions data: no rows
-    assert book.find("revenue_target", "next 12 months") is None and book.find("revenue", "trailing 12 months") is None
+    # every metrics.json scalar has its row under its own name: n/a where there is no revenue history
+    assert _nan(book.value("revenue_target_next_12m", "next 12 months"))
+    assert _nan(book.value("revenue_last_12m", "trailing 12 months")) and book.find("revenue", "trailing 12 months") is None
     # economics
     assert _same(_row(book, "cac"), (500.0, 2.0, "money", J1, M31, "full"))
-    assert _same(_row(book, "cac_paid"), (np.nan, 2.0, "money", J1, M31, "full"))
-    assert book.find("mrr", "2026-03") is None and book.find("ltv", "trailing 6 months") is None
+    assert _same(_row(book, "cac_paid_only"), (np.nan, 2.0, "money", J1, M31, "full"))
+    assert _nan(book.value("mrr", "2026-03")) and _nan(book.value("ltv", "trailing 6 months"))  # scalars: n/a rows
+    assert book.find("mrr", "2026-02") is None and book.find("new_mrr", "2026-03") is None
     assert book.find("paying_customers_ever", "all time") is None and book.find("logo_retention", "all cohorts") is None
 
 
@@ -399,12 +405,13 @@ def test_economics_rows_of_a_client_with_mrr(fixture_client):
     NRR over 12 months: A and B (the customers of Jun 2025, 150) pay 170 in Jun 2026: 17/15; GRR capped
     at their MRR then: (100 + 50) / 150 = 1.
     Quarters: 2025-Q2 CAC 150 / 1 (B), paid 0 / 1 = 0, LTV:CAC 765 / 150 = 5.1, payback 150 / 85;
-    2025-Q3 no new customer: NaN over n 0, magic number 0 (no net new MRR over Q2's 150 of costs);
+    2025-Q3 no new customer: NaN over n 0, magic number n/a (the costs start in Jun 2025: they cover 1 of
+    Q2's 3 months, so Q3's net new MRR over them would mix spans);
     2026-Q2 (Apr-Jun) 300 / 1.
     Cost to serve in Jun 2026: 30 hosting / 2 paying customers = 15.
     By group (new customers in the window: C): ads' churn 1 event / 1 paying month in the trailing
-    months: LTV 200 / 1 = 200; no paid spend, so its LTV:CAC is NaN; segment Ent on the blended CAC 300:
-    200 / 300 and payback 300 / 200 = 1.5; SMB: no churn: LTV NaN, payback 300 / 85.
+    months: LTV 200 / 1 = 200; no paid spend, so its LTV:CAC is NaN; segments have no LTV:CAC or
+    payback row (their CAC would be the blended one: costs are not split by segment).
     Revenue over the trailing 12 months: A 6 × 100 + 6 × 120, B 12 × 50, C 200 = 2120; no growth to
     extrapolate: the target is 5 % more, 2226, for Jul 2026 - Jun 2027."""
     _, m = fixture_client(ECON_YAML.format(grain="month"), _econ_files())
@@ -414,7 +421,7 @@ def test_economics_rows_of_a_client_with_mrr(fixture_client):
               "2025-06": (150.0, 2.0, 75.0, 50.0, 0.5, "2025-06-01", "2025-06-30")}
     for mo, (mrr, cust, arpu, new, churn, start, end) in months.items():
         assert _same(_row(book, "mrr", mo), (mrr, np.nan, "money", start, end, "full")), mo
-        assert _same(_row(book, "paying_customers", mo), (cust, np.nan, "count", start, end, "full")), mo
+        assert _same(_row(book, "customers", mo), (cust, np.nan, "count", start, end, "full")), mo
         assert book.value("arpu", mo) == pytest.approx(arpu) and book.get("arpu", mo).unit == "money"
         assert book.value("new_mrr", mo) == new and book.get("new_mrr", mo).period_end == t(end)
         assert book.value("logo_churn_rate", mo) == pytest.approx(churn) and book.get("logo_churn_rate", mo).unit == "percent"
@@ -429,38 +436,43 @@ def test_economics_rows_of_a_client_with_mrr(fixture_client):
     assert _same(_row(book, "quick_ratio", span), (0.0, np.nan, "ratio", A1, J30, "full"))
     assert _same(_row(book, "ltv", span), (pytest.approx(765.0), np.nan, "money", A1, J30, "full"))
     assert _same(_row(book, "cac"), (300.0, 1.0, "money", "2026-05-01", J30, "full"))
-    assert _same(_row(book, "cac_paid"), (np.nan, 1.0, "money", "2026-05-01", J30, "full"))
+    assert _same(_row(book, "cac_paid_only"), (np.nan, 1.0, "money", "2026-05-01", J30, "full"))
     assert _same(_row(book, "ltv_to_cac"), (pytest.approx(2.55), np.nan, "ratio", "2026-05-01", J30, "full"))
     assert _same(_row(book, "cac_payback_months"), (pytest.approx(300 / 85), np.nan, "months", "2026-05-01", J30, "full"))
     assert _same(_row(book, "ltv_to_cac", span), (pytest.approx(2.55), np.nan, "ratio", A1, J30, "full"))
     assert _same(_row(book, "cac_payback_months", span), (pytest.approx(300 / 85), np.nan, "months", A1, J30, "full"))
     t12 = "trailing 12 months"
-    assert _same(_row(book, "nrr", t12), (pytest.approx(17 / 15), np.nan, "percent", "2025-07-01", J30, "full"))
-    assert _same(_row(book, "grr", t12), (1.0, np.nan, "percent", "2025-07-01", J30, "full"))
+    assert _same(_row(book, "nrr_t12m", t12), (pytest.approx(17 / 15), np.nan, "percent", "2025-07-01", J30, "full"))
+    assert _same(_row(book, "grr_t12m", t12), (1.0, np.nan, "percent", "2025-07-01", J30, "full"))
+    assert book.find("nrr", t12) is None  # the monthly mean is another definition, another name
     # quarters
     Q2 = ("2025-04-01", "2025-06-30")
     assert _same(_row(book, "cac", "2025-Q2"), (150.0, 1.0, "money", *Q2, "full"))
-    assert _same(_row(book, "cac_paid", "2025-Q2"), (0.0, 1.0, "money", *Q2, "full"))
+    assert _same(_row(book, "cac_paid_only", "2025-Q2"), (0.0, 1.0, "money", *Q2, "full"))
     assert _same(_row(book, "ltv_to_cac", "2025-Q2"), (pytest.approx(5.1), np.nan, "ratio", *Q2, "full"))
     assert _same(_row(book, "cac_payback_months", "2025-Q2"), (pytest.approx(150 / 85), np.nan, "months", *Q2, "full"))
     assert _same(_row(book, "cac", "2025-Q3"), (np.nan, 0.0, "money", "2025-07-01", "2025-09-30", "full"))
-    assert _same(_row(book, "magic_number", "2025-Q3"), (0.0, np.nan, "ratio", "2025-07-01", "2025-09-30", "full"))
+    assert _same(_row(book, "magic_number", "2025-Q3"), (np.nan, np.nan, "ratio", "2025-07-01", "2025-09-30", "full"))
     assert _same(_row(book, "cac", "2026-Q2"), (300.0, 1.0, "money", A1, J30, "full"))
     assert book.find("cac", "2025-Q1") is None
     assert _same(_row(book, "cost_to_serve", "2026-06"), (15.0, np.nan, "money", "2026-06-01", J30, "full"))
     # by group
     assert _same(_row(book, "ltv", "window", "channel", "ads"), (200.0, np.nan, "money", "2026-05-01", J30, "full"))
-    assert _nan(book.value("ltv_to_cac", "window", "channel", "ads")) and _nan(book.value("ltv", "window", "channel", "web"))
-    assert book.value("ltv_to_cac", "window", "segment", "Ent") == pytest.approx(200 / 300)
-    assert _same(_row(book, "cac_payback_months", "window", "segment", "Ent"), (1.5, np.nan, "months", "2026-05-01", J30,
-                                                                                "full"))
-    assert book.value("cac_payback_months", "window", "segment", "SMB") == pytest.approx(300 / 85)
+    assert _nan(book.value("ltv_to_paid_cac", "window", "channel", "ads")) and _nan(book.value("ltv", "window", "channel", "web"))
+    # a segment's LTV:CAC and payback would use the blended CAC (costs are not split by segment): no rows
+    for metric in ("ltv_to_cac", "cac_payback_months", "ltv_to_paid_cac", "cac_payback_months_paid"):
+        assert book.find(metric, "window", "segment", "Ent") is None
+        assert book.find(metric, "window", "segment", "SMB") is None
     # the revenue goal
-    assert _same(_row(book, "revenue", t12), (2120.0, np.nan, "money", "2025-07-01", J30, "full"))
-    assert _same(_row(book, "revenue_target", "next 12 months"), (pytest.approx(2226.0), np.nan, "money", "2026-07-01",
-                                                                   "2027-06-30", "full"))
-    # overview keeps out what the economics rows give: no customers row, the months' MRR rows as above
-    assert book.find("customers", "2026-06") is None
+    assert _same(_row(book, "revenue_last_12m", t12), (2120.0, np.nan, "money", "2025-07-01", J30, "full"))
+    # one complete 12-month period: no year-over-year growth, so no target (n/a, never a 0 % growth)
+    assert _same(_row(book, "revenue_target_next_12m", "next 12 months"), (np.nan, np.nan, "money", "2026-07-01",
+                                                                            "2027-06-30", "full"))
+    k = book.get("revenue_growth", "complete years")
+    assert _nan(k.value) and k.n == 0.0 and k.unit == "percent" and k.period_start is None
+    # overview keeps out what the economics rows give: "customers" is the paying customers at the month
+    # end (2: A and B), never the overview's new customers of the month (0: new MRR in June is 0)
+    assert book.value("customers", "2026-06") == 2.0 and book.value("new_customers", "2026-06") == 0.0
 
 
 def test_cohort_rows_by_month_and_by_quarter(fixture_client):
@@ -507,16 +519,19 @@ def test_cohort_rows_by_month_and_by_quarter(fixture_client):
 
 # -- ClientMetrics: metrics.json and kpis.csv read the book ---------------------------------------------------
 SCALAR_KEYS = {  # tiny: last full month 2026-03, churn averaged over 6 months (the default)
-    "mrr": ("mrr", "2026-03"), "arpu": ("arpu", "2026-03"), "customers": ("paying_customers", "2026-03"),
+    "mrr": ("mrr", "2026-03"), "arr": ("arr", "2026-03"), "arpu": ("arpu", "2026-03"), "customers": ("customers", "2026-03"),
     "logo_churn_rate": ("logo_churn_rate", "trailing 6 months"), "ltv": ("ltv", "trailing 6 months"),
-    "cac": ("cac", "window"), "cac_paid_only": ("cac_paid", "window"), "ltv_to_cac": ("ltv_to_cac", "window"),
+    "cac": ("cac", "window"), "cac_paid_only": ("cac_paid_only", "window"), "ltv_to_cac": ("ltv_to_cac", "window"),
     "cac_payback_months": ("cac_payback_months", "window"), "nrr": ("nrr", "trailing 6 months"),
     "grr": ("grr", "trailing 6 months"), "quick_ratio": ("quick_ratio", "trailing 6 months"),
-    "nrr_t12m": ("nrr", "trailing 12 months"), "grr_t12m": ("grr", "trailing 12 months"),
+    "nrr_t12m": ("nrr_t12m", "trailing 12 months"), "grr_t12m": ("grr_t12m", "trailing 12 months"),
     "win_rate": ("win_rate", "window"), "avg_deal_size": ("avg_deal_size", "window"),
     "avg_sales_cycle_days": ("avg_sales_cycle_days", "window"), "weighted_pipeline": ("weighted_pipeline", "as_of"),
     "lead_to_close_cvr": ("lead_to_close_cvr", "window"),
-    "lead_to_close_cvr_year_ago": ("lead_to_close_cvr", "window a year earlier"),
+    "lead_to_close_cvr_year_ago": ("lead_to_close_cvr_year_ago", "window a year earlier"),
+    "revenue_last_12m": ("revenue_last_12m", "trailing 12 months"),
+    "revenue_growth": ("revenue_growth", "complete years"),
+    "revenue_target_next_12m": ("revenue_target_next_12m", "next 12 months"),
 }
 
 
@@ -529,7 +544,7 @@ def test_client_metrics_scalars_tables_and_json(tiny):
     assert m.data is tiny and m.previous_metrics is None and m.ctx.last == P("2026-03", "M")
     assert m.scalar_keys() == SCALAR_KEYS
     s = m.scalars()
-    assert list(s) == [*SCALAR_KEYS, "revenue_last_12m", "revenue_growth", "revenue_target_next_12m"]
+    assert list(s) == [*SCALAR_KEYS]
     assert {k: v for k, v in s.items() if not _nan(v)} == {"cac": 500.0, "win_rate": 0.5, "avg_deal_size": 1000.0,
                                                             "avg_sales_cycle_days": 41.0, "weighted_pipeline": 1750.0,
                                                             "lead_to_close_cvr": 0.5}
@@ -541,9 +556,10 @@ def test_client_metrics_scalars_tables_and_json(tiny):
     assert {"targets", "alerts", "lags", "mrr_bridge", "channels", "funnel_conversion"} <= set(tables)
     targets = tables["targets"]
     assert [(r["metric"], r["target"], r["actual"]) for r in targets] == [("leads", 3.0, 2.0), ("leads", 2.0, 2.0),
-                                                                         ("customers", 5.0, 2.0)]
+                                                                         ("new_customers", 5.0, 2.0)]
     assert all("period_start" not in r and r["period"] for r in targets)
-    assert tables["alerts"] and all(list(a)[-1] == "text" and "alert" in a for a in tables["alerts"])
+    # an alert fires only on changes significant at 5 % (SPEC "Takeaways and alerts"): tiny's few leads give none
+    assert tables["alerts"] == []
     assert [r["pair"] for r in tables["lags"]] and all(set(r) >= {"pair", "lag_months"} for r in tables["lags"])
     j = m.metrics_json()
     assert list(j) == ["client", "as_of", "currency", "kit_version", "params", "tables", "scalars"]
@@ -563,12 +579,13 @@ def test_scalars_of_a_client_with_mrr(fixture_client):
     _, m = fixture_client(ECON_YAML.format(grain="month"), _econ_files())
     keys = m.scalar_keys()
     assert keys["mrr"] == ("mrr", "2026-06") and keys["ltv"] == ("ltv", "trailing 3 months")
-    assert keys["nrr_t12m"] == ("nrr", "trailing 12 months")
+    assert keys["nrr_t12m"] == ("nrr_t12m", "trailing 12 months")
     s = m.scalars()
     assert (s["mrr"], s["arpu"], s["customers"]) == (170.0, 85.0, 2.0)
     assert s["ltv"] == pytest.approx(765.0) and s["nrr"] == pytest.approx(91 / 111) and s["nrr_t12m"] == pytest.approx(17 / 15)
-    assert s["revenue_last_12m"] == 2120.0 and s["revenue_target_next_12m"] == pytest.approx(2226.0)
-    assert _nan(s["revenue_growth"])
+    # one complete year: no year-over-year growth, so no target (never a 0 % growth)
+    assert s["revenue_last_12m"] == 2120.0 and _nan(s["revenue_target_next_12m"])
+    assert _nan(s["revenue_growth"]) and s["arr"] == 12 * 170.0
     assert m.tables()["targets"] == []  # no targets file: an empty list
 
 
@@ -607,13 +624,15 @@ def test_chan_attribution_spend_and_overview_rows():
     assert _same(_row(book, "sessions"), (1600.0, np.nan, "count", J1, M31, "full"))
     assert book.value("sessions", PREVIOUS) == 999.0
     assert book.value("roi") == 20.0 and book.value("roi", PREVIOUS) == 9.0
-    assert _same(_row(book, "cac_paid"), (500.0, 2.0, "money", J1, M31, "full"))
-    assert _same(_row(book, "cac_paid", PREVIOUS), (np.nan, np.nan, "money", "2025-10-01", "2025-12-31", "full"))
+    assert _same(_row(book, "cac_paid_only"), (500.0, 2.0, "money", J1, M31, "full"))
+    assert _same(_row(book, "cac_paid_only", PREVIOUS), (np.nan, np.nan, "money", "2025-10-01", "2025-12-31", "full"))
     assert _same(_row(book, "cpl", "window", "channel", "Paid Search"), (200.0, np.nan, "money", J1, M31, "full"))
     assert book.value("spend", "window", "group", "inbound") == 800.0
     assert _same(_row(book, "sessions", "2026-03"), (100.0, np.nan, "count", "2026-03-01", M31, "full"))
     assert book.value("sessions", "2026-02") == 500.0 and book.get("sessions", "2026-02").period_end == t("2026-02-28")
-    assert book.value("roi", "2026-02") == 119.0 and book.value("roi", "2026-03") == 14.0
+    # March: spend 400 (linkedin) + 200 (display); bookings DL2 6000 (linkedin, paid that month) and
+    # DL3 3000 (bing, whose only spend is in February: unpaid in March) -> (6000 - 600) / 600 = 9
+    assert book.value("roi", "2026-02") == 119.0 and book.value("roi", "2026-03") == 9.0
     assert _same(_row(book, "roi", "2025-03"), (np.nan, np.nan, "percent", "2025-03-01", "2025-03-31", "none"))
 
 
@@ -636,11 +655,16 @@ def test_lead_to_close_interval_only_while_customers_do_not_outnumber_leads(fixt
     book = compute_book(m.data)
     k = book.get("lead_to_close_cvr")
     assert (k.value, k.n, (k.low, k.high)) == (1.0, 1.0, wilson_interval(1, 1)) and not _nan(k.low)
-    assert _same(_row(book, "bookings"), (500.0, np.nan, "money", "2026-04-01", "2026-06-30", "partial"))
-    assert _nan(book.value("bookings", PREVIOUS)) and book.get("bookings", PREVIOUS).coverage == "none"
-    for metric, period in (("win_rate", "window"), ("avg_deal_size", PREVIOUS), ("avg_sales_cycle_days", YEAR_AGO),
-                           ("weighted_pipeline", "as_of"), ("open_pipeline", "as_of"), ("won_deals", "window")):
+    # a revenue file without deals is recorded revenue, never called bookings
+    assert _same(_row(book, "revenue"), (500.0, np.nan, "money", "2026-04-01", "2026-06-30", "partial"))
+    assert _nan(book.value("revenue", PREVIOUS)) and book.get("revenue", PREVIOUS).coverage == "none"
+    assert book.find("bookings") is None
+    for metric, period in (("avg_deal_size", PREVIOUS), ("avg_sales_cycle_days", YEAR_AGO),
+                           ("open_pipeline", "as_of"), ("won_deals", "window")):
         assert book.find(metric, period) is None, metric
+    # metrics.json scalars keep their kpis.csv rows under their own names: n/a, not missing
+    assert _same(_row(book, "win_rate"), (np.nan, np.nan, "percent", "2026-04-01", "2026-06-30", "full"))
+    assert _same(_row(book, "weighted_pipeline", "as_of"), (np.nan, np.nan, "money", "2026-06-30", "2026-06-30", "full"))
     two = one + "L2,2026-03-01,web,2026-03-01,2026-04-20\n"
     _, m = fixture_client(LTC_YAML, {"contacts": two})
     book = compute_book(m.data)
@@ -686,11 +710,11 @@ def test_mrr_client_without_costs_and_a_one_month_window(fixture_client):
     book = compute_book(m.data)
     assert _same(_row(book, "cac"), (np.nan, 0.0, "money", "2026-06-01", "2026-06-30", "full"))
     assert book.find("ltv_to_cac", "trailing 3 months") is None and book.find("cac_payback_months", "trailing 3 months") is None
-    assert book.find("cac", "2026-Q2") is None and book.find("cac_paid", "2025-Q2") is None
+    assert book.find("cac", "2026-Q2") is None and book.find("cac_paid_only", "2025-Q2") is None
     assert _same(_row(book, "cost_to_serve", "2026-06"), (np.nan, np.nan, "money", "2026-06-01", "2026-06-30", "full"))
     assert book.value("mrr", "2026-06") == 170.0 and book.value("mrr", "2025-06") == 150.0
-    for metric in ("mrr", "new_mrr", "logo_churn_rate", "leads", "mqls", "customers", "paying_customers"):
+    for metric in ("mrr", "new_mrr", "logo_churn_rate", "leads", "mqls", "customers"):
         assert book.find(metric, "2026-05") is None, metric
-    for metric in ("ltv", "ltv_to_cac", "cac_payback_months", "customers"):
+    for metric in ("ltv", "ltv_to_cac", "cac_payback_months"):
         assert book.find(metric, "2026-06") is None, metric
     assert book.value("mqls", "2026-06") == 0.0 and book.value("leads", "window") == 0.0

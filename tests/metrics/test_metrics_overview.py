@@ -20,7 +20,8 @@ def test_revenue_target_uses_at_most_three_years_and_handles_one_year():
     r = ov.revenue_target(pd.Series([50.0, 100.0, 120.0, 150.0, 165.0]), uplift=0.0)
     assert r["growth_rates"] == pytest.approx([0.2, 0.25, 0.1])  # the 100 % year drops out
     one = ov.revenue_target(pd.Series([200.0]), uplift=0.05)
-    assert math.isnan(one["growth"]) and one["target"] == pytest.approx(210.0)
+    # one complete year has no year-over-year growth: no target (never 200 × (1 + 0 % + 5 %) = 210)
+    assert math.isnan(one["growth"]) and math.isnan(one["target"]) and one["why"]
     assert math.isnan(ov.revenue_target(pd.Series([], dtype=float))["target"])
 
 
@@ -58,16 +59,27 @@ def test_estimate_lag_finds_a_known_lag():
 
 
 def test_divergence_alert_fires_and_stays_quiet():
+    """SPEC "Takeaways and alerts": an alert only on changes significant at 5 %, the rate's in pp.
+    Sessions 10,000 -> 11,800 (+18 %); leads 200 -> 184, so visit-to-lead 2.0 % -> 1.559 % (-0.44 pp):
+    pooled p = 384 / 21,800 = .01761, se = sqrt(.01761 × .98239 × (1/10,000 + 1/11,800)) = .001788,
+    z = .00441 / .001788 = 2.47 > 1.96: significant, an alert. The same rates on a tenth of the volume
+    (20 of 1,000 -> 18 of 1,180): z = 0.78, no alert (was "−22 %" and fired, a rate change in %)."""
     idx = pd.period_range("2026-09", periods=2, freq="M")
-    fire = ov.divergence_alert("sessions", pd.Series([1000.0, 1180.0], idx), pd.Series([0.02, 0.0156], idx),
-                               threshold=0.1, volume_label="Sessions", rate_label="visit-to-lead rate")
-    assert fire["volume_change"] == pytest.approx(0.18) and fire["rate_change"] == pytest.approx(-0.22)
-    assert fire["text"] == "Sessions +18% MoM while visit-to-lead rate −22%"
-    both_up = ov.divergence_alert("sessions", pd.Series([1000.0, 1180.0], idx), pd.Series([0.02, 0.025], idx),
-                                  threshold=0.1, volume_label="Sessions", rate_label="rate")
-    small = ov.divergence_alert("sessions", pd.Series([1000.0, 1050.0], idx), pd.Series([0.02, 0.01], idx),
-                                threshold=0.1, volume_label="Sessions", rate_label="rate")
-    assert both_up is None and small is None
+    sessions = pd.Series([10000.0, 11800.0], idx)
+    fire = ov.divergence_alert("sessions", sessions, pd.Series([200.0, 184.0], idx), sessions, threshold=0.1,
+                               volume_label="Sessions", rate_label="visit-to-lead rate")
+    assert fire["volume_change"] == pytest.approx(0.18) and fire["rate_change_pp"] == pytest.approx(-0.4407, abs=1e-4)
+    assert fire["text"] == ("Sessions +18% month over month (10,000 → 11,800) while visit-to-lead rate fell 0.4 pp to "
+                            "1.6% (184 of 11,800 against 200 of 10,000; significant at 5 %)")
+    small = pd.Series([1000.0, 1180.0], idx)
+    not_significant = ov.divergence_alert("sessions", small, pd.Series([20.0, 18.0], idx), small, threshold=0.1,
+                                          volume_label="Sessions", rate_label="rate")
+    both_up = ov.divergence_alert("sessions", sessions, pd.Series([200.0, 300.0], idx), sessions, threshold=0.1,
+                                  volume_label="Sessions", rate_label="rate")
+    flat = pd.Series([10000.0, 10500.0], idx)
+    under = ov.divergence_alert("sessions", flat, pd.Series([200.0, 105.0], idx), flat, threshold=0.1,
+                                volume_label="Sessions", rate_label="rate")
+    assert not_significant is None and both_up is None and under is None
 
 
 def test_snapshot_diff_between_two_runs():

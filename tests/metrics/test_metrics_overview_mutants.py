@@ -132,9 +132,13 @@ def test_actual_counts_over_a_period_that_ends_before_as_of(om):
     got = {m: o._actual(m, apr, may) for m in ("contacts", "leads", "mqls", "sals", "sqls", "opportunities")}
     assert got == {"contacts": (2.0, 0.0), "leads": (2.0, 0.0), "mqls": (2.0, 0.0), "sals": (1.0, 0.0),
                    "sqls": (1.0, 0.0), "opportunities": (1.0, 0.0)}
-    # customers = new (MRR) customers: d, dated 2026-05-31; e (2026-03-31) is before the period
-    assert o._actual("customers", apr, may) == (1.0, 0.0)
-    assert o._actual("customers", T("2026-03-01"), may) == (2.0, 0.0)
+    # new_customers = new (MRR) customers: d, dated 2026-05-31; e (2026-03-31) is before the period
+    assert o._actual("new_customers", apr, may) == (1.0, 0.0)
+    assert o._actual("new_customers", T("2026-03-01"), may) == (2.0, 0.0)
+    # customers = paying customers, a level like MRR: a, b, c, d paying at the end of May (e ended
+    # Apr 15); a, b, c, e at the end of March, the month before the period: (4, from 4)
+    assert o._actual("customers", apr, may) == (4.0, 4.0)
+    assert o._actual("customers", T("2026-03-01"), may) == (4.0, 3.0)  # end of Feb: a, b, c
     # a period running past as_of stops at as_of: K4 (2026-06-10) counts, nothing later exists
     assert o._actual("leads", apr, T("2026-12-31")) == (3.0, 0.0)
 
@@ -276,7 +280,8 @@ def test_forecast_uses_the_windows_sales_cycle(om, lean):
     (with every won deal's 115 days it would be October). 1000 × 0.5 = 500."""
     f = om.overview.forecast()
     assert f.to_dict("records") == [{"month": P("2026-07"), "open_deals": 1, "pipeline": 1000.0, "expected": 500.0,
-                                     "without_probability": 0, "without_amount": 0}]
+                                     "without_probability": 0, "without_amount": 0, "slipped_deals": 0,
+                                     "slipped_expected": 0.0}]
     assert lean.overview.forecast() is None  # no deals file
 
 
@@ -298,13 +303,18 @@ def test_pipeline_forecast_without_a_sales_cycle_and_with_unknowns():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # nothing deprecated on the way
         f = ov.pipeline_forecast(deals, "2026-10-15", cycle_days=np.nan)
-    assert list(f.columns) == ["month", "open_deals", "pipeline", "expected", "without_probability", "without_amount"]
+    assert list(f.columns) == ["month", "open_deals", "pipeline", "expected", "without_probability", "without_amount",
+                               "slipped_deals", "slipped_expected"]
     assert f["month"].tolist() == [P("2026-11"), P("2026-12"), P("2027-01"), P("2027-02")]
     assert f["open_deals"].tolist() == [3, 3, 1, 1]
     assert f["pipeline"].tolist()[:2] == [3300.0, 900.0] and math.isnan(f["pipeline"][2]) and f["pipeline"][3] == 50.0
     assert f["expected"].tolist() == pytest.approx([1300.0, 100.0, 0.0, 20.0])
     assert f["without_probability"].tolist() == [0, 1, 0, 0]
     assert f["without_amount"].tolist() == [0, 1, 1, 0]
+    # slipped (expected close on or before as_of, moved to November): F2 (due on as_of) 2000 × 0.25 and F6
+    # (created on as_of, no cycle: due that day) 300 × 1 -> 2 deals, 800 of November's 1300
+    assert f["slipped_deals"].tolist() == [2, 0, 0, 0]
+    assert f["slipped_expected"].tolist() == pytest.approx([800.0, 0.0, 0.0, 0.0])
 
 
 def test_pipeline_forecast_without_probability_or_expected_close_columns():
@@ -317,9 +327,9 @@ def test_pipeline_forecast_without_probability_or_expected_close_columns():
         f = ov.pipeline_forecast(deals, "2026-10-31", cycle_days=45)
     assert f.to_dict("records") == [
         {"month": P("2026-11"), "open_deals": 1, "pipeline": 600.0, "expected": 0.0, "without_probability": 1,
-         "without_amount": 0},
+         "without_amount": 0, "slipped_deals": 1, "slipped_expected": 0.0},
         {"month": P("2026-12"), "open_deals": 1, "pipeline": 400.0, "expected": 0.0, "without_probability": 1,
-         "without_amount": 0}]
+         "without_amount": 0, "slipped_deals": 0, "slipped_expected": 0.0}]
 
 
 # -- snapshot -----------------------------------------------------------------------------------------
@@ -364,40 +374,52 @@ def test_snapshot_diff_only_compares_columns_both_runs_have():
 # -- divergence alert -----------------------------------------------------------------------------------
 def test_divergence_alert_compares_the_last_two_months():
     idx = pd.period_range("2026-08", periods=3, freq="M")
-    # Aug -> Sep flat, Sep -> Oct volume +25 %, rate -50 % (the first month must not be used)
-    a = ov.divergence_alert("leads", pd.Series([4.0, 4.0, 5.0], idx), pd.Series([1.0, 0.5, 0.25], idx),
-                            threshold=0.1, volume_label="Leads", rate_label="lead-to-MQL rate")
-    assert a == {"alert": "leads", "month": "2026-10", "volume_change": 0.25, "rate_change": -0.5,
-                 "text": "Leads +25% MoM while lead-to-MQL rate −50%"}
-    quiet = ov.divergence_alert("leads", pd.Series([5.0, 4.0, 4.0], idx), pd.Series([0.25, 1.0, 1.0], idx),
-                                threshold=0.1, volume_label="Leads", rate_label="rate")
+    # Aug -> Sep flat, Sep -> Oct leads 400 -> 500 (+25 %, Poisson p < .01), MQLs 200 of 400 -> 125 of 500
+    # (50 % -> 25 %, -25 pp, z = 7.7): the first month must not be used
+    leads = pd.Series([400.0, 400.0, 500.0], idx)
+    a = ov.divergence_alert("leads", leads, pd.Series([400.0, 200.0, 125.0], idx), leads, threshold=0.1,
+                            volume_label="Leads", rate_label="lead-to-MQL rate")
+    assert a == {"alert": "leads", "month": "2026-10", "volume_change": 0.25, "rate_before": 0.5, "rate_now": 0.25,
+                 "rate_change_pp": -25.0,
+                 "text": "Leads +25% month over month (400 → 500) while lead-to-MQL rate fell 25.0 pp to 25.0% "
+                         "(125 of 500 against 200 of 400; significant at 5 %)"}
+    back = pd.Series([500.0, 400.0, 400.0], idx)
+    quiet = ov.divergence_alert("leads", back, pd.Series([125.0, 400.0, 400.0], idx), back, threshold=0.1,
+                                volume_label="Leads", rate_label="rate")
     assert quiet is None
 
 
 def test_divergence_alert_thresholds_are_strict():
     idx = pd.period_range("2026-09", periods=2, freq="M")
     kw = {"threshold": 0.25, "volume_label": "V", "rate_label": "r"}
-    # exactly +25 % volume (5 / 4) with rate -50 %: not more than the threshold
-    assert ov.divergence_alert("v", pd.Series([4.0, 5.0], idx), pd.Series([4.0, 2.0], idx), **kw) is None
-    # volume +50 %, rate exactly -25 % (3 / 4)
-    assert ov.divergence_alert("v", pd.Series([4.0, 6.0], idx), pd.Series([4.0, 3.0], idx), **kw) is None
+    big = lambda a, b: pd.Series([a, b], idx)  # noqa: E731
+    # exactly +25 % volume (400 -> 500) with the rate halved: not more than the threshold
+    assert ov.divergence_alert("v", big(400.0, 500.0), big(200.0, 125.0), big(400.0, 500.0), **kw) is None
+    # volume +50 %, rate exactly -25 % (50 % -> 37.5 %)
+    assert ov.divergence_alert("v", big(400.0, 600.0), big(200.0, 225.0), big(400.0, 600.0), **kw) is None
     # volume +50 %, rate flat
-    assert ov.divergence_alert("v", pd.Series([4.0, 6.0], idx), pd.Series([4.0, 4.0], idx), **kw) is None
+    assert ov.divergence_alert("v", big(400.0, 600.0), big(200.0, 300.0), big(400.0, 600.0), **kw) is None
     # one month of volume: nothing to compare
-    assert ov.divergence_alert("v", pd.Series([6.0], idx[1:]), pd.Series([4.0, 1.0], idx), **kw) is None
-    assert ov.divergence_alert("v", pd.Series([4.0, 6.0], idx), pd.Series([1.0], idx[1:]), **kw) is None
+    assert ov.divergence_alert("v", pd.Series([600.0], idx[1:]), big(200.0, 150.0), big(400.0, 600.0), **kw) is None
+    # a rate above 100 % (more successes than its base) is no share: no alert
+    assert ov.divergence_alert("v", big(400.0, 600.0), big(900.0, 450.0), big(400.0, 600.0), **kw) is None
+    # an amount's rise (volume_unit "money") needs no count test: 4 -> 6 with the rate 50 % -> 25 % on 400 / 600
+    money = ov.divergence_alert("v", big(4.0, 6.0), big(200.0, 150.0), big(400.0, 600.0), volume_unit="money", **kw)
+    assert money is not None and money["text"].startswith("V +50% month over month while r fell 25.0 pp")
+    # the same amounts read as counts: 4 -> 6 is no significant rise
+    assert ov.divergence_alert("v", big(4.0, 6.0), big(200.0, 150.0), big(400.0, 600.0), **kw) is None
 
 
 # -- revenue target -------------------------------------------------------------------------------------
 def test_revenue_target_result_keys():
     assert ov.revenue_target(pd.Series([], dtype=float), uplift=0.2).keys() == {
-        "last_year", "growth", "growth_rates", "uplift", "target"}
+        "last_year", "growth", "growth_rates", "uplift", "target", "why"}
     empty = ov.revenue_target(pd.Series([np.nan]), uplift=0.2)
     assert empty["growth_rates"] == [] and empty["uplift"] == 0.2 and math.isnan(empty["last_year"])
     assert math.isnan(empty["growth"]) and math.isnan(empty["target"])
     r = ov.revenue_target(pd.Series([100.0, 150.0]), uplift=0.2)
     # growth 0.5; target 150 × (1 + 0.5 + 0.2) = 255
-    assert r.keys() == {"last_year", "growth", "growth_rates", "uplift", "target"}
+    assert r.keys() == {"last_year", "growth", "growth_rates", "uplift", "target", "why"}
     assert r["last_year"] == 150.0 and r["growth"] == 0.5 and r["growth_rates"] == [0.5] and r["uplift"] == 0.2
     assert r["target"] == pytest.approx(255.0)
 
@@ -473,10 +495,10 @@ def test_defaults_of_the_pure_functions():
     # pace of a level metric from 0: 10-day period, 5 days: pace 200 × 0.5 = 100, projection 60 / 0.5 = 120
     p = ov.pace(200.0, 60.0, "2026-01-01", "2026-01-10", "2026-01-05", level=True)
     assert p["pace_to_date"] == 100.0 and p["projected"] == 120.0
-    # divergence_alert: threshold 10 %: volume +20 % (6 / 5), rate -20 % (4 / 5) is an alert
+    # divergence_alert: threshold 10 %: volume +20 % (5,000 -> 6,000), rate -20 % (50 % -> 40 %) is an alert
     idx = pd.period_range("2026-09", periods=2, freq="M")
-    a = ov.divergence_alert("v", pd.Series([5.0, 6.0], idx), pd.Series([5.0, 4.0], idx), volume_label="V",
-                            rate_label="r")
+    v = pd.Series([5000.0, 6000.0], idx)
+    a = ov.divergence_alert("v", v, pd.Series([2500.0, 2400.0], idx), v, volume_label="V", rate_label="r")
     assert a is not None and a["volume_change"] == pytest.approx(0.2)
     # estimate_lag: lags 0..6, at least 6 overlapping differences (7 values give exactly 6 at lag 0)
     assert sorted(ov.estimate_lag(_pulse(20, 3), _pulse(20, 10))["scores"]) == [0, 1, 2, 3, 4, 5, 6]

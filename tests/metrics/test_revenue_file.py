@@ -10,8 +10,10 @@ spend     2026-04-01 web 40; 2026-05-01 web 60
 
 - bookings in the window: 100 + 200 + 50 = 350 (the unknown amount is left out, not 0);
   by month Apr 100, May 200, Jun 50;
-- by channel: web 100 + 50 = 150, unknown 200; ROI web (150 - 100) / 100 = 0.5, blended
-  (350 - 100) / 100 = 2.5; by month ROI Apr (100 - 40) / 40 = 1.5, May (200 - 60) / 60 = 2.333;
+- by channel: web 100 + 50 = 150, unknown 200; ROI web (150 - 100) / 100 = 0.5, blended over the
+  paid channels' revenue alone (150 - 100) / 100 = 0.5 (the unknown 200 is credited to no paid
+  channel); by month ROI Apr (100 - 40) / 40 = 1.5, May n/a (its one row has no channel), Jun (50 - 0)
+  / 0 = n/a (no spend);
 - the first revenue is dated on the 1st (Jun 2025 is a full month): Jul 2025 - Jun 2026 is the one
   complete 12-month period: 350 (June 2025's 30 lies before it).
 """
@@ -40,23 +42,29 @@ FILES = {
 }
 
 
-def test_recorded_revenue_is_bookings(fixture_client):
+def test_recorded_revenue_is_revenue_not_bookings(fixture_client):
+    """Recorded revenue without a sales process is "revenue" in kpis.csv and on the pages, never
+    "bookings" (SPEC "Vocabulary"); the volumes keep one series for both."""
     _, m = fixture_client(YAML, FILES)
     v = m.volumes
     assert v.bookings["source"].unique().tolist() == ["revenue"] and len(v.bookings) == 5
     assert v.booked(WINDOW) == 350.0
     assert v.booked_monthly(WINDOW.months).tolist() == [100.0, 200.0, 50.0]
-    assert m.book.value("bookings") == 350.0
+    assert m.volumes.amount_metric == "revenue"
+    assert m.book.value("revenue") == 350.0 and m.book.find("bookings") is None
     # a year earlier (Apr-Jun 2025) the revenue starts on 1 Jun: 30, over a period covered in part
-    year_ago = m.book.find("bookings", "window a year earlier")
+    year_ago = m.book.find("revenue", "window a year earlier")
     assert (year_ago.value, year_ago.coverage) == (30.0, "partial")
     assert m.overview.series.loc[P("2026-04", "M"), "bookings"] == 100.0
 
 
 def test_recorded_revenue_makes_no_deal_metrics(fixture_client):
     _, m = fixture_client(YAML, FILES)
-    metrics = set(m.book.frame()["metric"])
-    assert {"win_rate", "avg_deal_size", "avg_sales_cycle_days", "won_deals", "open_pipeline"}.isdisjoint(metrics)
+    frame = m.book.frame()
+    # the metrics.json scalars keep their rows, n/a: no win rate, deal size or cycle is made up
+    deal = frame[frame["metric"].isin(["win_rate", "avg_deal_size", "avg_sales_cycle_days", "weighted_pipeline"])]
+    assert len(deal) == 4 and deal["value"].isna().all()
+    assert {"won_deals", "open_pipeline"}.isdisjoint(set(frame["metric"]))
     assert "pipeline" not in set(m.overview.lags().get("pair", []))
     assert m.overview.series["pipeline"].isna().all()
 
@@ -67,9 +75,10 @@ def test_recorded_revenue_by_channel_and_roi(fixture_client):
     assert t.loc["web", "revenue"] == 150.0 and t.loc["unknown", "revenue"] == 200.0
     assert t.loc["web", "roi"] == pytest.approx(0.5)
     assert math.isnan(t.loc["web", "lead_revenue"])  # without deals, what leads won is unknown
-    assert m.channel.total["roi"] == pytest.approx(2.5)
+    assert m.channel.total["roi"] == pytest.approx(0.5) and math.isnan(m.channel.total["mer"])
     roi = m.overview.series["roi"]
-    assert roi.loc[P("2026-04", "M")] == pytest.approx(1.5) and roi.loc[P("2026-05", "M")] == pytest.approx(140 / 60)
+    assert roi.loc[P("2026-04", "M")] == pytest.approx(1.5) and math.isnan(roi.loc[P("2026-05", "M")])
+    assert math.isnan(roi.loc[P("2026-06", "M")])
 
 
 def test_the_revenue_target_uses_recorded_revenue(fixture_client):
@@ -96,4 +105,4 @@ def test_deals_and_recorded_revenue_add_up_and_only_deals_have_a_win_rate(fixtur
 def test_the_overview_cards_show_bookings_and_no_win_rate(fixture_client):
     data, _ = fixture_client(YAML, FILES)
     strip = repr(OverviewReport(data).kpis())
-    assert "Bookings (Jun 2026): $50" in strip and "Win rate" not in strip
+    assert "Revenue (Jun 2026): $50" in strip and "Bookings" not in strip and "Win rate" not in strip

@@ -116,15 +116,21 @@ def test_the_average_curve_section_reads_no_value_over_few_customers(data, kit_s
 
 def test_the_headline_card_over_few_customers_says_so(data, kit_style):
     text = repr(CohortReport(data).kpis())
-    assert "Logo retention at 6 months (all cohorts): 83.3%" in text.splitlines()
-    assert "Logo retention at 12 months (all cohorts; 10 customers: too few to read): 80.0%" in text.splitlines()
+    # a pooled card names the cohorts it pools: those below the minimum cohort size are left out
+    assert "Logo retention at 6 months (all cohorts of 10+ customers): 83.3%" in text.splitlines()
+    assert ("Logo retention at 12 months (all cohorts of 10+ customers; 10 customers: too few to read): 80.0%"
+            in text.splitlines())
+    assert "Pooled retention covers every cohort (none has fewer than 10 customers)." in text
 
 
 def test_retention_by_segment_marks_each_value_with_its_n_and_ranks_none(data, kit_style):
     s = CohortReport(data).section("by_segment")
-    # neither segment has 30 customers a year old (A 10, B 0): no best or worst
-    assert s.takeaway == ("No segment has 30 customers a year old yet, so none is named best or worst (the greyed "
-                          "values rest on fewer, their n shown).")
+    # neither segment has 30 customers a year old (A 10, B 0): none named for 12-month retention; the churn
+    # rate column (churn events / paying customer-months, 102 and 193 of them) is ranked, its basis named
+    assert s.takeaway == ("No segment has 30 customers a year old yet, so none is named for 12-month retention (the "
+                          "greyed values rest on fewer, their n shown); on monthly logo churn over the trailing 12 "
+                          "months, A churns fastest (2.0%: 2 churn events in 102 paying customer-months) and B "
+                          "slowest (1.6%: 3 churn events in 193 paying customer-months), a gap not significant at 5 %.")
     t = tables(s)[0]
     a, b = rows(t)
     # A: 8 of 10 at 6 and 12 months, no A customer is 24 months old; revenue over the first 6 months:
@@ -144,7 +150,10 @@ def test_unit_economics_counts_the_churn_events_behind_each_ltv(data, kit_style)
     s = r.section("by_segment")
     t = tables(s)[0]
     header = re.findall(r"<th>(.*?)</th>", t._repr_html_())
-    events, ltv = header.index("churn events"), header.index("ltv")
+    events, ltv = header.index("churn events"), header.index("LTV")
+    # a segment's LTV:CAC or payback would divide by the blended CAC: neither is shown, and a line says why
+    assert not {"LTV:CAC", "CAC (blended)", "payback months"} & set(header)
+    assert "costs are not split by segment" in repr(s)
     assert [(row[0], row[events], row[ltv]) for row in rows(t)] == [("A", "2", "$5,100 (2 churn events)"),
                                                                     ("B", "3", "$6,433 (3 churn events)")]
     assert marked(t)[:1] == ["$5,100 (2 churn events)"]

@@ -106,7 +106,7 @@ def test_failing_client_does_not_stop_others_and_keeps_earlier_report(funnel_run
 
 def test_validate_command(tmp_path):
     ok = CliRunner().invoke(main, ["validate", str(FIXTURES / "tiny.yaml")])
-    assert ok.exit_code == 0 and "valid." in ok.output and "skipped mql" in ok.output
+    assert ok.exit_code == 0 and "valid." in ok.output and "skipped MQL" in ok.output
 
 
 def test_second_run_at_later_as_of_shows_snapshot_changes(tmp_path):
