@@ -194,7 +194,9 @@ class OverviewReport(Report):
                      ("Target for the next 12 months",
                       f"{fmt_money(g['last_year'], self.currency)} × (1 + {fmt_pct(g['growth'])}"
                       f" + {fmt_pct(g['uplift'])}) = {fmt_money(g['target'], self.currency)}")]
-        t = rp.table(pd.DataFrame(rows, columns=["revenue (" + basis + ")", "value"]))
+        # without MRR or a revenue file the yearly figures are bookings (won deals), and say so
+        word = "Bookings, standing in for revenue" if not self.m.ctx.has_mrr and self.data.has("deals") else "Revenue"
+        t = rp.table(pd.DataFrame(rows, columns=[f"{word} ({basis})", "Value"]))
         return t
 
     def _targets_table(self, current_only: bool = True):
