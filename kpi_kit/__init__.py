@@ -6,13 +6,17 @@ number, once per client run) -> :mod:`kpi_kit.reports` (sentences, tables and
 kpis.csv). The public API is small: load a client, compute its metrics, open a report, run a batch.
 """
 
-from . import formatting
-from ._version import __version__
-from .data import ClientData, load_client
-from .exceptions import DataError, KpiKitError, ParamsError, RunError
-from .metrics import compute
-from .notebook import open_client
-from .params import Params, load_params
+from . import _command
+
+_command.guard()  # first: Ctrl-C while the command imports the kit is one line, not a traceback
+
+from . import formatting  # noqa: E402
+from ._version import __version__  # noqa: E402
+from .data import ClientData, load_client  # noqa: E402
+from .exceptions import DataError, KpiKitError, ParamsError, RunError  # noqa: E402
+from .metrics import compute  # noqa: E402
+from .notebook import open_client  # noqa: E402
+from .params import Params, load_params  # noqa: E402
 
 __all__ = [
     "__version__", "ClientData", "DataError", "KpiKitError", "Params", "ParamsError", "RunError",

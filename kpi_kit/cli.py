@@ -16,23 +16,51 @@ def _fail(exc: Exception) -> None:
     sys.exit(1)
 
 
+_INTERRUPTED = {  # what an interrupted command left, by command
+    "run": "runs not finished were stopped and published nothing; earlier reports are unchanged.",
+    "pdf": "the PDF being printed was not written and Chromium's scratch folder was removed; PDFs written before "
+           "are whole.",
+    None: "stopped; files it was writing were not left half-written.",
+}
+_INTERRUPTED_KEY = "kpi_kit.interrupted"  # a command's later stage says its own (click's ctx.meta)
+
+
+def _exit_code(exc: BaseException) -> int:
+    code = getattr(exc, "exit_code", getattr(exc, "code", 1))
+    return code if isinstance(code, int) else 1
+
+
 class _Commands(click.Group):
     """Every command's errors end the same way: the kit's own errors and filesystem errors as one
     line and exit 1, an interruption as one line and 128 + the signal, a bug as its traceback and a
     request to report it."""
 
     def invoke(self, ctx):
+        from . import _command
         from ._files import os_error
+        from .run import processes
         from .run.processes import Interrupted
 
         try:
-            return super().invoke(ctx)
+            try:
+                try:
+                    with processes.interruptible(quiet=True):  # SIGINT/SIGTERM unwind the command
+                        return super().invoke(ctx)
+                finally:
+                    _command.guard("ending")  # a signal after the work is done: still one line
+            except BaseException as exc:
+                if processes.interrupted() and not isinstance(exc, Interrupted) and \
+                        not (isinstance(exc, click.exceptions.Exit | SystemExit) and not _exit_code(exc)):
+                    # whatever a library made of the signal on its way out (a Dask error, a failed client)
+                    exc = Interrupted(processes._interrupted)
+                if not isinstance(exc, Interrupted):
+                    raise
+                processes.restore_stderr()
+                said = ctx.meta.get(_INTERRUPTED_KEY) or _INTERRUPTED.get(ctx.invoked_subcommand, _INTERRUPTED[None])
+                click.echo(f"\ninterrupted ({exc}): {said}", err=True)
+                sys.exit(exc.exit_code)
         except KpiKitError as exc:
             _fail(exc)
-        except Interrupted as exc:
-            click.echo(f"\ninterrupted ({exc}): runs not finished were stopped and published nothing; "
-                       "earlier reports are unchanged.", err=True)
-            sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("\ninterrupted.", err=True)
             sys.exit(130)
@@ -73,7 +101,7 @@ def main():
               help="Dask scheduler address (tcp://host:8786); without it a local Dask cluster of --jobs workers.")
 @click.option("--force", is_flag=True,
               help="Rerun every client, also those whose inputs are unchanged since their last successful run.")
-@click.option("--pdf", is_flag=True, help="Also print each report page to PDF (A4) with headless Chromium.")
+@click.option("--pdf", is_flag=True, help="Also print each run to one PDF (A4, report.pdf) with headless Chromium.")
 def run(params, out, notebooks, no_progress, jobs, engine, executor, scheduler, notebook_dir, force, pdf):
     """Render every notebook for each client YAML in PARAMS (a folder = every YAML in it)."""
     from .run import run_batch
@@ -91,8 +119,11 @@ def run(params, out, notebooks, no_progress, jobs, engine, executor, scheduler, 
         _fail(exc)
     click.echo(result.summary())
     if pdf:
+        click.get_current_context().meta[_INTERRUPTED_KEY] = (
+            "the reports were published; the PDF being printed was not written and Chromium's scratch folder "
+            "was removed (kpi-kit pdf prints the rest).")
         printed = print_runs(r.folder for r in result.results if r.ok and r.folder is not None)
-        click.echo(f"printed {len(printed)} page(s) to PDF beside their HTML.")
+        click.echo(f"printed {len(printed)} run(s) to PDF: {', '.join(str(p) for p in printed) or 'all up to date'}.")
     if result.failed:
         sys.exit(1)
 
@@ -136,7 +167,9 @@ def _source_help() -> str:
 @click.option("--mapping", default=None, type=click.Path(exists=True, dir_okay=False), help="Mapping YAML (mapping source).")
 @click.option("--bad-rows", type=click.Choice(["stop", "drop"]), default="stop", show_default=True,
               help="A row that breaks a rule across columns (a stage dated before creation): stop, or leave it out and list it.")
-def import_command(source, files, out_dir, period, mapping, bad_rows, into):
+@click.option("--wait", default=600.0, show_default=True, type=click.FloatRange(0), metavar="SECONDS",
+              help="How long to wait for another import into the same folder (or DuckDB file) to finish.")
+def import_command(source, files, out_dir, period, mapping, bad_rows, into, wait):
     """Import FILES exported from SOURCE into the data folder --out, or the DuckDB file --into (merged;
     re-importing changes nothing).
 
@@ -146,7 +179,8 @@ def import_command(source, files, out_dir, period, mapping, bad_rows, into):
     try:
         if (out_dir is None) == (into is None):
             raise KpiKitError("give --out FOLDER or --into FILE.duckdb (one of the two). Fix: add one of them.")
-        report = import_files(source, files, out_dir or into, period=period, mapping=mapping, bad_rows=bad_rows)
+        report = import_files(source, files, out_dir or into, period=period, mapping=mapping, bad_rows=bad_rows,
+                              wait=wait)
     except KpiKitError as exc:
         _fail(exc)
     click.echo(str(report))
@@ -180,14 +214,18 @@ def demo(out_dir, seed):
 
 @main.command()
 @click.argument("pages", nargs=-1, required=True, type=click.Path(exists=True))
-def pdf(pages):
-    """Print report pages to PDF with headless Chromium: run folders (every report page) or .html files."""
-    from .run.pdf import find_browser, print_folder, print_pdf
+@click.option("--each-page", is_flag=True, help="Also print each report page of a run folder to a PDF of its own.")
+def pdf(pages, each_page):
+    """Print to PDF (A4) with headless Chromium: a run folder (<out>/<client>/<as_of>) to one report.pdf
+    in it (a summary page, every report page, the data quality, the definitions; page footers name the
+    client, period and page); an .html file to a PDF beside it."""
+    from .run.pdf import find_browser, print_folder, print_pdf, print_run
 
     find_browser()  # one message before anything is printed when Chromium is missing
     for page in map(Path, pages):
-        for done in (print_folder(page) if page.is_dir() else [print_pdf(page)]):
-            click.echo(f"wrote {done}")
+        done = ([print_run(page)] + (print_folder(page) if each_page else [])) if page.is_dir() else [print_pdf(page)]
+        for path in done:
+            click.echo(f"wrote {path}")
 
 
 @main.command()

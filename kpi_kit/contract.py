@@ -18,7 +18,8 @@ class Column:
     """One column of a contract file.
 
     ``kind`` decides parsing and checks: ``id`` (non-empty text), ``text``,
-    ``date`` (ISO day; timestamps truncated), ``money`` and ``count`` (numbers
+    ``date`` (ISO day; a timestamp is truncated to its own calendar day, an offset such as
+    ``-05:00`` dropped, not applied), ``money`` and ``count`` (numbers
     >= 0), ``probability`` (0..1), ``number`` (any real), ``months`` (integer >= 1).
 
     ``unknown_ok``: a required column whose cells may be empty. An empty cell is a value the source

@@ -7,16 +7,29 @@ data-quality section.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ._cells import may_hold_neutralised, restore
 from ._dates import to_day
+from ._inputs import (
+    ENCODING_FIX,
+    bom_encoding,
+    check_cells,
+    check_file_size,
+    encoding_problem,
+    local_days,
+    regular_file,
+    utf16_without_bom,
+)
 from .contract import CONTRACT, UNKNOWN, FileSpec
 from .exceptions import DataError
 from .params import Params
@@ -125,12 +138,70 @@ def find_file(data_dir: Path, stem: str) -> Path | None:
 
 
 def read_raw(path: Path) -> pd.DataFrame:
-    """Read a contract file with every column as text (parsing happens in :func:`parse_frame`)."""
+    """Read a contract file with every column as text (parsing happens in :func:`parse_frame`).
+
+    A file that is not a regular file (a FIFO, a device, a folder) is refused before it is opened; a
+    CSV that is not UTF-8 stops with a message naming the encoding it has; a cell the kit neutralised
+    when writing the file (:mod:`kpi_kit._cells`: ``'=...``) is read back as it was."""
     if hasattr(path, "read_frame"):  # a table of a database source (kpi_kit/sources), typed columns
         return path.read_frame()
+    regular_file(path, path.name)
     if path.suffix == ".parquet":
         return pd.read_parquet(path)
-    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if (found := bom_encoding(head[:4])) and found[0] != "utf-8-sig" or utf16_without_bom(head):
+        raise DataError(path.name, None, encoding_problem(path), ENCODING_FIX)
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataError(path.name, None, encoding_problem(path) or "is not UTF-8", ENCODING_FIX) from None
+    if any(re.fullmatch(r".+\.\d+", str(c)) for c in raw.columns):  # pandas renames a repeated name "x.1"
+        _check_header(path)
+    return restore(raw) if may_hold_neutralised(path) else raw
+
+
+def _check_header(path: Path) -> None:
+    """Stop on a CSV whose header names one column twice (pandas would read the second as ``x.1``
+    and the kit would silently use the first)."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        try:
+            header = next(csv.reader(f), [])
+        except csv.Error:
+            return
+    duplicated(header, path.name)
+
+
+def duplicated(names, label: str) -> None:
+    """A :class:`DataError` naming the first column name given twice (spaces around names ignored)."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(str(n).strip() for n in names):
+        if name in seen:
+            raise DataError(label, name, f"the column appears twice in the header (columns {seen[name] + 1} and "
+                            f"{i + 1})", "remove or rename one of the two: the kit will not guess which one you meant")
+        seen[name] = i
+
+
+def read_bounded(path: Path, params: Params, spec: FileSpec | None = None) -> pd.DataFrame:
+    """:func:`read_raw` within the client's limits: a file above ``max_file_mb`` is refused before it
+    is read, a column name or a cell (of a contract column of ``spec``) above ``max_cell_chars`` right
+    after, naming file, column and rows, so neither reaches a notebook."""
+    size = None
+    if not hasattr(path, "read_frame"):
+        size = regular_file(path, path.name).st_size
+        check_file_size(path, size, params.max_file_mb, path.name)
+    raw = read_raw(path)
+    duplicated(raw.columns, path.name)
+    if size is None or size > params.max_cell_chars:  # a file smaller than the limit has no cell above it
+        offset = 2 if getattr(path, "suffix", "") == ".csv" else 1
+        check_cells(raw.iloc[:0], path.name, params.max_cell_chars, offset)  # column names
+        if spec is not None:  # the cells the kit uses (a column of the client's own is carried, never shown)
+            ours = {c.name for c in spec.columns}
+            raw_cols = [c for c in raw.columns if str(c).strip() in ours]
+            check_cells(raw[raw_cols], path.name, params.max_cell_chars, offset)
+        else:
+            check_cells(raw, path.name, params.max_cell_chars, offset)
+    return raw
 
 
 def _row_numbers(mask: pd.Series, path_suffix: str) -> list[int]:
@@ -141,6 +212,7 @@ def _row_numbers(mask: pd.Series, path_suffix: str) -> list[int]:
 
 def parse_frame(raw: pd.DataFrame, spec: FileSpec, label: str, suffix: str = ".csv") -> pd.DataFrame:
     """Check columns and parse every contract column by its kind; raise on the first problem."""
+    duplicated(raw.columns, label)
     raw = raw.rename(columns=lambda c: str(c).strip())
     missing = [c for c in spec.required_columns if c not in raw.columns]
     if missing:
@@ -212,12 +284,15 @@ def _is_text(s: pd.Series) -> bool:
 
 
 def _parse_dates(s: pd.Series) -> pd.Series:
+    """Dates and timestamps as days. A timestamp keeps its own calendar day: an offset it carries
+    (``2026-01-31T23:30:00-05:00``) is dropped, not converted to UTC (which would move that contact
+    into February); a typed column with a time zone keeps the day of its zone's clock."""
     if pd.api.types.is_datetime64_any_dtype(s):
         parsed = s
     else:
-        parsed = pd.to_datetime(s.astype("string").str.strip(), errors="coerce", format="ISO8601", utc=True)
+        parsed = local_days(s.astype("string").str.strip())
     if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert(None)
+        parsed = parsed.dt.tz_localize(None)
     return parsed.dt.normalize().astype("datetime64[ns]")
 
 
@@ -602,7 +677,7 @@ def load_client(params: Params) -> ClientData:
             continue
         label = path.name
         try:
-            raw = read_raw(path)
+            raw = read_bounded(path, params, spec)
         except DataError:  # a database table's own message (kpi_kit/sources)
             raise
         except Exception as exc:  # a corrupt file must still name itself

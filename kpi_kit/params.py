@@ -72,6 +72,12 @@ class Params(BaseModel):
                     "snapshot: churn and MRR movements before it are no data")
     notebook_timeout_seconds: int = Field(default=1800, ge=10,
                                           description="a notebook running longer is stopped and the client's run fails")
+    max_cell_chars: int = Field(default=10_000, ge=1,
+                                description="a cell (or column name) of a data file longer than this stops the run "
+                                            "before the notebooks, naming file, column and rows")
+    max_file_mb: float = Field(default=2000.0, gt=0,
+                               description="a data file larger than this (megabytes of 1,000,000 bytes) stops the "
+                                           "run before it is read")
 
     @field_validator("stages")
     @classmethod
@@ -156,11 +162,23 @@ def load_params(path: str | Path) -> Params:
     >>> p.client, p.window_months  # doctest: +SKIP
     ('demo', 12)
     """
+    from ._inputs import DuplicateKeyError, load_yaml, regular_file
+    from .exceptions import DataError
+
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        regular_file(path)  # a FIFO would block the read
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ParamsError(f"{path}: file not found. Fix: give the path of a client YAML file.") from None
+    except DataError as exc:
+        raise ParamsError(f"{path}: {exc.problem}. Fix: give the path of a client YAML file.") from None
+    except UnicodeDecodeError as exc:
+        raise ParamsError(f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02X} at byte {exc.start:,}). "
+                          "Fix: save the YAML file as UTF-8.") from None
+    except DuplicateKeyError as exc:
+        raise ParamsError(f"{path}: {exc.problem}: the kit will not guess which one you meant. "
+                          f"Fix: keep one '{exc.key}' (and merge the values into it).") from None
     except yaml.YAMLError as exc:
         raise ParamsError(f"{path}: not valid YAML ({exc}). Fix: correct the syntax.") from None
     if not isinstance(raw, dict):

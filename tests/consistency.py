@@ -17,7 +17,7 @@ MARKED = re.compile(r'<(?:td|div)[^>]*\bdata-kpi="([^"]+)"[^>]*>(.*?)</(?:td|div
 CARD_LABEL = re.compile(r'<div class="kk-label">(.*?)</div>', re.S)
 NUMBER = re.compile(r"[−+-]?[\d,]*\.?\d+")
 # how a card label names its period: (window), (Oct 2026), (trailing 6 months ...), (31 Oct 2026), ...
-PERIOD = re.compile(r"\((window|[A-Z][a-z]{2} \d{4}|\d{1,2} [A-Z][a-z]{2} \d{4}|[^)]*trailing [^)]*|all [^)]*|"
+PERIOD = re.compile(r"\((window|[A-Z][a-z]{2} \d{4}|[^)]*\d{1,2} [A-Z][a-z]{2} \d{4}|\d{4}Q\d[^)]*|[^)]*trailing [^)]*|all [^)]*|"
                     r"[^)]*window[^)]*|[^)]*; all [^)]*)\)|\bever\b")  # "(month 12; all cohorts of 10+ customers)"
 
 

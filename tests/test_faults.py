@@ -27,7 +27,8 @@ def _chan(tmp_path: Path, edit=None, **yaml_extra) -> Path:
     shutil.copytree(FIXTURES / "chan", tmp_path / "chan")
     if edit:
         edit(tmp_path / "chan")
-    text = (FIXTURES / "chan.yaml").read_text() + "".join(f"\n{k}: {v}" for k, v in yaml_extra.items()) + "\n"
+    kept = [ln for ln in (FIXTURES / "chan.yaml").read_text().splitlines() if ln.split(":", 1)[0] not in yaml_extra]
+    text = "\n".join(kept) + "".join(f"\n{k}: {v}" for k, v in yaml_extra.items()) + "\n"  # a key given twice is an error
     (tmp_path / "chan.yaml").write_text(text)
     return tmp_path / "chan.yaml"
 
@@ -150,9 +151,9 @@ def test_charts_draw_the_top_channels_and_fold_the_rest_into_other(kit_style):
     channels = [f"ch{i:02d}" for i in range(15)]
     monthly = pd.DataFrame([{"month": pd.Period(m, "M"), "channel": c, "leads": 15 - i, "spend": 10.0}
                             for m in ("2026-01", "2026-02") for i, c in enumerate(channels)])
-    axes = trend_chart(monthly, [("leads", "Leads per month", "Leads", "count")], max_channels=3)
-    assert [t.get_text() for t in axes[0, 0].figure.legends[0].get_texts()] == ["ch00", "ch01", "ch02", "Other"]
-    other = next(line for line in axes[0, 0].get_lines() if line.get_label() == "Other")
+    grid = trend_chart(monthly, [("leads", "Leads per month", "Leads", "count")], max_channels=3)
+    assert [t.get_text() for t in grid.legend.legends[0].get_texts()] == ["ch00", "ch01", "ch02", "Other"]
+    other = next(line for line in grid.axes[0].get_lines() if line.get_label() == "Other")
     assert list(other.get_ydata()) == [sum(range(1, 13))] * 2  # ch03..ch14: 12 + 11 + ... + 1 = 78 a month
     ax = pipeline_share_chart(monthly, column="leads", max_channels=3)
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Other", "ch00", "ch01", "ch02"]

@@ -305,3 +305,33 @@ def test_the_shipped_duckdb_example_is_the_demo_client_and_not_in_the_batch_fold
     skip = {"client", "data_dir", "source"}
     assert {k: v for k, v in params if k not in skip} == {k: v for k, v in demo if k not in skip}
     assert example not in expand_params_paths([ROOT / "data" / "clients"])
+
+
+# -- a damaged file is not a wrong table name (issue 31) ----------------------------------------------------
+def _damage(src: Path, dst: Path, how: str) -> Path:
+    shutil.copy(src, dst)
+    size = dst.stat().st_size
+    with open(dst, "r+b") as f:
+        if how == "truncated":  # a copy cut short, a disk that filled while it was written
+            f.truncate(size // 2)
+        else:  # bytes overwritten in the middle: every table's blocks fail their checksum
+            f.seek(300_000)
+            f.write(b"\x5a" * (size - 600_000))
+    return dst
+
+
+@pytest.mark.parametrize("how", ["truncated", "corrupt"])
+def test_a_damaged_duckdb_file_says_so_and_how_to_load_it_again(demo_duckdb, tmp_path, how):
+    """Before: "the database refused the query ... Fix: correct the table name or the SELECT under source.tables"."""
+    damaged = _damage(demo_duckdb, tmp_path / "w.duckdb", how)
+    result = cli("validate", client_yaml(tmp_path, {"url": "duckdb:///w.duckdb"}))
+    assert result.exit_code == 1, result.output
+    assert f"this file is damaged: {damaged}" in result.output, result.output
+    assert "Fix: restore it or load it again with `kpi-kit db load" in result.output
+    assert "correct the table name" not in result.output and "Traceback" not in result.output
+    # the command named in the fix is the kit's own
+    assert cli("db", "load", "--help").exit_code == 0
+    # a wrong table name keeps its message
+    wrong = cli("validate", client_yaml(tmp_path, {"url": f"duckdb:///{demo_duckdb}", "tables": {"contacts": "nope"}},
+                                        name="wrong.yaml"))
+    assert "correct the table name or the SELECT under source.tables" in wrong.output, wrong.output

@@ -152,3 +152,36 @@ def test_a_missing_table_is_a_data_error_naming_it(pg, password, tmp_path):
         load_client(load_params(client_yaml(tmp_path, {"url": pg.url, "tables": {"contacts": "contacts"}})))
     assert str(err.value).startswith(f"table contacts ({pg.url}): the database refused the query: "
                                      'ERROR: relation "contacts" does not exist (SQLSTATE 42P01). Fix: ')
+
+
+def test_a_connection_lost_mid_read_says_run_again(pg, password, tmp_path):
+    """Before: a server that closed the connection while the kit read a table (stopped, restarted, its
+    backend killed) got "Fix: correct the table name (schema.table) or the SELECT under source.tables"."""
+    import threading
+    import time
+
+    import adbc_driver_postgresql.dbapi as adbc
+
+    slow = "SELECT * FROM crm.contacts WHERE (SELECT pg_sleep(60)) IS NULL"  # the read the server cuts off
+    params = load_params(client_yaml(tmp_path, {"url": pg.url, "tables": every_table(contacts=slow)}))
+
+    def cut_off():  # what a server shutting down does to each session: SQLSTATE 57P01
+        with adbc.connect(pg.secret_url, autocommit=True) as con, con.cursor() as cur:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' "
+                            "AND pid <> pg_backend_pid()")
+                if cur.fetchall():
+                    return
+                time.sleep(0.05)
+
+    killer = threading.Thread(target=cut_off)
+    killer.start()
+    try:
+        with pytest.raises(DataError) as err:
+            load_client(params)
+    finally:
+        killer.join()
+    message = str(err.value)
+    assert "the server closed the connection" in message and "Fix: run again" in message, message
+    assert "correct the table name" not in message and pg.password not in message

@@ -28,8 +28,11 @@ from .channel import (
 )
 from .cohort import average_retention_chart, conversion_curves_chart, retention_curves_chart, retention_heatmap
 from .economics import cac_chart, churn_chart, cost_to_serve_chart, ltv_cac_chart, mrr_chart, waterfall_chart
+from .forecast import mrr_forecast_chart
 from .funnel import cohort_heatmap, deals_chart, funnel_chart, volumes_chart
+from .grid import Grid as Grid  # small multiples as separate images
 from .overview import forecast_chart, indicator_chart
+from .plan import plan_chart
 
 __all__ = [
     # funnel
@@ -43,4 +46,8 @@ __all__ = [
     "retention_heatmap", "average_retention_chart", "retention_curves_chart", "conversion_curves_chart",
     # overview
     "indicator_chart", "forecast_chart",
+    # MRR forecast
+    "mrr_forecast_chart",
+    # plan
+    "plan_chart",
 ]

@@ -11,12 +11,13 @@ import pandas as pd
 
 from ..formatting import fmt_money
 from . import style as kp
+from .grid import Grid, legend_figure
 
 MODEL_LABELS = {"first_touch": "First touch", "last_touch": "Last touch", "linear": "Linear",
                 "position_based": "Position (40/20/40)", "time_decay": "Time decay", "w_shaped": "W-shaped",
                 "markov": "Markov (data-driven)", "shapley": "Shapley (data-driven)"}
-# rule models in blues, teal, amber and red; the two data-driven models in greys, so they read as a pair
-MODEL_SHADES = ["#1e3a8a", "#2563eb", "#60a5fa", "#0d9488", "#f59e0b", "#b91c1c", "#374151", "#9ca3af"]
+# models never borrow a channel's colour: greys, the two data-driven models hatched (kp.MODEL_STYLES)
+MODEL_SHADES = [kp.MODEL_STYLES[m][0] for m in MODEL_LABELS]
 _PAID_COLUMNS = ("spend", "cpl", "cac")  # trend panels drawn for paid channels only
 _SUMMED_COLUMNS = ("leads", "mqls", "spend")  # summed over duplicate (month, channel) rows; others averaged
 
@@ -149,10 +150,11 @@ def _mark_small_cells(ax, rates: np.ndarray, n: np.ndarray, min_sample: int) -> 
 
 
 def trend_chart(monthly: pd.DataFrame, panels: Iterable[tuple[str, str, str, str | Callable]], *,
-                currency: str = "USD", channels=None, paid_channels=None, fig=None,
-                max_channels: int | None = None) -> np.ndarray:
+                currency: str = "USD", channels=None, paid_channels=None,
+                max_channels: int | None = None) -> Grid:
     """Monthly trends by channel, one panel per measure (at most four), one line per channel, with
-    one legend of channels under the grid.
+    one legend of channels for every panel. Each panel is a figure of its own (a :class:`Grid`: two
+    to a row on a laptop, one on a phone), its y axis from zero.
 
     Parameters
     ----------
@@ -168,30 +170,20 @@ def trend_chart(monthly: pd.DataFrame, panels: Iterable[tuple[str, str, str, str
         Channels to draw, in legend order; by default those in ``monthly``, in order of appearance.
     paid_channels : list of str, optional
         Channels drawn in the ``spend``, ``cpl`` and ``cac`` panels; by default ``channels``.
-    fig : Figure, optional
-        An empty figure to draw into; by default a new one ``WIDTH`` wide, 3.6 in high for one row of
-        panels and 6.4 in for two.
 
     Returns
     -------
-    ndarray of Axes
-        Shape (rows, cols): (1, 1) for one panel, (1, 2) for two, (2, 2) for three or four.
+    Grid
+        One figure per panel (``WIDE_PANEL`` in size), in order, and the legend of channels (``grid.legend``).
 
     Examples
     --------
     >>> panels = [("leads", "Leads per month", "Leads", "count"), ("spend", "Spend per month", "Spend (USD)", "money")]
-    >>> axes = trend_chart(monthly, panels, currency="USD", paid_channels=["Paid Search"])  # doctest: +SKIP
+    >>> grid = trend_chart(monthly, panels, currency="USD", paid_channels=["Paid Search"])  # doctest: +SKIP
     """
     panels = list(panels)
     if not 1 <= len(panels) <= 4:
         raise ValueError(f"trend_chart draws one to four panels, got {len(panels)}")
-    rows = 2 if len(panels) > 2 else 1
-    cols = 2 if len(panels) > 1 else 1
-    if fig is None:
-        fig, axes = plt.subplots(rows, cols, figsize=(kp.WIDTH, 6.4 if rows == 2 else 3.6), sharex=True,
-                                 squeeze=False)
-    else:
-        axes = fig.subplots(rows, cols, sharex=True, squeeze=False)
     channels = list(dict.fromkeys(monthly["channel"])) if channels is None else list(channels)
     paid = channels if paid_channels is None else list(paid_channels)
     n = kp.MAX_CHANNELS if max_channels is None else max_channels
@@ -203,27 +195,31 @@ def trend_chart(monthly: pd.DataFrame, panels: Iterable[tuple[str, str, str, str
         paid = [c for c in paid if c in keep]
         monthly = monthly.assign(channel=kp.fold_other(monthly["channel"], keep))
     present = set(monthly["channel"])
-    for ax, (col, title, ylabel, unit) in zip(axes.flat, panels):
+    figures, legend = [], {}
+    for col, title, ylabel, unit in panels:
+        fig, ax = plt.subplots(figsize=kp.WIDE_PANEL)
         chosen = paid if col in _PAID_COLUMNS else channels
         if col not in _SUMMED_COLUMNS:  # an average of rates over many channels is no channel's rate
             chosen = [c for c in chosen if c != kp.OTHER]
         wide = monthly.pivot_table(index="month", columns="channel", values=col, aggfunc="sum" if col in
                                    _SUMMED_COLUMNS else "mean").reindex(columns=[c for c in chosen if c in present])
         x = pd.PeriodIndex(wide.index, freq="M").to_timestamp()
-        for c in wide.columns:
-            ax.plot(x, wide[c].to_numpy(dtype=float), color=kp.channel_colour(c), lw=1.8, marker="o"
-                    if len(x) < 4 else None, label=c)
-        ax.set_title(title)
+        for i, c in enumerate(wide.columns):  # by position: a client channel may share a name with "Other"
+            line, = ax.plot(x, wide.iloc[:, i].to_numpy(dtype=float), color=kp.channel_colour(c), lw=1.8, marker="o"
+                            if len(x) < 4 else None, label=c)
+            legend.setdefault(c, line)
+        ax.set_title(title, fontsize=11)
         ax.set_ylabel(ylabel)
         kp.unit_axis(ax, unit, currency)
+        ax.tick_params(labelsize=9)
         kp.month_axis(ax)
         ax.tick_params(axis="x", labelrotation=30)
-        ax.set_ylim(bottom=0)
-    for ax in list(axes.flat)[len(panels):]:
-        ax.set_visible(False)
-    fig.tight_layout()
-    kp.legend_below(fig, *axes[0, 0].get_legend_handles_labels())  # one legend of channels for every panel
-    return axes
+        kp.zero_based(ax, wide.to_numpy(dtype=float))
+        fig.tight_layout()
+        figures.append(fig)
+    order = [c for c in [*channels, *paid] if c in legend]  # the channels' order, each once
+    key = legend_figure([legend[c] for c in dict.fromkeys(order)], list(dict.fromkeys(order)), title="Channel")
+    return Grid(figures, legend=key)
 
 
 def pipeline_share_chart(monthly: pd.DataFrame, *, column: str = "opportunities", noun: str | None = None, ax=None,
@@ -281,7 +277,8 @@ def attribution_chart(credit: pd.DataFrame, *, models=None, model_labels: Mappin
         Indexed by channel, one column of attributed revenue per model (``first_touch``, ``last_touch``,
         ``linear``, ...).
     models : list of str, optional
-        Models to draw, in bar order (eight at most get distinct shades); by default the columns of ``credit``.
+        Models to draw, in bar order, each in its grey or hatch (:func:`~kpi_kit.charts.style.model_style`);
+        by default the columns of ``credit``.
     model_labels : mapping, optional
         Legend label per model, on top of :data:`MODEL_LABELS`; a model without one shows its name.
     currency : str
@@ -309,7 +306,7 @@ def attribution_chart(credit: pd.DataFrame, *, models=None, model_labels: Mappin
     x = np.arange(len(a))
     for i, model in enumerate(models):
         ax.bar(x + i * width - 0.4 + width / 2, a[model], width, label=_model_label(model, model_labels),
-               color=MODEL_SHADES[i % len(MODEL_SHADES)])
+               **kp.model_style(model, i))
     ax.set_xticks(x, a.index, rotation=20)
     kp.money_axis(ax, currency)
     ax.set_title("Revenue credited to each channel by attribution model")

@@ -43,7 +43,8 @@ def retention_heatmap(cohorts: pd.DataFrame, *, value: str = "logo_rate", unit: 
         Cohorts with fewer customers are greyed out too: each of their cells is a rate over fewer
         than ``min_sample`` customers (SPEC "Small samples").
     ax : Axes, optional
-        Axes to draw on; by default a new figure ``WIDTH`` wide, 0.22 in per cohort + 1.5 in high (at least 3 in).
+        Axes to draw on; by default a new figure ``WIDTH`` + 0.5 in wide, 0.22 in per cohort + 1.5 in high
+        (at least 3 in).
 
     Returns
     -------
@@ -60,7 +61,10 @@ def retention_heatmap(cohorts: pd.DataFrame, *, value: str = "logo_rate", unit: 
     max_age = (24 if unit == "month" else 8) if max_age is None else max_age
     t = t.loc[:, [c for c in t.columns if c <= max_age]]
     logo = value == "logo_rate"
-    return kp.heatmap(t, title=f"{'Logo' if logo else 'Revenue'} retention by {unit} of first payment",
+    fit = ax is None
+    if fit:  # a little wider than other charts: 25 ages of three-digit values at a readable size
+        _, ax = plt.subplots(figsize=(kp.WIDTH + 0.5, max(3.0, 0.22 * len(t) + 1.5)))
+    return kp.heatmap(t, fit_margins=fit, title=f"{'Logo' if logo else 'Revenue'} retention by {unit} of first payment",
                       xlabel=f"{unit.capitalize()}s since first payment", ylabel="Cohort (customers)",
                       mask_rows=small, vmax=1.0 if logo else max(1.0, float(np.nanmax(t.to_numpy(dtype=float)))),
                       cbar_label="share of cohort" if logo else "cohort MRR ÷ MRR at start", ax=ax)

@@ -10,15 +10,19 @@ import numpy as np
 import pandas as pd
 
 from . import style as kp
+from .grid import Grid
 
 
 def indicator_chart(series: pd.DataFrame, spec: Iterable[tuple], *, targets: pd.DataFrame | None = None,
-                    currency: str = "USD", months: int = 24, fig=None) -> np.ndarray:
-    """Small multiples of monthly indicators, three per row: leading ones in blue, lagging ones in
-    green, monthly targets dashed.
+                    currency: str = "USD", months: int = 24) -> Grid:
+    """Small multiples of monthly indicators, each panel a small figure of its own (a :class:`Grid`:
+    the page shows three to a row on a laptop, one on a phone): leading ones in blue, lagging ones in
+    green, monthly targets dashed, every y axis from zero (a count, an amount, a rate or a duration
+    drawn from its minimum would make a few per cent look dramatic).
 
     The months drawn are the last ``months`` of ``series``, from the first with data in any panel.
-    Margins are fixed (``tight_layout`` would measure every tick label of every panel).
+    Margins are fixed (``tight_layout`` would measure every tick label of every panel), the same in
+    every panel, so the panels line up.
 
     Parameters
     ----------
@@ -35,57 +39,56 @@ def indicator_chart(series: pd.DataFrame, spec: Iterable[tuple], *, targets: pd.
         ISO code for money panels.
     months : int
         The most recent months drawn (two years: enough for year-over-year).
-    fig : Figure, optional
-        An empty figure to draw into; by default a new one ``WIDTH`` wide, 1.9 in per row + 0.6 in high.
 
     Returns
     -------
-    ndarray of Axes
-        Shape (rows, 3); cells without a panel are hidden.
+    Grid
+        One figure per panel (``PANEL`` in size), in order; ``grid.axes`` their Axes.
 
     Examples
     --------
     >>> spec = [("leads", "Leads", "count", "leading"), ("mrr", "MRR", "money", "lagging")]
-    >>> axes = indicator_chart(series, spec, targets=targets, currency="USD")  # doctest: +SKIP
+    >>> grid = indicator_chart(series, spec, targets=targets, currency="USD")  # doctest: +SKIP
     """
+    import textwrap
+
     spec = [tuple(s)[:4] for s in spec]
     if not spec:
         raise ValueError("indicator_chart needs at least one panel")
     keys = [s[0] for s in spec]
     series = series.set_axis(pd.PeriodIndex(series.index, freq="M"))
-    cols = 3
-    rows = int(np.ceil(len(spec) / cols))
-    if fig is None:
-        fig, axes = plt.subplots(rows, cols, figsize=(kp.WIDTH, 1.9 * rows + 0.6), sharex=True, squeeze=False)
-    else:
-        axes = fig.subplots(rows, cols, sharex=True, squeeze=False)
     shown = series.index[-months:]  # without a young company's early noise
     first = series.loc[shown, keys].dropna(how="all").index.min()  # nor months before the data starts
     shown = shown[shown >= first] if not pd.isna(first) else shown
     x = shown.to_timestamp()
-    for ax, (key, label, unit, kind) in zip(axes.flat, spec):
-        s = series[key].reindex(shown)
-        ax.plot(x, s.to_numpy(dtype=float), color=kp.ACCENT if kind == "leading" else kp.GOOD, lw=1.8)
+    width, height = kp.PANEL
+    titles = [textwrap.wrap(f"{label} · {kind}", 38) for _, label, _, kind in spec]
+    lines = max(len(t) for t in titles)  # one top margin for every panel: they line up
+    figures = []
+    for (key, _label, unit, kind), title in zip(spec, titles):
+        fig, ax = plt.subplots(figsize=(width, height + 0.16 * (lines - 1)))
+        s = series[key].reindex(shown).to_numpy(dtype=float)
+        ax.plot(x, s, color=kp.ACCENT if kind == "leading" else kp.GOOD, lw=1.8)
+        drawn = [s]
         if targets is not None:
             tm = targets[targets["metric"] == key]
             tm = tm[(tm["period_start"].dt.to_period("M") == tm["period_end"].dt.to_period("M"))
                     & (tm["period_start"] >= x[0])]
             if len(tm):
                 ax.plot(tm["period_start"], tm["target"], color=kp.INK, ls="--", lw=1, label="target")
-        ax.set_title(f"{label} · {kind}", fontsize=9, loc="left")
+                drawn.append(tm["target"].to_numpy(dtype=float))
+        ax.set_title("\n".join(title), fontsize=9, loc="left")
         kp.unit_axis(ax, unit, currency, percent_decimals=1)
-        ax.tick_params(labelsize=7)
+        ax.tick_params(labelsize=8)
         ax.set_xlim(x[0], x[-1])
+        kp.zero_based(ax, np.concatenate(drawn))
         kp.month_axis(ax)
-    for ax in list(axes.flat)[len(spec):]:
-        ax.set_visible(False)
-    fig.suptitle("From the top of the funnel to revenue: leading (blue) and lagging (green) indicators, "
-                 "targets dashed", x=0.01, ha="left", fontweight="bold", fontsize=10)
-    fig.supxlabel("Month", fontsize=9)
-    # fixed margins: tight_layout would measure every tick label of 18 panels (a second per report)
-    inch = 1 / fig.get_figheight()
-    fig.subplots_adjust(left=0.075, right=0.99, top=1 - 0.8 * inch, bottom=0.75 * inch, hspace=0.5, wspace=0.3)
-    return axes
+        inch_w, inch_h = 1 / fig.get_figwidth(), 1 / fig.get_figheight()
+        fig.subplots_adjust(left=0.62 * inch_w, right=1 - 0.12 * inch_w, bottom=0.3 * inch_h,
+                            top=1 - (0.12 + 0.16 * lines) * inch_h)
+        figures.append(fig)
+    return Grid(figures, caption="From the top of the funnel to revenue: leading (blue) and lagging (green) "
+                                 "indicators by month, targets dashed, every axis from zero.")
 
 
 def forecast_chart(forecast: pd.DataFrame, *, targets: pd.DataFrame | None = None, metric: str = "bookings",

@@ -16,18 +16,33 @@ from matplotlib.legend import Legend
 
 from ..formatting import currency_symbol
 
-WIDTH = 9.0  # inches: readable at A4 width at 100 dpi
+WIDTH = 6.5  # inches: at 100 dpi a chart is about 650 px, shown whole at A4 width and at least half size on a 390 px phone
+PANEL = (3.0, 2.0)  # inches: one small multiple of a Grid (three to a row at 1280 px, one at 390 px)
+WIDE_PANEL = (4.4, 3.0)  # inches: a Grid panel with more in it (two to a row at 1280 px)
 INK, MUTED, GRID = "#1f2937", "#6b7280", "#e5e7eb"
 GOOD, BAD, ACCENT = "#15803d", "#b91c1c", "#2563eb"
-# Fixed colours for the usual channels keep a channel's colour in every report and client.
+# The channel palette: Okabe & Ito's eight colours for colour-blind readers (black kept for a channel
+# without a fixed colour) and three darker hues picked to stay apart from them under deuteranopia and protanopia
+# (tests/charts/test_palette.py simulates both). Fixed colours for the usual channels keep a channel's
+# colour in every report and client; "Other" is a neutral grey.
+OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"]
+PALETTE = [*OKABE_ITO, "#000000", "#5b3a29", "#01665e", "#1f4e79"]
+OTHER_COLOUR = "#c8c0b0"  # a warm light grey: apart from the channels and from the models' greys
 CHANNEL_COLOURS = {
-    "Paid Search": "#2563eb", "Paid Social": "#7c3aed", "Organic Search": "#059669",
-    "Direct": "#64748b", "Email": "#d97706", "Events": "#db2777", "Referral": "#0891b2",
-    "Outbound": "#b91c1c", "Partners": "#0d9488", "Display": "#9333ea", "Other": "#94a3b8",
+    "Paid Search": "#0072B2", "Email": "#E69F00", "Organic Search": "#009E73", "Paid Social": "#CC79A7",
+    "Referral": "#56B4E9", "Events": "#D55E00", "Display": "#F0E442", "Direct": "#1f4e79",
+    "Outbound": "#5b3a29", "Partners": "#01665e", "Other": OTHER_COLOUR,
 }
-# Colours for channels without a fixed one: away from the fixed channels' hues.
-_FALLBACK = ["#a16207", "#4d7c0f", "#9f1239", "#57534e", "#c2410c", "#0f766e", "#86198f", "#1e40af",
-             "#854d0e", "#3f6212"]
+# Colours for channels without a fixed one: first the palette's colours none of the client's own
+# channels has (see register_channels), then these, all away from the palette's hues.
+_FALLBACK = ["#8c6d1f", "#7b3294", "#4d9221", "#b2182b", "#2166ac", "#c51b7d", "#35978f"]
+# Attribution models never borrow a channel's colour: greys from light to dark for the rule models,
+# hatched for the data-driven ones (so they read as a pair), all colourless (tests/charts/test_palette.py).
+MODEL_STYLES = {
+    "first_touch": ("#e0e0e0", ""), "last_touch": ("#c4c4c4", ""), "linear": ("#8f8f8f", ""),
+    "position_based": ("#6b6b6b", ""), "time_decay": ("#4a4a4a", ""), "w_shaped": ("#2b2b2b", ""),
+    "markov": ("#d0d0d0", "////"), "shapley": ("#7a7a7a", "xxxx"),
+}
 STAGE_COLOURS = ["#1e3a8a", "#1d4ed8", "#2563eb", "#3b82f6", "#60a5fa", "#93c5fd", "#bfdbfe"]
 
 
@@ -68,12 +83,16 @@ def shown_of(title: str, shown: int, total: int, what: str = "channels") -> str:
 
 
 def register_channels(channels) -> None:
-    """Give each of a client's channels without a fixed colour its own fallback colour, in sorted
-    order, so two channels of one client never share a colour (a hash of the name could collide)."""
+    """Give each of a client's channels without a fixed colour its own colour, in sorted order: first
+    the palette's colours that none of the client's channels with a fixed colour has, then the
+    fallback colours, so two channels of one client never share a colour (a hash could collide)."""
     _ASSIGNED.clear()
-    unknown = sorted({str(c) for c in channels if isinstance(c, str) and c not in CHANNEL_COLOURS})
+    names = {str(c) for c in channels if isinstance(c, str)}
+    taken = {CHANNEL_COLOURS[c] for c in names if c in CHANNEL_COLOURS}
+    free = [c for c in PALETTE if c not in taken] + _FALLBACK
+    unknown = sorted(c for c in names if c not in CHANNEL_COLOURS)
     for i, c in enumerate(unknown):
-        _ASSIGNED[c] = _FALLBACK[i % len(_FALLBACK)]
+        _ASSIGNED[c] = free[i % len(free)]
 
 
 def channel_colour(channel: str) -> str:
@@ -84,6 +103,14 @@ def channel_colour(channel: str) -> str:
     if channel in _ASSIGNED:
         return _ASSIGNED[channel]
     return _FALLBACK[zlib.crc32(str(channel).encode()) % len(_FALLBACK)]
+
+
+def model_style(model: str, i: int = 0) -> dict:
+    """Bar keywords of an attribution model: a grey (and a hatch for the data-driven models), never a
+    channel's colour; a model the kit does not know gets the ``i``-th rule model's grey, hatched ``..``."""
+    colour, hatch = MODEL_STYLES.get(model, (list(MODEL_STYLES.values())[i % 6][0], ".."))
+    dark = _luminance(mpl.colors.to_rgb(colour)) < 0.25
+    return {"color": colour, "hatch": hatch or None, "edgecolor": "white" if dark else INK, "linewidth": 0}
 
 
 def use_style() -> None:
@@ -112,7 +139,7 @@ def use_style() -> None:
         "axes.labelsize": 10, "axes.labelcolor": INK, "axes.edgecolor": GRID, "axes.grid": True,
         "grid.color": GRID, "grid.linewidth": 0.8, "axes.spines.top": False, "axes.spines.right": False,
         "axes.axisbelow": True, "xtick.color": MUTED, "ytick.color": MUTED, "legend.frameon": False,
-        "legend.fontsize": 9, "axes.prop_cycle": mpl.cycler(color=_FALLBACK),
+        "legend.fontsize": 9, "axes.prop_cycle": mpl.cycler(color=PALETTE),
         "svg.hashsalt": "kpi_kit", "image.cmap": "Blues",
         # labels come from the client's data: "Promo $$ week" is a channel name, not math text
         "text.parse_math": False,
@@ -146,6 +173,25 @@ def _reaches_past(fig, renderer, margin_px: float) -> bool:
     return False
 
 
+def wrap_titles(fig) -> None:
+    """Break a title (or suptitle) that would run past the figure's right edge into lines that fit: a
+    long title must not widen the image past the chart (on a phone the whole image is scaled down)."""
+    import textwrap
+
+    renderer = None
+    titles = [t for ax in fig.axes if ax.get_visible() for t in (ax._left_title, ax.title, ax._right_title)]
+    for title in [fig._suptitle, *titles]:
+        text = title.get_text() if title is not None else ""
+        if not text or "\n" in text:
+            continue
+        renderer = renderer or _renderer(fig)
+        box = title.get_window_extent(renderer)
+        if box.x1 <= fig.bbox.width or box.width <= 0:
+            continue
+        room = fig.bbox.width - max(box.x0, 0.0)
+        title.set_text("\n".join(textwrap.wrap(text, max(12, int(len(text) * room / box.width)))))
+
+
 def figure_png(fig) -> bytes | None:
     """The figure as PNG bytes, cropped like ``savefig(bbox_inches="tight")`` but drawn once.
 
@@ -167,8 +213,9 @@ def figure_png(fig) -> bytes | None:
     from matplotlib.transforms import Bbox
     from PIL import Image
 
-    if not fig.axes and not fig.lines:
-        return None  # as IPython: an empty figure shows nothing
+    if not fig.axes and not fig.lines and not fig.legends:
+        return None  # as IPython: an empty figure shows nothing (a legend of its own is something)
+    wrap_titles(fig)
     dpi, m = fig.dpi, _MARGIN
     width, height = fig.get_size_inches()
     raw, out = io.BytesIO(), io.BytesIO()
@@ -387,6 +434,26 @@ def upper_limit(values, *, margin: float = DATA_MARGIN, floor: float = 0.0) -> f
     return top if top > 0 else 1.0
 
 
+def zero_based(ax, values=None, axis: str = "y"):
+    """Start the y (or x) axis at zero: counts, money and the like are compared by their height, and
+    an axis from the data's minimum makes a 4 % change look like a doubling. Values below zero (net
+    churn, a contraction) keep the axis reaching below zero; the top stays matplotlib's.
+
+    Examples
+    --------
+    >>> ax.plot(months, [120.0, 125.0, 130.0]); zero_based(ax).get_ylim()[0]  # doctest: +SKIP
+    0.0
+    """
+    v = pd.to_numeric(pd.Series(np.ravel(np.asarray(values if values is not None else [], dtype=object))),
+                      errors="coerce")
+    low = min(0.0, float(v.min())) if v.notna().any() else 0.0
+    if axis == "y":
+        ax.set_ylim(bottom=low)
+    else:
+        ax.set_xlim(left=low)
+    return ax
+
+
 def _ax(ax, figsize=None):
     if ax is None:
         _, ax = plt.subplots(figsize=figsize or (WIDTH, 4.0))
@@ -447,7 +514,7 @@ def text_colour_on(background) -> str:
     return "white" if on_white >= on_ink else INK
 
 
-CELL_FONT = (6.0, 8.0)  # points: cell values are drawn between these sizes, or not at all
+CELL_FONT = (6.0, 8.0)  # points: cell values are drawn between these sizes, or not at all (6 pt at 100 dpi: 8.3 px)
 
 
 def cell_fontsize(ax, shape: tuple[int, int], labels, renderer=None) -> float | None:
@@ -468,11 +535,14 @@ def cell_fontsize(ax, shape: tuple[int, int], labels, renderer=None) -> float | 
 
 
 def heatmap(table: pd.DataFrame, *, title: str, xlabel: str, ylabel: str, fmt: str = "{:.0%}",
-            mask_rows=None, vmax: float | None = None, ax=None, cbar_label: str = ""):
+            mask_rows=None, vmax: float | None = None, ax=None, cbar_label: str = "", fit_margins: bool | None = None):
     """Heatmap of a wide table (rows × columns of rates), each cell carrying its value where the
-    cells are big enough to read it (see :func:`cell_fontsize`), in white or ink, whichever
+    cells are big enough to read it (see :func:`cell_fontsize`; a percentage without its "%" sign
+    when only that fits, the colour bar's label then saying so), else none, in white or ink, whichever
     contrasts more with the cell; ``mask_rows`` (bool per row) greys out rows such as immature or
-    small cohorts."""
+    small cohorts. ``fit_margins`` (by default when it makes its own figure) sets the figure's margins to
+    fit the row labels and the colour bar, so the image stays the figure's width."""
+    own = ax is None
     ax = _ax(ax, (WIDTH, max(3.0, 0.22 * len(table) + 1.5)))
     data = table.to_numpy(dtype=float)
     im = ax.imshow(np.ma.masked_invalid(data), aspect="auto", cmap="Blues", vmin=0,
@@ -481,23 +551,35 @@ def heatmap(table: pd.DataFrame, *, title: str, xlabel: str, ylabel: str, fmt: s
     for i, m in enumerate(masked):
         if m:
             ax.axhspan(i - 0.5, i + 0.5, color="white", alpha=0.55, lw=0)
-    ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns],
+    xstep = 1 if table.shape[1] <= 13 else 3  # 25 ages: every third labelled (0, 3, 6, ...), the labels apart
+    ax.set_xticks(range(0, table.shape[1], xstep), [str(c) for c in table.columns[::xstep]],
                   rotation=20 if max((len(str(c)) for c in table.columns), default=0) > 8 else 0, ha="right"
                   if max((len(str(c)) for c in table.columns), default=0) > 8 else "center")
     step = max(1, len(table) // 18)
     ax.set_yticks(range(0, len(table), step), [str(r) for r in table.index[::step]])
+    if own if fit_margins is None else fit_margins:  # margins that fit the row labels and the colour bar
+        fig, renderer = ax.figure, _renderer(ax.figure)
+        font = ax.yaxis.get_majorticklabels()[0].get_fontproperties() if len(table) else None
+        labels = sorted((str(r) for r in table.index[::step]), key=len)[-3:]
+        wide = max((renderer.get_text_width_height_descent(t, font, ismath=False)[0] for t in labels), default=0)
+        fig.subplots_adjust(left=(wide / fig.dpi + 0.42) / fig.get_figwidth(), right=1 - 0.72 / fig.get_figwidth())
     ax.grid(False)
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     percent = "%" in fmt
-    cb = ax.figure.colorbar(im, ax=ax, fraction=0.03, pad=0.02,
+    cb = ax.figure.colorbar(im, ax=ax, fraction=0.025, pad=0.015,
                             format=mticker.PercentFormatter(1.0, decimals=0) if percent else None)
     cb.set_label(cbar_label)
     cb.outline.set_visible(False)
     # the values, once the colour bar has taken its share of the width: the cells' size is final
     texts = {(i, j): fmt.format(v) for (i, j), v in np.ndenumerate(data) if np.isfinite(v)}
     size = cell_fontsize(ax, data.shape, texts.values())
+    if size is None and percent:  # "87" fits where "87%" does not: the colour bar's label says the unit
+        texts = {k: t.replace("%", "") for k, t in texts.items()}
+        size = cell_fontsize(ax, data.shape, texts.values())
+        if size is not None:
+            cb.set_label(f"{cbar_label} (cell values in %)".strip())
     if size is not None:
         for (i, j), text in texts.items():
             colour = np.asarray(im.cmap(im.norm(data[i, j])))[:3]

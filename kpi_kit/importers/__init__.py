@@ -12,6 +12,10 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +43,48 @@ from ._base import (
     write_atomically,
 )
 
+LOCK_WAIT_SECONDS = 600.0  # how long an import waits for another one into the same folder (kpi-kit import --wait)
+
+
+@contextlib.contextmanager
+def import_lock(target, report: ImportReport, wait: float = LOCK_WAIT_SECONDS):
+    """Hold the import lock of a data folder (or of the folder of a DuckDB file) while an import reads,
+    merges and writes: ``flock`` on the folder itself, so two imports into one folder run one after
+    the other instead of each merging into the file as it was before the other (which lost the first
+    one's rows) and no lock file is left behind. The lock goes with the process: a killed import
+    never leaves it held. Waits up to ``wait`` seconds, then stops with a message."""
+    folder = Path(target)
+    if is_duckdb_target(target):
+        if "://" in str(target):
+            from ..sources._duckdb import file_of
+
+            folder = file_of(str(target), str(target))
+        folder = folder.expanduser().resolve().parent
+    if not folder.is_dir():  # a DuckDB file in a missing folder: the merge says so in its own words
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        start = time.monotonic()
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() - start >= wait:
+                    raise KpiKitError(
+                        f"{folder}: another kpi-kit import has been writing into this folder for {wait:g} s or more; "
+                        "nothing was written. Fix: run this import again once the other one has finished "
+                        "(or give it longer with --wait SECONDS)") from None
+                time.sleep(0.05)
+        waited = time.monotonic() - start
+        if waited >= 0.1:
+            report.say(f"waited {waited:.1f} s for another import into {folder} to finish")
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 SOURCES: dict[str, Source] = {s.name: s for s in (
     hubspot.CONTACTS, hubspot.DEALS, salesforce.LEADS, salesforce.OPPORTUNITIES, stripe.SUBSCRIPTIONS,
     ga4.GA4, ads.GOOGLE, ads.LINKEDIN, ads.FACEBOOK)}
@@ -46,12 +92,16 @@ SOURCE_NAMES = [*SOURCES, "mapping"]
 
 
 def import_files(source: str, files, out_dir, *, period: str | None = None, mapping=None,
-                 bad_rows: str = "stop", report: ImportReport | None = None) -> ImportReport:
+                 bad_rows: str = "stop", report: ImportReport | None = None,
+                 wait: float = LOCK_WAIT_SECONDS) -> ImportReport:
     """Import ``files`` of ``source`` (one of :data:`SOURCE_NAMES`) into the data folder ``out_dir``;
     returns the report of what was mapped, changed or left out (``report`` to add to an existing one).
 
     ``bad_rows="drop"`` leaves out (and lists) rows that break a rule across columns, such as a stage
     dated before creation, instead of stopping; a mapping YAML can say the same with ``bad_rows: drop``.
+
+    Another import into the same folder (or DuckDB file) at the same time is waited for, up to
+    ``wait`` seconds (:func:`import_lock`): two imports at once keep the rows of both.
     """
     options: dict = {"period": period, "bad_rows": bad_rows}
     if source == "mapping":
@@ -94,11 +144,13 @@ def import_files(source: str, files, out_dir, *, period: str | None = None, mapp
         e["rows_imported"] -= sum(i["rows"] for i in later)
     if not is_duckdb_target(out_dir):  # a DuckDB file (kpi-kit import --into) is not a folder
         out.mkdir(parents=True, exist_ok=True)  # only now: a failed import leaves no empty folder behind
-    if is_duckdb_target(out_dir):  # the same merge, into a table of a DuckDB file (kpi_kit/sources)
-        merge_into_database(out_dir, spec.target, new, report)
-        return report
-    text = merge_into(out, spec.target, new, report)  # everything validated before anything is written
-    write_atomically({out / f"{spec.target}.csv": text, out / IMPORT_LOG: import_log_text(out, spec.target, exports, text)})
+    with import_lock(out_dir, report, wait):  # read, merge and write as one step: a concurrent import waits
+        if is_duckdb_target(out_dir):  # the same merge, into a table of a DuckDB file (kpi_kit/sources)
+            merge_into_database(out_dir, spec.target, new, report)
+            return report
+        text = merge_into(out, spec.target, new, report)  # everything validated before anything is written
+        write_atomically({out / f"{spec.target}.csv": text,
+                          out / IMPORT_LOG: import_log_text(out, spec.target, exports, text)})
     return report
 
 
@@ -124,7 +176,7 @@ def _later_file_wins(frames: list[pd.DataFrame], target: str, report: ImportRepo
 
 
 def import_frame(frame: pd.DataFrame, target: str, out_dir, *, label: str, report: ImportReport | None = None,
-                 bad_rows: str = "stop") -> ImportReport:
+                 bad_rows: str = "stop", wait: float = LOCK_WAIT_SECONDS) -> ImportReport:
     """Validate a frame already in the contract's shape for ``target`` and merge it into ``out_dir``,
     like :func:`import_files` does: for recipes that reshape an export in a few lines of pandas.
 
@@ -143,12 +195,13 @@ def import_frame(frame: pd.DataFrame, target: str, out_dir, *, label: str, repor
     start = len(report.log)
     parsed = validate(frame.copy(), target, label, {}, report, drop_bad_rows=bad_rows == "drop",
                       id_column=CONTRACT[target].columns[0].name)
-    if is_duckdb_target(out_dir):
-        merge_into_database(out_dir, target, parsed, report)
-        return report
-    text = merge_into(out, target, parsed, report)
-    entry = export_entry(target, label, "frame", len(frame), len(parsed), report, start)
-    write_atomically({out / f"{target}.csv": text, out / IMPORT_LOG: import_log_text(out, target, [entry], text)})
+    with import_lock(out_dir, report, wait):
+        if is_duckdb_target(out_dir):
+            merge_into_database(out_dir, target, parsed, report)
+            return report
+        text = merge_into(out, target, parsed, report)
+        entry = export_entry(target, label, "frame", len(frame), len(parsed), report, start)
+        write_atomically({out / f"{target}.csv": text, out / IMPORT_LOG: import_log_text(out, target, [entry], text)})
     return report
 
 

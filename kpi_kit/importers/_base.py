@@ -20,11 +20,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._cells import csv_text, restore
 from .._files import write_all_atomic
+from .._inputs import bom_encoding, check_cells, check_file_size, decode_export, local_days, regular_file, utf16_without_bom
 from ..contract import CONTRACT
 from ..data import IMPORT_LOG, parse_frame, rule_violations
 from ..exceptions import DataError
+from ..params import Params
 
+# the loader's defaults (kpi_kit.params): an import holds an export to them, so what it writes loads
+DEFAULT_MAX_CELL_CHARS = Params.model_fields["max_cell_chars"].default
+DEFAULT_MAX_FILE_MB = Params.model_fields["max_file_mb"].default
 EMPTY = {"", "--", "-", "n/a", "N/A", "NA", "null", "None", "(not set)"}
 # rows of a contract file are the same row when these columns are equal (ids, else natural keys)
 MERGE_KEYS = {
@@ -66,19 +72,22 @@ class Source:
 
 LOG_FORMAT = 1
 SET_ASIDE, FILLED, UNKNOWN, RESHAPED = "set aside", "filled", "left empty", "reshaped"
+CONVERTED = "converted"  # an export read in another encoding than UTF-8 (Windows-1252, UTF-16) and converted
 
 
 @dataclass
 class ImportReport:
     """What an import mapped, changed or left out: ``lines`` to read, and ``log``, the rows set aside
     and cells filled, each ``{"export", "kind", "issue", "rows", "action"}`` (``kind`` one of
-    ``set aside``, ``filled``, ``left empty`` (a value the export does not give), ``reshaped``),
+    ``set aside``, ``filled``, ``left empty`` (a value the export does not give), ``reshaped``,
+    ``converted`` (an export not in UTF-8, converted)),
     which the import writes beside the data as ``import_log.json`` (:func:`import_log_text`) for the
     report's data-quality section."""
 
     lines: list[str] = field(default_factory=list)
     counts: dict[str, dict] = field(default_factory=dict)
     log: list[dict] = field(default_factory=list)
+    encodings: dict[str, str] = field(default_factory=dict)  # export -> the encoding it was converted from
 
     def say(self, text: str) -> None:
         self.lines.append(text)
@@ -125,11 +134,23 @@ def read_export(path: Path, report: ImportReport, *, sheet=None) -> pd.DataFrame
         except Exception as exc:  # not a workbook after all (a renamed CSV, a damaged file)
             raise DataError(path.name, None, f"cannot be read as an Excel workbook ({type(exc).__name__}: {exc})",
                             "open it in Excel and save it again as .xlsx, or export CSV") from None
+    size = regular_file(path, path.name).st_size  # a FIFO or a device would hang the read
+    check_file_size(path, size, DEFAULT_MAX_FILE_MB, path.name)
     raw = path.read_bytes()
-    _refuse_unreadable(path, raw)
-    if raw.startswith(b"\xef\xbb\xbf"):
+    if not raw.strip():
+        _refuse_unreadable(path, raw)
+    bom = bom_encoding(raw[:4])
+    wide = (bom is not None and bom[0] != "utf-8-sig") or utf16_without_bom(raw[:4096]) is not None
+    if not wide:  # UTF-16 and UTF-32 hold NUL bytes: checked once decoded
+        _refuse_unreadable(path, raw)
+    text, converted, detail = decode_export(raw, path.name)
+    if converted:
+        report.encodings[path.name] = converted
+        report.say(f"{path.name}: read as {converted}{detail} and converted to UTF-8")
+        _refuse_unreadable(path, text.encode("utf-8"))
+    elif raw.startswith(b"\xef\xbb\xbf"):
         report.say(f"{path.name}: removed the UTF-8 byte-order mark")
-    text = raw.decode("utf-8-sig", errors="replace")
+    text = text.removeprefix("\ufeff")
     lines = text.splitlines()
     comments = [ln for ln in lines if ln.startswith("#")]
     if comments:
@@ -141,6 +162,7 @@ def read_export(path: Path, report: ImportReport, *, sheet=None) -> pd.DataFrame
     except csv.Error:
         sep = ","
     df = pd.read_csv(io.StringIO(body), sep=sep, dtype=str, keep_default_na=False)
+    df.attrs["repeated"] = _repeated(body, sep, path.name)
     df.columns = [str(c).strip() for c in df.columns]
     filled = (~_blank(df)).sum(axis=1) if len(df.columns) > 1 else pd.Series(2, index=df.index)
     data_rows = np.flatnonzero(filled.to_numpy() > 1)
@@ -150,7 +172,29 @@ def read_export(path: Path, report: ImportReport, *, sheet=None) -> pd.DataFrame
                    f"(e.g. '{next((v for v in df.iloc[last:, 0] if str(v).strip()), '')}')")
         df = df.iloc[:last]
     df.attrs["comment_lines"] = len(comments)
+    if converted:
+        report.record(path.name, CONVERTED, f"encoding {converted}{detail}", len(df),
+                      "converted to UTF-8 at import (accented characters kept)")
     return df
+
+
+def _repeated(body: str, sep: str, label: str) -> dict[str, str]:
+    """Header names given more than once (case and spacing ignored, as the mapping reads them):
+    {normalised name: "'Name' (columns 2 and 7 of file.csv)"}."""
+    try:
+        header = next(csv.reader(io.StringIO(body), delimiter=sep), [])
+    except csv.Error:  # a header cell above the csv module's limit: max_cell_chars names it later
+        return {}
+    seen: dict[str, int] = {}
+    out = {}
+    for i, name in enumerate(header):
+        if not name.strip():
+            continue
+        key = _norm(name)
+        if key in seen and key not in out:
+            out[key] = f"'{name.strip()}' (columns {seen[key] + 1} and {i + 1} of {label})"
+        seen.setdefault(key, i)
+    return out
 
 
 def join_export(df: pd.DataFrame, path: Path, on: str, key: str, report: ImportReport, label: str) -> pd.DataFrame:
@@ -175,7 +219,7 @@ def join_export(df: pd.DataFrame, path: Path, on: str, key: str, report: ImportR
     report.say(f"{label}: joined {path.name} on {on}: {int(matched.sum())} of {len(df)} row(s) matched, "
                f"{len(other) - int(other[key].isin(set(df[on])).sum())} row(s) of {path.name} matched none")
     merged.index = df.index
-    merged.attrs = df.attrs
+    merged.attrs = df.attrs | {"repeated": {**other.attrs.get("repeated", {}), **df.attrs.get("repeated", {})}}
     return merged.fillna("")
 
 
@@ -224,7 +268,7 @@ def clean_date(s: pd.Series, *, date_format: str | None = None) -> pd.Series:
             parsed = pd.to_datetime(text[rest].str.split(r"[ T]", n=1, regex=True).str[0], format="%m/%d/%Y",
                                     errors="coerce")
         else:
-            parsed = pd.to_datetime(text[rest], format="ISO8601", errors="coerce", utc=True).dt.tz_convert(None)
+            parsed = local_days(text[rest])  # a timestamp's own calendar day, offset dropped (not moved to UTC)
         out[rest] = parsed.dt.normalize()
     return out
 
@@ -248,8 +292,16 @@ def map_fields(df: pd.DataFrame, fields, report: ImportReport, label: str, *, de
     out, origin = pd.DataFrame(index=df.index), {}
     out["_row"] = df.index + 2 + df.attrs.get("comment_lines", 0)  # the export's own line numbers
     by_name = {_norm(c): c for c in df.columns}  # exports differ in case and spacing between versions
+    repeated = df.attrs.get("repeated", {})
+    used = {_norm(c) for f in fields for c in ((f.source,) if isinstance(f.source, str) else (f.source or ()))}
+    if unused := [v for k, v in repeated.items() if k not in used]:
+        report.say(f"{label}: column(s) given twice, not read by this import: {'; '.join(unused)}")
     for f in fields:
         sources = (f.source,) if isinstance(f.source, str) else (f.source or ())
+        if twice := [repeated[_norm(c)] for c in sources if _norm(c) in repeated]:
+            raise DataError(label, twice[0].split("'")[1], f"the column is in the export twice: {twice[0]}",
+                            "remove or rename one of the two (or map the one you mean in a mapping YAML): "
+                            "the import will not guess which one holds the data")
         present = list(dict.fromkeys(by_name[_norm(c)] for c in sources if _norm(c) in by_name))
         col = present[0] if present else None
         if col is None and f.value is None:
@@ -330,6 +382,7 @@ def validate(frame: pd.DataFrame, stem: str, label: str, origin: dict, report: I
     say) is left out and listed in the report instead of stopping the import."""
     rows = frame.pop("_row") if "_row" in frame else pd.Series(np.arange(len(frame)) + 2, index=frame.index)
     try:
+        check_cells(frame, label, DEFAULT_MAX_CELL_CHARS)  # what the loader would refuse under the defaults
         parsed = parse_frame(frame, CONTRACT[stem], label, ".csv")
     except DataError as err:  # parse_frame numbers rows by position; give the export's own line numbers
         col = origin.get(err.column, err.column)
@@ -379,7 +432,8 @@ def merge_into(out_dir: Path, stem: str, new: pd.DataFrame, report: ImportReport
     keys = [k for k in MERGE_KEYS[stem] if k in new.columns]
     new = _format(new)
     if path.exists():
-        old = pd.read_csv(path, dtype=str, keep_default_na=False)
+        regular_file(path, f"{out_dir.name}/{path.name}")
+        old = restore(pd.read_csv(path, dtype=str, keep_default_na=False))  # cells as imported (see _cells)
         cols = list(dict.fromkeys([*old.columns, *new.columns]))
         old, new_t = old.reindex(columns=cols), new.astype(object).where(new.notna(), "").reindex(columns=cols)
         key_old = old[keys].astype(str).agg("|".join, axis=1)
@@ -392,7 +446,7 @@ def merge_into(out_dir: Path, stem: str, new: pd.DataFrame, report: ImportReport
         merged = new.astype(object).where(new.notna(), "")
         report.say(f"{stem}: {len(merged)} row(s) written to a new file")
     merged = merged.sort_values(keys, kind="stable").fillna("")
-    return merged.to_csv(index=False, lineterminator="\n")
+    return csv_text(merged, lineterminator="\n")  # a cell such as '=cmd...' is written as text, not a formula
 
 
 def write_atomically(files: dict[Path, str]) -> None:
@@ -412,8 +466,11 @@ def export_entry(target: str, export: str, source: str, rows_in_export: int, row
     set_aside = sum(i["rows"] for i in issues if i["kind"] == SET_ASIDE)
     if any(i["kind"] == RESHAPED for i in issues):  # summed or spread: the export's rows that went in
         rows_imported = rows_in_export - set_aside
-    return {"file": target, "export": export, "source": source, "rows_in_export": int(rows_in_export),
-            "rows_set_aside": set_aside, "rows_imported": int(rows_imported), "issues": issues}
+    entry = {"file": target, "export": export, "source": source, "rows_in_export": int(rows_in_export),
+             "rows_set_aside": set_aside, "rows_imported": int(rows_imported), "issues": issues}
+    if export in report.encodings:  # read as Windows-1252 or UTF-16 and converted (the issue says how it was told)
+        entry["encoding"] = report.encodings[export]
+    return entry
 
 
 def import_log_text(out_dir: Path, target: str, exports: list[dict], csv_text: str) -> str:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import yaml
 
+from .._inputs import DuplicateKeyError, load_yaml, regular_file
 from ..exceptions import DataError
 from ._base import Field, Source
 
@@ -44,9 +45,16 @@ def _drop_rule(value) -> bool | str:
 
 def load_mapping(path) -> tuple[Source, dict]:
     try:
-        spec = yaml.safe_load(open(path, encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise DataError(str(path), None, f"cannot read the mapping ({exc})", "give a readable YAML file") from None
+        regular_file(path)  # a FIFO would block the read
+        with open(path, encoding="utf-8") as f:
+            spec = load_yaml(f.read())
+    except DuplicateKeyError as exc:
+        raise DataError(str(path), str(exc.key), f"{exc.problem}: the import will not guess which one you meant",
+                        "keep one of them") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise DataError(str(path), None, f"cannot read the mapping ({exc})", "give a readable UTF-8 YAML file") from None
+    if not isinstance(spec, dict):
+        raise DataError(str(path), None, "the mapping is not a YAML mapping", "write target: and columns: keys")
     from ..contract import CONTRACT
 
     target = spec.get("target")

@@ -14,6 +14,7 @@ from .economics import EconomicsMetrics
 from .funnel import FunnelMetrics
 from .kpis import SCALARS, scalar_keys
 from .overview import OverviewMetrics
+from .plan import PlanMetrics
 from .volumes import Volumes
 
 
@@ -59,6 +60,10 @@ class ClientMetrics:
         return OverviewMetrics(self)
 
     @cached_property
+    def plan(self) -> PlanMetrics:
+        return PlanMetrics(self)
+
+    @cached_property
     def book(self):
         """The :class:`~kpi_kit.metrics.kpis.KpiBook` of every KPI shown anywhere; pages read it."""
         from .kpis import build
@@ -93,6 +98,7 @@ class ClientMetrics:
         from .serialise import records
 
         return (self.funnel.tables() | self.channel.tables() | self.economics.tables() | self.cohort.tables()
+                | self.plan.tables()
                 | {"targets": records(t.drop(columns="period_start")) if not t.empty else [],
                    "alerts": [{k: v for k, v in a.items() if k != "text"} | {"text": a["text"]} for a in o.alerts],
                    "lags": records(o.lags())})

@@ -143,6 +143,28 @@ METRICS: tuple[Metric, ...] = (
     # cohorts and goals
     Metric("logo_retention", "Logo retention", "cohort customers paying at month k / cohort size (cohort = first "
            "paid month)", "percent", "lagging", "cohort"),
+    # the plan: from the goal to the KPIs
+    Metric("plan_required", "Required to reach the bookings target", "per planned quarter and stage: won deals = "
+           "bookings target / average deal size; opportunities = won deals / win rate; each earlier stage = the next "
+           "/ that step's period conversion over the window; sessions = leads × visits per lead; paid spend = leads "
+           "× blended CPL; low / high from the 95 % Wilson intervals of the rates divided by", "number", "leading",
+           "overview"),
+    Metric("pipeline_coverage", "Pipeline coverage", "open pipeline (unweighted) / bookings still to book this "
+           "quarter (its target − booked to date); n/a once the target is met", "ratio", "leading", "overview"),
+    Metric("required_coverage", "Coverage needed", "1 / win rate over the window", "ratio", "leading", "overview",
+           higher_is_better=False),
+    Metric("pipeline_velocity", "Pipeline velocity", "open deals × win rate × average deal size / mean sales cycle "
+           "in days: bookings per day", "money", "leading", "overview"),
+    Metric("net_new_arr", "Net new ARR", "12 × (ending MRR − starting MRR) of the month", "money", "lagging",
+           "overview"),
+    Metric("mrr_top10_share", "Top 10 customers' share of MRR", "MRR of the 10 largest paying customers / MRR, "
+           "at the month end", "percent", "lagging", "overview", higher_is_better=False),
+    Metric("mrr_forecast", "MRR forecast", "base: month-end MRR carried forward by the trailing 3-month means of "
+           "new, expansion and reactivation MRR and of the contraction and churn rates; target and worst: base × (1 ± "
+           "uplift × k / 12) k months ahead", "money", "lagging", "overview"),
+    Metric("forecast_mape", "Forecast error (MAPE)", "back-test from every month with 12 months of MRR behind it: "
+           "mean |forecast − actual| / actual at 1, 3 and 6 months, for the base model and the naive one (MRR stays "
+           "as it is)", "percent", "lagging", "overview", higher_is_better=False),
     Metric("revenue_retention", "Cohort revenue retention (month k)", "cohort MRR at month k / cohort MRR at month "
            "0; unlike NRR, which follows every customer paying at a date, it follows one start cohort", "percent",
            "lagging", "cohort"),
@@ -191,6 +213,12 @@ FUNCTIONS = {
     "paying_customers_ever": "kpi_kit.metrics.cohort.CohortMetrics.cmrr",
     "revenue": "kpi_kit.metrics.overview.OverviewMetrics.yearly_revenue",
     "revenue_last_12m": "kpi_kit.metrics.overview.OverviewMetrics.yearly_revenue",
+    "plan_required": "kpi_kit.metrics.plan.cascade",
+    **{k: "kpi_kit.metrics.plan.PlanMetrics.coverage" for k in ("pipeline_coverage", "required_coverage")},
+    "pipeline_velocity": "kpi_kit.metrics.plan.pipeline_velocity",
+    "net_new_arr": "kpi_kit.metrics.plan.PlanMetrics.arr",
+    "mrr_top10_share": "kpi_kit.metrics.plan.PlanMetrics.concentration",
+    "mrr_forecast": "kpi_kit.metrics.forecast.mrr_forecast", "forecast_mape": "kpi_kit.metrics.forecast.backtest",
     **{k: "kpi_kit.metrics.overview.revenue_target" for k in ("revenue_growth", "revenue_target_next_12m")},
 }
 

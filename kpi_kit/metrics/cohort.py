@@ -276,7 +276,16 @@ class CohortMetrics:
         """The retention triangle; without the cohorts that started before the first month of real
         history (history rebuilt from a snapshot holds only the customers still there, so their
         retention would read 100 % until the snapshot)."""
-        c = retention_cohorts(self.cmrr, self.grain, min_cohort_size=self.params.min_cohort_size)
+        return self._triangle(self.grain)
+
+    @cached_property
+    def quarterly_cohorts(self) -> pd.DataFrame:
+        """The retention triangle by quarter of first payment: monthly cohorts pooled three by three
+        (what the cohort page draws when every monthly cohort is too small to read alone)."""
+        return self.cohorts if self.grain == "quarter" else self._triangle("quarter")
+
+    def _triangle(self, grain: str) -> pd.DataFrame:
+        c = retention_cohorts(self.cmrr, grain, min_cohort_size=self.params.min_cohort_size)
         first = getattr(self.ctx, "history_start", None)
         if first is None or c.empty:
             return c

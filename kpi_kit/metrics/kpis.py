@@ -56,7 +56,8 @@ SCALARS = {"mrr": None, "arr": None, "arpu": None, "customers": None, "logo_chur
            "avg_deal_size": "window", "avg_sales_cycle_days": "window", "weighted_pipeline": "as_of",
            "lead_to_close_cvr": "window", "lead_to_close_cvr_year_ago": YEAR_AGO,
            "revenue_last_12m": "trailing 12 months", "revenue_growth": "complete years",
-           "revenue_target_next_12m": "next 12 months"}
+           "revenue_target_next_12m": "next 12 months", "pipeline_coverage": "this quarter",
+           "required_coverage": "window", "pipeline_velocity": "as_of", "mrr_top10_share": None}
 
 
 def scalar_keys(ctx) -> dict[str, tuple[str, str]]:
@@ -78,10 +79,12 @@ class KpiBook:
 
     def add(self, metric: str, period: str, value, *, window=None, start=None, end=None, dimension: str = "",
             dimension_value: str = "", n=np.nan, successes=None, unit: str | None = None,
-            coverage: str = "full") -> Kpi:
+            coverage: str = "full", low=None, high=None) -> Kpi:
         if window is not None:
             start, end = window.start, window.end
-        low, high = wilson_interval(successes, n) if successes is not None else (np.nan, np.nan)
+        if low is None:  # a rate's Wilson interval; a plan's range is given as it is
+            low, high = wilson_interval(successes, n) if successes is not None else (np.nan, np.nan)
+        low, high = (np.nan if pd.isna(x) else float(x) for x in (low, high))
         value = float(value) if value is not None and not pd.isna(value) else np.nan
         k = Kpi(metric, period, value, unit or unit_of(metric), start, end, dimension, str(dimension_value),
                 float(n) if n is not None and not pd.isna(n) else np.nan, low, high, coverage)
@@ -120,6 +123,7 @@ def build(m) -> KpiBook:
     _economics(m, book)
     _overview(m, book)
     _cohorts(m, book)
+    _plan(m, book)
     for metric, period in scalar_keys(ctx).values():  # every scalar has its row, n/a where the data lacks it
         if book.find(metric, period) is None:
             span = _span_of(ctx, period)
@@ -329,3 +333,35 @@ def _cohorts(m, book):
                          dimension_value=f"{name}/{k} months", n=getattr(row, f"customers_{k}m"),
                          successes=getattr(row, f"retained_{k}m"))
     book.add("paying_customers_ever", "all time", safe_div(c.cmrr["customer_id"].nunique(), 1), unit="count")
+
+
+def _plan(m, book):
+    """The plan's rows: each planned quarter's required volume per stage (with its range), this
+    quarter's pipeline coverage, the coverage the win rate needs, velocity, ARR and concentration."""
+    p = m.plan
+    ctx = m.ctx
+    for r in p.table.itertuples():
+        q = r.quarter
+        w = type(ctx.window)(q.asfreq("M", "start"), q.asfreq("M", "end"))
+        unit = "money" if r.stage in ("bookings", "spend") else "count"
+        book.add("plan_required", f"{q.year}-Q{q.quarter}", r.required, window=w, dimension="stage",
+                 dimension_value=r.stage, unit=unit, low=r.low, high=r.high)
+    if m.funnel.has_deals:
+        c = p.coverage
+        q = c["quarter"]
+        qw = type(ctx.window)(q.asfreq("M", "start"), q.asfreq("M", "end"))
+        book.add("pipeline_coverage", "this quarter", c["coverage"], window=qw)
+        book.add("required_coverage", "window", c["required"], window=ctx.window)
+        book.add("pipeline_velocity", "as_of", c["velocity"], start=ctx.as_of, end=ctx.as_of, n=c["open_deals"])
+    for r in p.mrr_forecast.itertuples():
+        book.add("mrr_forecast", str(r.month), r.mrr, window=ctx.month_window(r.month), dimension="scenario",
+                 dimension_value=r.scenario, unit="money")
+    for r in p.backtest.itertuples():
+        book.add("forecast_mape", "back-test", r.mape, dimension="model/horizon",
+                 dimension_value=f"{r.model}/{r.horizon} months", n=r.n)
+    for r in p.arr.itertuples():
+        book.add("net_new_arr", str(r.month), r.net_new_arr, window=ctx.month_window(r.month))
+    if m.economics.has_mrr:
+        share = p.concentration
+        book.add("mrr_top10_share", str(ctx.last), share["share"], window=ctx.month_window(ctx.last),
+                 n=share["customers"])

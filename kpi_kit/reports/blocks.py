@@ -280,7 +280,7 @@ def small_cells(values, n, min_sample: int | None) -> np.ndarray:
 def table(df: pd.DataFrame, formats: dict | None = None, *, muted=None, index: bool = False,
           currency: str = "USD", kpis: dict | None = None, caption: str | None = None,
           classes: dict | None = None, samples: dict | None = None, min_sample: int | None = None,
-          sample_noun: str = "items") -> Block:
+          sample_noun: str = "items", collapse: bool = False) -> Block:
     """Format a frame consistently: ``formats`` maps a column to a unit (``money``, ``percent``,
     ``count``, ``days``, ``pp``, ``ratio``, ``text``) or a callable. NaN prints as n/a.
 
@@ -290,7 +290,11 @@ def table(df: pd.DataFrame, formats: dict | None = None, *, muted=None, index: b
 
     ``samples`` maps a rate column to its base counts (one per row): a rate over fewer than
     ``min_sample`` of them is greyed and followed by its n (``62.5% n=8``), and a line under the
-    table, naming ``sample_noun``, says why (:func:`small_sample_text`)."""
+    table, naming ``sample_noun``, says why (:func:`small_sample_text`).
+
+    ``collapse``: the table repeats a chart beside it, so it is folded under its caption (a
+    ``<details>`` the reader opens; printed open). A table wider than :data:`NARROW` columns keeps its
+    first column in view while it scrolls sideways on a phone (``kk-wide``)."""
     formats = formats or {}
     df = df.reset_index() if index else df
     shown = pd.DataFrame(index=df.index)
@@ -338,18 +342,39 @@ def table(df: pd.DataFrame, formats: dict | None = None, *, muted=None, index: b
         + "</tr>"
         for i, (r, m) in enumerate(zip(shown.itertuples(index=False), muted))
     )
-    # a wide table scrolls inside the page instead of running past its edge
-    body = (f'{CSS}<div class="kk-scroll"><table class="kk-table"><thead><tr>{head}</tr></thead>'
+    # a wide table scrolls inside the page instead of running past its edge, its first column in view
+    wide = len(shown.columns) > NARROW
+    box = "kk-scroll kk-wide" if wide else "kk-scroll"
+    hint = f'<p class="kk-scrollhint">{len(shown.columns)} columns: scroll sideways →</p>' if wide else ""
+    body = (f'{hint}<div class="{box}"><table class="kk-table"><thead><tr>{head}</tr></thead>'
             f'<tbody>{rows}</tbody></table></div>')
     text = shown.set_axis([display_name(c) for c in shown.columns], axis=1).to_string(index=False)
     if small:
         line = small_sample_text(min_sample, sample_noun)
         body += f'<p class="kk-smallnote">{html.escape(line)}</p>'
         text += "\n" + line
-    if caption:
+    if collapse:
+        body = details(caption or "Table", body)
+    elif caption:
         body = f'<p class="kk-caption">{html.escape(caption)}</p>' + body
+    if caption:
         text = f"{caption}\n{text}"
-    return Block(body, text)
+    return Block(CSS + body, text)
+
+
+NARROW = 4  # a table of up to this many columns fits a phone's width; a wider one scrolls
+
+
+def details(summary: str, body: str) -> str:
+    """``body`` folded under ``summary`` (its caption), opened by the reader; the print opens it."""
+    return (f'<details class="kk-more"><summary class="kk-caption">{html.escape(summary)}</summary>'
+            f'{body}</details>')
+
+
+def collapsed(block: Block, summary: str) -> Block:
+    """A block (a table that repeats the cards or a chart above it) folded under ``summary``."""
+    body = block._repr_html_().replace(CSS, "")
+    return Block(CSS + details(summary, body), f"{summary}\n{block!r}")
 
 
 def _n(n) -> str:
@@ -406,10 +431,38 @@ def data_quality(data: ClientData) -> Block:
         parts.append(table(notes, {"rows": "count"}, caption="Set aside and noted at load"))
     if not len(notes) and not len(imports):
         parts.append(note("No rows were set aside and no oddities were found."))
-    # kk-dq: its tables are sentences (issue, action), which wrap to the page instead of scrolling
-    return Block('<div class="kk-dq">' + "".join(p._repr_html_() for p in parts) + "</div>",
-                 "\n\n".join(repr(p) for p in parts))
+    # kk-dq: its tables are sentences (issue, action), which wrap to the page instead of scrolling;
+    # its first line sums it up (a run's report pages show that line and link the run's data-quality page)
+    line = data_quality_summary(data)
+    return Block(f'<div class="kk-dq"><p class="kk-dq-summary">{html.escape(line)}</p>'
+                 + "".join(p._repr_html_() for p in parts) + "</div>",
+                 "\n\n".join([line, *(repr(p) for p in parts)]))
 
 
-__all__ = ["Block", "KPI", "alert", "display_name", "header", "kpi_strip", "kpi_attrs", "note", "missing",
-           "not_shown_text", "plural", "small_cells", "trailing", "small_sample_text", "table", "data_quality"]
+def data_quality_summary(data: ClientData) -> str:
+    """The data-quality section in one line: rows read and set aside, notes, unmapped channels,
+    missing files.
+
+    Examples
+    --------
+    >>> data_quality_summary(tiny)  # doctest: +SKIP
+    '2,301 rows read from 4 files; 12 set aside at load; 3 notes.'
+    """
+    q = data.quality
+    read = int(sum(q.rows_read.values()))
+    aside = int(sum(n - q.rows_used.get(f, n) for f, n in q.rows_read.items()))
+    at_import = sum(int(e.get("rows_set_aside", 0) or 0) for e in q.imports)
+    notes = len(q.notes) + sum(len(e.get("issues", [])) for e in q.imports)
+    parts = [f"{plural(read, 'row')} read from {plural(len(q.rows_read), 'file')}",
+             f"{aside:,} set aside at load" + (f" and {at_import:,} at import" if at_import else "")]
+    if q.unmapped_channels:
+        parts.append(f"{plural(len(q.unmapped_channels), 'channel')} without a mapping")
+    if q.missing_files:
+        parts.append(f"no {' and no '.join(q.missing_files)} file")
+    parts.append(plural(notes, "note") if notes else "no oddities found")
+    return "; ".join(parts) + "."
+
+
+__all__ = ["Block", "KPI", "alert", "collapsed", "display_name", "details", "header", "kpi_strip", "kpi_attrs", "note",
+           "missing", "not_shown_text", "plural", "small_cells", "trailing", "small_sample_text", "table", "data_quality",
+           "data_quality_summary"]

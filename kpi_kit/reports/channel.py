@@ -185,13 +185,14 @@ class ChannelReport(Report):
         else:
             customers = rp.table(credited.rename(columns=MODEL_LABELS).reset_index(),
                                  {v: count for v in MODEL_LABELS.values()}, caption="Customers credited per model",
+                                 collapse=True,
                                  kpis=keys("attributed_conversions", credited))
         if roi_by.empty or roi_by.isna().all().all():
             gaps.append(("Marketing ROI (attributed) per model", "spend in the window on channels credited with bookings"))
         else:
             roi = rp.table(roi_by.rename(columns=MODEL_LABELS).reset_index(), {v: _roi for v in MODEL_LABELS.values()},
                            caption="Marketing ROI (attributed bookings) per model: a booking's credit follows the "
-                                   "model, not the deal's channel as in the channel table",
+                                   "model, not the deal's channel as in the channel table", collapse=True,
                            kpis=keys("attributed_roi", roi_by))
         return Section("Attribution", charts.attribution_chart(
             a["value"], models=models, currency=self.currency, max_channels=self.params.chart_channels),

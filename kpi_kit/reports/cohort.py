@@ -134,20 +134,42 @@ class CohortReport(Report):
         return Section("Revenue retention by cohort", self._heatmap("revenue_rate"),
                        takeaway=self._heatmap_sentence())
 
+    HEATMAP_ROWS = 24  # the most recent cohorts a heatmap draws
+
+    def _least(self) -> int:
+        return max(self.params.min_cohort_size, self.params.min_sample)
+
+    @property
+    def pooled_by_quarter(self) -> bool:
+        """Whether the heatmaps pool monthly cohorts by quarter: every monthly cohort they would draw has
+        fewer customers than a rate can be read over (a fully greyed chart shows nothing)."""
+        if self.grain != "month" or self.cohorts.empty:
+            return False
+        size = self.cohorts.drop_duplicates("cohort")["customers"].tail(self.HEATMAP_ROWS)
+        return bool((size < self._least()).all()) and not self.co.quarterly_cohorts.empty
+
     def _heatmap_sentence(self) -> str | None:
-        """Which rows of the heatmap are greyed as too small to read, or None when none is."""
-        size = self.cohorts.drop_duplicates("cohort")["customers"].tail(24)  # the rows drawn
-        least = max(self.params.min_cohort_size, self.params.min_sample)
+        """Which rows of the heatmap are greyed as too small to read (or that monthly cohorts are
+        pooled by quarter, all being too small), or None when none is."""
+        least = self._least()
+        pooled = self.pooled_by_quarter
+        cohorts = self.co.quarterly_cohorts if pooled else self.cohorts
+        size = cohorts.drop_duplicates("cohort")["customers"].tail(self.HEATMAP_ROWS)  # the rows drawn
         small = int((size < least).sum())
+        text = (f"Every monthly cohort has fewer than {least:,} customers, too few to read alone: the heatmap pools "
+                f"them by quarter of first payment (sizes in the row labels)." if pooled else "")
         if not small:
-            return None
-        which = "Every cohort" if small == len(size) else rp.plural(small, "cohort")
-        return (f"{which} drawn {'has' if small == 1 or small == len(size) else 'have'} fewer than {least:,} "
+            return text or None
+        unit = "quarterly cohort" if pooled else "cohort"
+        which = f"Every {unit}" if small == len(size) else rp.plural(small, unit)
+        return (f"{text} {which} drawn {'has' if small == 1 or small == len(size) else 'have'} fewer than {least:,} "
                 f"customers (greyed; sizes in the row labels): a single cell is a rate over too few customers "
-                f"to read alone; the pooled curves below rest on more.")
+                f"to read alone; the pooled curves below rest on more.").strip()
 
     def _heatmap(self, value: str):
-        return charts.retention_heatmap(self.cohorts, value=value, unit=self.unit,
+        pooled = self.pooled_by_quarter
+        return charts.retention_heatmap(self.co.quarterly_cohorts if pooled else self.cohorts, value=value,
+                                        unit="quarter" if pooled else self.unit, last=self.HEATMAP_ROWS,
                                         min_cohort_size=self.params.min_cohort_size,
                                         min_sample=self.params.min_sample)
 

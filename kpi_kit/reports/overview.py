@@ -27,6 +27,63 @@ SERIES["cac_payback_months"] = ("CAC payback, trailing 3-month CAC", *SERIES["ca
 TRAILING = ("ltv", "ltv_to_cac", "cac_payback_months")
 
 
+def _in_sentence(label: str) -> str:
+    """A display name inside a sentence: "Leads" -> "leads", an acronym ("SQLs") kept."""
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
+
+
+def mrr_forecast_sentence(forecast: pd.DataFrame, backtest: pd.DataFrame, currency: str, horizon: int = 3) -> str:
+    """Where MRR is heading in 12 months under each scenario, and how far the base model's forecasts
+    ``horizon`` months ahead have been off on the client's own history, against the naive forecast.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"month": pd.PeriodIndex(["2027-10"] * 3, freq="M"), "scenario": ["base", "target", "worst"],
+    ...                   "mrr": [1000.0, 1050.0, 950.0]})
+    >>> b = pd.DataFrame({"model": ["base", "naive"], "horizon": [3, 3], "mape": [0.024, 0.051], "n": [18, 18]})
+    >>> print(mrr_forecast_sentence(f, b, "USD")[-95:])
+    3-month forecasts were off by 2.4% on average; the naive forecast (MRR stays as it is) by 5.1%.
+    """
+    end = forecast["month"].max()
+    at = forecast[forecast["month"] == end].set_index("scenario")["mrr"]
+    text = (f"At the last three months' pace MRR reaches {fmt_money(at.get('base'), currency)} in {end:%b %Y} "
+            f"({fmt_money(at.get('worst'), currency)} to {fmt_money(at.get('target'), currency)} between the worst "
+            "and target scenarios).")
+    b = backtest[backtest["horizon"] == horizon].set_index("model")
+    if "base" not in b.index or is_missing(b.loc["base", "mape"]):
+        return text + f" Too little history to check how far {horizon}-month forecasts have been off (12 months needed)."
+    return (text + f" On {fmt_count(b.loc['base', 'n'])} past forecasts, {horizon}-month forecasts were off by "
+            f"{fmt_pct(b.loc['base', 'mape'], 1)} on average; the naive forecast (MRR stays as it is) by "
+            f"{fmt_pct(b.loc['naive', 'mape'], 1)}.")
+
+
+def coverage_sentence(c: dict, currency: str) -> str:
+    """Pipeline coverage against what the quarter still needs, the coverage the win rate needs, and
+    velocity with its four parts.
+
+    Examples
+    --------
+    >>> c = {"quarter": pd.Period("2026Q4", "Q"), "coverage": 3.1, "required": 3.7, "win_rate": 0.27,
+    ...      "remaining": 1_000_000.0, "open_pipeline": 3_100_000.0, "why": "", "velocity": 4000.0,
+    ...      "open_deals": 100, "avg_deal_size": 20_000.0, "cycle_days": 135.0}
+    >>> coverage_sentence(c, "USD")[:87]
+    'Open pipeline of $3,100,000 covers the $1,000,000 still to book in 2026Q4 3.1×; 3.7× is'
+    """
+    q = c["quarter"]
+    if c["why"]:
+        text = f"Pipeline coverage of {q} is n/a: {c['why']}."
+    else:
+        verdict = "enough" if c["coverage"] >= c["required"] else "short of it"
+        text = (f"Open pipeline of {fmt_money(c['open_pipeline'], currency)} covers the "
+                f"{fmt_money(c['remaining'], currency)} still to book in {q} {c['coverage']:.1f}×; "
+                f"{c['required']:.1f}× is needed at a {fmt_pct(c['win_rate'], 0)} win rate: {verdict}.")
+    if not is_missing(c["velocity"]):
+        text += (f" Pipeline velocity is {fmt_money(c['velocity'], currency)} of bookings a day: "
+                 f"{fmt_count(c['open_deals'])} open deals × {fmt_pct(c['win_rate'], 1)} win rate × "
+                 f"{fmt_money(c['avg_deal_size'], currency)} average deal / {c['cycle_days']:.0f} days mean cycle.")
+    return text
+
+
 def forecast_sentence(forecast: pd.DataFrame, targets: pd.DataFrame, last: pd.Period, currency: str) -> str:
     """What open deals are expected to bring in the quarter after ``last`` (the month of ``as_of``'s
     quarter, to date), naming the slipped deals (expected close already passed) inside that figure,
@@ -36,7 +93,7 @@ def forecast_sentence(forecast: pd.DataFrame, targets: pd.DataFrame, last: pd.Pe
     --------
     >>> f = pd.DataFrame({"month": pd.PeriodIndex(["2026-11", "2026-12"], freq="M"), "expected": [300.0, 100.0],
     ...                   "slipped_deals": [2, 0], "slipped_expected": [200.0, 0.0]})
-    >>> forecast_sentence(f, pd.DataFrame(), pd.Period("2026-10", "M"), "USD")[:90]
+    >>> forecast_sentence(f, pd.DataFrame(), pd.Period("2026-10", "M"), "USD")[:91]
     'Open deals are expected to bring $400 of bookings in 2026Q4, of which $200 from 2 slipped d'
     """
     q = (last + 1).asfreq("Q")
@@ -126,6 +183,140 @@ class OverviewReport(Report):
             takeaway = f"No revenue target for the next 12 months: {g.get('why') or 'no year-over-year growth'}."
         return Section("The revenue target", self._goal_table(), takeaway=takeaway)
 
+    # -- the plan: from the goal to the KPIs -------------------------------------------------------
+    def _stage_labels(self) -> dict:
+        from ..metrics.funnel import count_metric
+
+        labels = {"bookings": "Bookings", "won_deals": "Won deals", "sessions": "Sessions", "spend": "Paid spend",
+                  "opportunity": "Opportunities"}
+        for stage in self.m.ctx.stages:
+            labels.setdefault(stage, BY_NAME[count_metric(stage)].label if count_metric(stage) in BY_NAME
+                              else stage.upper())
+        return labels
+
+    @section("The plan", ("has_deals", "a deals file (win rate and deal size turn bookings into deals)"))
+    def plan(self) -> Section:
+        p = self.m.plan
+        t = p.table
+        if t.empty or t["required"].isna().all():
+            why = next((w for w in p.bookings_targets["why"] if w), "a bookings target")
+            return Section.not_shown("The plan", f"a bookings target for the coming quarters ({why})")
+        labels = self._stage_labels()
+        first = p.quarters[0]
+        q = t[t["quarter"] == first]
+        money = {"bookings", "spend"}
+        fmt = lambda stage, v: fmt_money(v, self.currency) if stage in money else fmt_count(v)  # noqa: E731
+        label = f"{first.year}-Q{first.quarter}"
+        rows = [{"Stage": labels.get(r.stage, r.stage),
+                 "Now (a quarter, last four quarters' mean)": fmt(r.stage, r.current),
+                 f"Required in {first}": fmt(r.stage, r.required),
+                 "95 % range": "" if is_missing(r.low) or r.low == r.high else
+                 f"{fmt(r.stage, r.low)} – {fmt(r.stage, r.high)}",
+                 "Change needed": fmt_pct(r.change, 0, signed=True)} for r in q.itertuples()]
+        stages = list(q["stage"])
+        detail = rp.table(pd.DataFrame(rows), collapse=True, caption=f"The plan for {first}, stage by stage (the chart's "
+                          "numbers)", kpis={f"Required in {first}":
+                                                    lambda i: f"plan_required|{label}|stage|{stages[i]}"})
+        wide = t.pivot(index="stage", columns="quarter", values="required").reindex(stages)
+        quarters = list(wide.columns)
+        per_quarter = pd.DataFrame({"Stage": [labels.get(s, s) for s in stages],
+                                    **{str(c): [fmt(s, v) for s, v in zip(stages, wide[c])] for c in quarters}})
+        keys = {str(c): (lambda c: lambda i: f"plan_required|{c.year}-Q{c.quarter}|stage|{stages[i]}")(c)
+                for c in quarters}
+        sources = p.bookings_targets.set_index("quarter")["source"]
+        note = ("Bookings targets: " + "; ".join(f"{q_} from the {src}" for q_, src in sources.items() if src) + ".")
+        chart = charts.plan_chart(q, labels=labels, quarter=str(first))
+        return Section("The plan", detail, chart, rp.table(per_quarter, kpis=keys), rp.note(note),
+                       takeaway=self._plan_sentence())
+
+    def _plan_sentence(self) -> str:
+        p = self.m.plan
+        top = p.largest_rise()
+        first = p.quarters[0]
+        t = p.table[p.table["quarter"] == first].set_index("stage")
+        bookings = t.loc["bookings", "required"] if "bookings" in t.index else float("nan")
+        text = f"To book {fmt_money(bookings, self.currency)} in {first}"
+        if top is None:
+            return text + ", the stages' run-rates are not known, so the change needed cannot be said."
+        labels = self._stage_labels()
+        lead = self.m.plan.first_stage
+        if lead in t.index and not is_missing(t.loc[lead, "required"]):
+            r = t.loc[lead]
+            text += (f", {_in_sentence(labels.get(lead, lead))} per quarter must go from {fmt_count(r['current'])} to "
+                     f"{fmt_count(r['required'])} ({fmt_pct(r['change'], 0, signed=True)})")
+        text += (f"; the largest rise is in {_in_sentence(labels.get(top['stage'], top['stage']))}: "
+                 f"{fmt_pct(top['change'], 0, signed=True)} over the last four quarters' average, at today's rates.")
+        return text
+
+    @section("Pipeline coverage and velocity", ("has_deals", "a deals file with open deals"))
+    def coverage(self) -> Section:
+        c = self.m.plan.coverage
+        q = c["quarter"]
+        cards = [rp.KPI.of(self.book, f"Pipeline coverage ({q} to book)", "pipeline_coverage", "this quarter"),
+                 rp.KPI.of(self.book, "Coverage needed (1 / win rate, window)", "required_coverage", "window"),
+                 rp.KPI.of(self.book, f"Pipeline velocity (per day, {self.as_of:%d %b %Y})", "pipeline_velocity",
+                           "as_of")]
+        strip = rp.kpi_strip(cards, self.currency, previous_label=None, year_label=None)
+        return Section("Pipeline coverage and velocity", strip, takeaway=coverage_sentence(c, self.currency))
+
+    @section("The MRR forecast", ("has_mrr", "subscriptions or an mrr file"))
+    def mrr_forecast(self) -> Section:
+        p = self.m.plan
+        f = p.mrr_forecast
+        if f.empty:
+            return Section.not_shown("The MRR forecast", "three months of known MRR movements (this client has "
+                                     f"{rp.plural(p.forecast_basis, 'month')})")
+        history = self.economics.bridge.set_index("month")["ending_mrr"]
+        chart = charts.mrr_forecast_chart(history, f, currency=self.currency)
+        bt = p.backtest
+        rows = [{"Forecast": f"{h} month{'s' if h > 1 else ''} ahead",
+                 "Base model error": fmt_pct(bt.loc[(bt["model"] == "base") & (bt["horizon"] == h), "mape"].squeeze(), 1),
+                 "Naive error (MRR stays)": fmt_pct(
+                     bt.loc[(bt["model"] == "naive") & (bt["horizon"] == h), "mape"].squeeze(), 1),
+                 "Forecasts checked": fmt_count(bt.loc[(bt["model"] == "base") & (bt["horizon"] == h), "n"].squeeze())}
+                for h in sorted(bt["horizon"].unique())]
+        hs = sorted(bt["horizon"].unique())
+        keys = {"Base model error": lambda i: f"forecast_mape|back-test|model/horizon|base/{hs[i]} months",
+                "Naive error (MRR stays)": lambda i: f"forecast_mape|back-test|model/horizon|naive/{hs[i]} months"}
+        table = rp.table(pd.DataFrame(rows), kpis=keys,
+                         caption="How far such forecasts were off on this client's own history (MAPE)")
+        return Section("The MRR forecast", chart, table, takeaway=mrr_forecast_sentence(f, bt, self.currency))
+
+    @section("ARR and concentration", ("has_mrr", "subscriptions or an mrr file"))
+    def arr(self) -> Section:
+        p = self.m.plan
+        a = p.arr.dropna(subset=["arr"])
+        if a.empty:
+            return Section.not_shown("ARR and concentration", "MRR in the reporting window")
+        months = [str(m_) for m_ in a["month"]]
+        t = pd.DataFrame({"Month": [m_.strftime("%b %Y") for m_ in a["month"]],
+                          "ARR (12 × MRR)": [fmt_money(v, self.currency) for v in a["arr"]],
+                          "Net new ARR": [fmt_money(v, self.currency) for v in a["net_new_arr"]]})
+        table = rp.table(t, collapse=True, caption="ARR and net new ARR by month (12 × the MRR charted on unit "
+                         "economics)", kpis={"ARR (12 × MRR)": lambda i: f"arr|{months[i]}||",
+                                  "Net new ARR": lambda i: f"net_new_arr|{months[i]}||"})
+        churned = p.churned_accounts
+        lost = None
+        if not churned.empty:
+            lost = rp.table(pd.DataFrame({
+                "Customer": churned["customer_id"], "Churned in": [m_.strftime("%b %Y") for m_ in
+                                                                   pd.PeriodIndex(churned["month"], freq="M")],
+                "MRR lost": [fmt_money(v, self.currency) for v in churned["mrr_lost"]]}),
+                caption="The largest accounts lost in the window (MRR they paid the month before)", collapse=True)
+        conc = p.concentration
+        last = self.m.ctx.last
+        text = (f"ARR is {fmt_money(12 * self.book.value('mrr', str(last)), self.currency)} at the end of "
+                f"{last:%b %Y}; the {conc['top']} largest of {fmt_count(conc['customers'])} paying customers bring "
+                f"{fmt_pct(conc['share'], 0)} of MRR")
+        if not churned.empty:
+            top = churned.iloc[0]
+            text += (f"; the largest account lost in the window, {top['customer_id']}, paid "
+                     f"{fmt_money(top['mrr_lost'], self.currency)} a month")
+        share = rp.KPI.of(self.book, f"Top {conc['top']} customers' share of MRR ({last:%b %Y})", "mrr_top10_share",
+                          str(last))
+        return Section("ARR and concentration", rp.kpi_strip([share], self.currency, previous_label=None,
+                                                             year_label=None), table, lost, takeaway=text + ".")
+
     @section("OKRs and KPI targets")
     def okrs(self) -> Section:
         if self.targets.empty:
@@ -164,6 +355,10 @@ class OverviewReport(Report):
     @property
     def has_deals(self) -> bool:
         return self.data.has("deals")
+
+    @property
+    def has_mrr(self) -> bool:
+        return self.m.ctx.has_mrr
 
     @section("Snapshot changes")
     def snapshot_changes(self) -> Section:
@@ -266,8 +461,10 @@ class OverviewReport(Report):
         column = f"at the end of {self.last:%b %Y}" if trailing else self.last.strftime("%b %Y")
         t = pd.DataFrame(rows).rename(columns={"value": column, "indicator": "Indicator", "kind": "Kind",
                                                "MoM": "Change on the month", "YoY": "Change on the year"})
+        caption = ("The ratios over trailing months at the end of the last full month, with their changes" if trailing
+                   else f"Every indicator in {self.last:%b %Y}, with its change on the month and on the year")
         return rp.table(t, {"Change on the month": change, "Change on the year": change},
-                        kpis={column: lambda i: keys[i]})
+                        kpis={column: lambda i: keys[i]}, collapse=True, caption=caption)
 
     def _lag_sentence(self) -> str:
         lags = self.lags().dropna()

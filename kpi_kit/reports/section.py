@@ -6,14 +6,21 @@ Every output a section displays carries ``{"kpi_kit": {"section": title, "shown"
 in its metadata (:data:`META`): the HTML export (:mod:`kpi_kit.run.pages`) moves the not-shown lines
 into one "Not shown" list per page, drops the headings left empty, and counts the sections shown. A
 chart's output also carries ``"alt"``: what it shows and its key numbers, read from its data
-(:func:`kpi_kit.charts.alt_text`), which the report template writes into the image's ``alt``."""
+(:func:`kpi_kit.charts.alt_text`), which the report template writes into the image's ``alt``.
+
+Small multiples (a :class:`kpi_kit.charts.Grid`) are shown as one image per panel, each output marked
+``"grid": {"panel": i, "of": n}`` (the shared legend ``"panel": "legend"``) and carrying its width
+in pixels (``{"image/png": {"width": ...}}``): the page lays those images out side by side, wrapping
+on a narrow screen (``blocks.css``), each at its own size, never shrunk to a phone's width."""
 
 from __future__ import annotations
 
+import base64
 from functools import wraps
 
 import numpy as np
 
+from ..charts.grid import Grid
 from .blocks import Block, missing, note
 
 META = "kpi_kit"  # the output-metadata key marking a section's outputs
@@ -39,8 +46,9 @@ class Section:
         The section's name, used in the "not shown" line.
     takeaway : str or Block, optional
         One sentence generated from the numbers, shown first.
-    *parts : Block, Figure or Axes
-        Tables and charts, in order. A chart is shown and its figure closed.
+    *parts : Block, Figure, Axes or Grid
+        Tables and charts, in order. A chart is shown and its figure closed; a Grid's panels are
+        shown one image each (its caption first, as a note), for the page to lay out side by side.
     needs : str, optional
         Set when the section is not shown: the data it needs ("a deals file"). A section given
         nothing to show is not shown either (it needs :data:`EMPTY`): no heading without content.
@@ -79,13 +87,25 @@ class Section:
         """Each displayable part with the output metadata marking it (see :data:`META`)."""
         if not self.shown:
             return [(missing(self.title, self.needs), self.meta(self.title, False, self.needs))]
-        out = [note(self.takeaway)] if self.takeaway is not None else []
+        marked = [(note(self.takeaway), self.meta(self.title, True))] if self.takeaway is not None else []
         for part in self.parts:
+            if isinstance(part, Grid):
+                marked += self._grid(part)
+                continue
             fig = _figure_of(part)
-            out.append(fig if fig is not None else part)
-        marked = [(part, self.meta(self.title, True)) for part in out]
+            marked.append((fig if fig is not None else part, self.meta(self.title, True)))
         return marked + [(missing(title, needs), self.meta(title, False, needs, part_of=self.title))
                          for title, needs in self.also_not_shown]
+
+    def _grid(self, grid: Grid) -> list[tuple]:
+        """A Grid's caption (a note) and images, each image marked as a panel of the grid."""
+        out = [(note(grid.caption), self.meta(self.title, True))] if grid.caption else []
+        panels = ([("legend", grid.legend)] if grid.legend is not None else []) + list(enumerate(grid.figures, 1))
+        for panel, fig in panels:
+            meta = self.meta(self.title, True)
+            meta[META]["grid"] = {"panel": panel, "of": len(grid.figures)}
+            out.append((fig, meta))
+        return out
 
     @staticmethod
     def meta(title: str, shown: bool, needs: str | None = None, part_of: str | None = None) -> dict:
@@ -106,12 +126,30 @@ class Section:
         for part, meta in self._marked():
             if hasattr(part, "savefig"):
                 meta[META]["alt"] = alt_text(part) or f"Chart: {self.title}"
-            display(part, metadata=meta)
+            if "grid" in meta[META]:
+                _display_panel(part, meta)
+            else:
+                display(part, metadata=meta)
             if hasattr(part, "savefig"):
                 plt.close(part)  # shown once, here: the inline backend must not show it again
 
     def __repr__(self) -> str:
         return "\n\n".join(repr(b) if isinstance(b, Block) else f"[chart: {_chart_title(b)}]" for b in self.blocks())
+
+
+def _display_panel(fig, meta: dict) -> None:
+    """Show a Grid's panel as a PNG carrying its width in pixels (the image's ``width``), by which the
+    page lays the grid's images out side by side at their own size."""
+    from IPython.display import display
+
+    from ..charts import style
+
+    png = style.figure_png(fig)
+    if png is None:
+        return
+    width = int.from_bytes(png[16:20], "big")  # the PNG header's IHDR width
+    display({"image/png": base64.b64encode(png).decode("ascii"), "text/plain": repr(fig)}, raw=True,
+            metadata={**meta, "image/png": {"width": width}})
 
 
 def _chart_title(fig) -> str:

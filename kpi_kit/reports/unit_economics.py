@@ -94,7 +94,8 @@ class UnitEconomicsReport(Report):
 
     @section("Key figures", MRR)
     def key_figures(self) -> Section:
-        return Section("Key figures", self._scalars_table())
+        return Section("Key figures", rp.collapsed(self._scalars_table(), "Every key figure in one table (the headline "
+                                                                        "cards and more)"))
 
     @section("CAC, payback and magic number", MRR)
     def cac(self) -> Section:
@@ -149,7 +150,7 @@ class UnitEconomicsReport(Report):
         movements = b[list(self.BRIDGE_MOVEMENTS)].rename(columns=self.BRIDGE_MOVEMENTS)
         rates = b[list(self.BRIDGE_RATES)].rename(columns=self.BRIDGE_RATES)
         return (rp.table(movements, {c: "money" for c in movements.columns if c != "month"} | month,
-                         currency=self.currency, caption="MRR movements"),
+                         currency=self.currency, caption="MRR movements", collapse=True),
                 rp.table(rates, {"customers": "count", "churned": "count", "logo churn": "percent", "ARPU": "money",
                                  "GRR": "percent", "NRR": "percent", "quick ratio": "ratio"} | month,
                          currency=self.currency, caption="Customers, churn and retention"))
@@ -193,14 +194,20 @@ class UnitEconomicsReport(Report):
             "total": "acquisition cost", "new_customers": "new customers", "cac": loaded, "paid_cac": paid,
             "ltv_to_cac": ratio, "payback_months": payback, "magic_number": "magic number"})
         cols = ["quarter", "acquisition cost", "new customers", loaded, paid, ratio, payback, "magic number"]
-        return rp.table(t[[c for c in cols if c in t]],
-                        {"acquisition cost": "money", "new customers": "count", loaded: "money", paid: "money",
-                         ratio: "ratio", payback: "months",
-                         "magic number": lambda v: "n/a" if is_missing(v) else f"{v:.2f}"}, currency=self.currency,
-                        kpis={loaded: key("cac"), paid: key("cac_paid_only"), ratio: key("ltv_to_cac"),
-                              payback: key("cac_payback_months")},
-                        caption="By quarter: LTV:CAC and payback divide the headline LTV and last month's ARPU by "
-                                "each quarter's CAC")
+        table = rp.table(t[[c for c in cols if c in t]],
+                         {"acquisition cost": "money", "new customers": "count", loaded: "money", paid: "money",
+                          ratio: "ratio", payback: "months",
+                          "magic number": lambda v: "n/a" if is_missing(v) else f"{v:.2f}"}, currency=self.currency,
+                         kpis={loaded: key("cac"), paid: key("cac_paid_only"), ratio: key("ltv_to_cac"),
+                               payback: key("cac_payback_months")},
+                         caption="By quarter: LTV:CAC and payback divide the headline LTV and last month's ARPU by "
+                                 "each quarter's CAC")
+        why = t[t["magic_number_why"].fillna("") != ""] if "magic_number_why" in t else t.iloc[:0]
+        if why.empty:
+            return table
+        line = rp.note("Magic number n/a: " + "; ".join(f"{r.quarter}, {r.magic_number_why}" for r in why.itertuples())
+                       + ".")
+        return rp.Block(table._repr_html_() + line._repr_html_(), repr(table) + "\n" + repr(line))
 
     def _group_table(self, by: str = "channel") -> tuple:
         """LTV by group, with the churn events behind each LTV: an LTV (and its LTV:CAC) over fewer than

@@ -8,10 +8,12 @@ executor's worker.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
 import shutil
+import signal
 import sys
 import time
 import traceback
@@ -92,8 +94,17 @@ def _render(name: str, params: Params, tmp: Path, notebook_folder, previous, eng
                                 engine=engine)
         export_html(path, f"{params.client} · {title(name)}", pages, params.client)
     except OSError as exc:  # writing the notebook or its page (a cell's own errors arrive as papermill's)
-        raise os_error(exc, f"writing {params.client}'s '{name}' report") from None
+        raise os_error(_naming(exc, tmp.parent / params.as_of.isoformat()),
+                       f"writing {params.client}'s '{name}' report") from None
     return path
+
+
+def _naming(exc: OSError, path) -> OSError:
+    """A write that fails half-way (a full disk, a quota) carries no file name: name the folder being
+    written, so the message says which disk to free (README, "Folders and disks")."""
+    if not exc.filename:
+        exc.filename = str(path)
+    return exc
 
 
 def run_client(params_file, out_root="reports", *, notebooks: list[str] | None = None,
@@ -135,7 +146,7 @@ def run_client(params_file, out_root="reports", *, notebooks: list[str] | None =
         try:
             tmp = publish.temp_folder(client_root, params.as_of.isoformat())
         except OSError as exc:
-            raise os_error(exc, f"cannot write {params.client}'s reports") from None
+            raise os_error(_naming(exc, client_root), f"cannot write {params.client}'s reports") from None
         planned = names if notebooks is None else publish.planned_pages(
             final, names, available_notebooks(notebook_folder))  # every page's navigation links them
         for name in names:
@@ -148,7 +159,7 @@ def run_client(params_file, out_root="reports", *, notebooks: list[str] | None =
             except (Interrupted, KpiKitError):  # stopped, or stopped at its time limit: not the notebook's error
                 raise
             except OSError as exc:  # the disk, not the notebook
-                raise os_error(exc, f"writing {params.client}'s '{name}' report") from None
+                raise os_error(_naming(exc, final), f"writing {params.client}'s '{name}' report") from None
             except Exception as exc:
                 if isinstance(exc, IsolatedRunError) and exc.ename == "KpiKitError":  # the disk, in the child
                     raise KpiKitError(exc.evalue) from None
@@ -171,7 +182,7 @@ def run_client(params_file, out_root="reports", *, notebooks: list[str] | None =
             if update_index:  # a batch writes the portfolio once, at its end: each write reads every client's kpis.csv
                 publish.write_output_index(Path(out_root))
         except OSError as exc:
-            raise os_error(exc, f"publishing {params.client}'s reports") from None
+            raise os_error(_naming(exc, final), f"publishing {params.client}'s reports") from None
     except KpiKitError as exc:
         result.error = str(exc)
     except OSError as exc:  # reading the client's files (a folder without permission, a link loop)
@@ -202,51 +213,139 @@ def _client_task(args) -> ClientResult:
                       shared_inputs=shared, update_index=False)
 
 
-def _client_in_subprocess(task) -> ClientResult:
-    """One client in a fresh ``python -m kpi_kit.run.batch`` process (a Dask task): nothing of the
-    worker's state, threads or earlier tasks reaches the client's run."""
-    import subprocess
-    import tempfile
+STOP_GRACE_SECONDS = 30  # a client told to stop has this long to remove its temporary folder
 
-    with tempfile.TemporaryDirectory(prefix="kpi-kit-task-") as tmp:
-        spec, out = Path(tmp) / "task.json", Path(tmp) / "result.json"
-        params_file, out_root, names, notebook_folder, engine, shared = task
-        spec.write_text(json.dumps({"params_file": params_file, "out_root": out_root, "notebooks": names,
-                                    "notebook_folder": str(notebook_folder) if notebook_folder else None,
-                                    "engine": engine, "shared_inputs": shared}))
-        proc = subprocess.run([sys.executable, "-m", "kpi_kit.run.batch", str(spec), str(out)],
-                              capture_output=True, text=True)
-        if not out.exists():
-            return ClientResult(params_file, error=f"worker process failed ({proc.returncode}): "
-                                                   f"{(proc.stderr or proc.stdout).strip()[-500:]}")
-        r = json.loads(out.read_text())
-        return ClientResult(r["params_file"], client=r["client"], folder=Path(r["folder"]) if r["folder"] else None,
-                            error=r["error"], seconds=r["seconds"],
-                            failed_notebook=Path(r["failed_notebook"]) if r["failed_notebook"] else None)
+
+def _client_in_subprocess(task, stop_event: str | None = None) -> ClientResult:
+    """One client in a fresh ``python -m kpi_kit.run.batch -`` process (a Dask task): nothing of the
+    worker's state, threads or earlier tasks reaches the client's run.
+
+    The task goes in on the process' stdin and its result comes back on its stdout (no temporary files).
+    The process dies with the worker (a worker killed mid-batch does not leave its client running on:
+    it removes its run's temporary folder and ends), and stops the same way when the batch sets the Dask
+    event ``stop_event`` (the command was interrupted): a client not started yet does not start."""
+    import subprocess
+
+    params_file, out_root, names, notebook_folder, engine, shared = task
+    stopped = ClientResult(params_file, error="stopped: the batch was interrupted")
+    stop = _dask_event(stop_event)
+    if _is_set(stop):
+        return stopped
+    spec = json.dumps({"params_file": params_file, "out_root": out_root, "notebooks": names,
+                       "notebook_folder": str(notebook_folder) if notebook_folder else None,
+                       "engine": engine, "shared_inputs": shared})
+    proc = subprocess.Popen([sys.executable, "-m", "kpi_kit.run.batch", "-"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=os.environ | {PARENT_ENV: str(os.getpid())})
+    send = spec
+    while True:
+        try:
+            out, err = proc.communicate(send, timeout=1.0)
+            break
+        except subprocess.TimeoutExpired:
+            send = None  # sent with the first try
+            if _is_set(stop):
+                proc.terminate()  # it unwinds: its children stop, its temporary folder goes
+                try:
+                    proc.communicate(timeout=STOP_GRACE_SECONDS)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.communicate()
+                return stopped
+        except BaseException:  # the worker stops this task: the client's process must not run on
+            proc.kill()
+            proc.wait()
+            raise
+    try:
+        r = json.loads(out.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return ClientResult(params_file, error=f"worker process failed ({proc.returncode}): "
+                                               f"{(err or out).strip()[-500:]}")
+    return ClientResult(r["params_file"], client=r["client"], folder=Path(r["folder"]) if r["folder"] else None,
+                        error=r["error"], seconds=r["seconds"],
+                        failed_notebook=Path(r["failed_notebook"]) if r["failed_notebook"] else None)
+
+
+def _dask_event(name: str | None):
+    if name is None:
+        return None
+    from dask.distributed import Event
+
+    return Event(name)
+
+
+def _is_set(event) -> bool:
+    if event is None:
+        return False
+    try:
+        return event.is_set()
+    except Exception:  # noqa: BLE001 - the scheduler unreachable for a moment: the task goes on
+        return False
+
+
+def _quiet_worker() -> None:
+    """Run on each worker of an interrupted batch's local cluster: its stdout and stderr (the command's
+    terminal) go to /dev/null, so the command's one line is all the terminal shows."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    os.close(null)
 
 
 def _run_on_dask(tasks, scheduler: str | None, workers: int, record) -> None:
     """Each client one task on a Dask cluster: ``scheduler`` is its address, or None for a local
-    cluster of ``workers`` processes. The output folder must be one that every worker can write."""
+    cluster of ``workers`` processes. The output folder must be one that every worker can write.
+
+    Interrupted (SIGINT, SIGTERM), the batch sets its stop event and waits for every task to end: a
+    running client removes its temporary folder and publishes nothing, one not started does not start;
+    only then does the command say so. A local cluster's scratch space is removed with it."""
     try:
-        from dask.distributed import Client, LocalCluster, as_completed
+        from dask.distributed import Client, Event, LocalCluster, as_completed, wait
     except ImportError:
         raise KpiKitError("the dask executor needs dask.distributed. Fix: pip install 'kpi_kit[dask]'.") from None
+    import tempfile
     import uuid
 
-    cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                                  dashboard_address=None)
-    client = Client(scheduler or cluster)
+    import dask
+
+    scratch = None if scheduler else tempfile.mkdtemp(prefix="kpi-kit-dask-")
+    cluster = client = None
     try:
+        # Ctrl-C reaches the whole process group: the local cluster's processes, started with SIGINT
+        # ignored (inherited), leave it to this one, which stops their clients, instead of dying with
+        # tracebacks. (A Ctrl-C in the seconds the cluster takes to start is lost: press it again.)
+        ignored = signal.signal(signal.SIGINT, signal.SIG_IGN) if scratch else None
+        try:
+            with dask.config.set({"temporary-directory": scratch} if scratch else {}):
+                if scratch:
+                    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                           dashboard_address=None, local_directory=scratch,
+                                           scheduler_kwargs={"dashboard_address": ":0"})  # 8787 may be taken
+                client = Client(scheduler or cluster)
+        finally:
+            if ignored is not None:
+                signal.signal(signal.SIGINT, ignored)
         run_id = uuid.uuid4().hex[:8]
-        futures = [client.submit(_client_in_subprocess, t, key=f"kpi-kit-{run_id}-{i}", pure=False)
+        stop = Event(f"kpi-kit-{run_id}-stop", client=client)
+        futures = [client.submit(_client_in_subprocess, t, stop.name, key=f"kpi-kit-{run_id}-{i}", pure=False)
                    for i, t in enumerate(tasks)]
-        for future in as_completed(futures):
-            record(future.result())
+        try:
+            for future in as_completed(futures):
+                record(future.result())
+        except Interrupted:
+            if cluster is not None:  # this command's own workers: what they print while stopping is noise
+                with contextlib.suppress(Exception):
+                    client.run(_quiet_worker)
+            stop.set()  # running clients stop and clean up, those not started do not start
+            wait(futures, timeout=STOP_GRACE_SECONDS + 30)
+            raise
     finally:
-        client.close()
+        if client is not None:
+            client.close()
         if cluster is not None:
             cluster.close()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _run_forked(tasks, jobs: int, record) -> None:
@@ -401,27 +500,52 @@ def run_batch(params_files, out_root="reports", *, notebooks: list[str] | None =
         try:
             publish.write_output_index(out_root)
         except OSError as exc:
-            raise os_error(exc, "writing the index of every client's reports") from None
+            raise os_error(_naming(exc, out_root), "writing the index of every client's reports") from None
     batch.seconds = time.perf_counter() - started
     return batch
 
 
-def _main(task_file: str, result_file: str) -> None:
-    """``python -m kpi_kit.run.batch TASK.json RESULT.json``: one client, for an executor's worker."""
-    t = json.loads(Path(task_file).read_text())
-    task = (t["params_file"], t["out_root"], t["notebooks"], Path(t["notebook_folder"]) if t["notebook_folder"] else None,
-            t["engine"], t.get("shared_inputs"))
-    if t["engine"] == "fast":
-        from .engine import warm_up
+PARENT_ENV = "KPI_KIT_PARENT_PID"  # the Dask worker that started ``python -m kpi_kit.run.batch -``
 
-        warm_up()
-        r = run_isolated(_client_task, task)
-    else:
-        r = _client_task(task)
-    Path(result_file).write_text(json.dumps({
+
+def _main(task_file: str, result_file: str | None = None) -> None:
+    """``python -m kpi_kit.run.batch TASK.json RESULT.json``: one client, for an executor's worker;
+    ``python -m kpi_kit.run.batch -`` reads the task on stdin and writes the result to stdout.
+
+    It dies with the worker that started it (``$KPI_KIT_PARENT_PID``), and SIGINT or SIGTERM stop its
+    children and remove the run's temporary folder before it ends (exit 130, no result)."""
+    from .processes import INTERRUPTED_EXIT, _die_with_parent
+
+    result_out = None
+    if task_file == "-":
+        result_out = os.fdopen(os.dup(1), "w")
+        os.dup2(2, 1)  # what the run prints goes to stderr: stdout carries the result alone
+    if os.environ.get(PARENT_ENV, "").isdigit():
+        _die_with_parent(int(os.environ[PARENT_ENV]))
+    try:
+        with interruptible():
+            t = json.loads(sys.stdin.read() if task_file == "-" else Path(task_file).read_text())
+            task = (t["params_file"], t["out_root"], t["notebooks"],
+                    Path(t["notebook_folder"]) if t["notebook_folder"] else None, t["engine"], t.get("shared_inputs"))
+            if t["engine"] == "fast":
+                from .engine import warm_up
+
+                warm_up()
+                r = run_isolated(_client_task, task)
+            else:
+                r = _client_task(task)
+    except Interrupted:
+        stop_children()  # they remove their temporary folders
+        os._exit(INTERRUPTED_EXIT)
+    text = json.dumps({
         "params_file": r.params_file, "client": r.client, "folder": str(r.folder) if r.folder else None,
         "error": r.error, "seconds": r.seconds,
-        "failed_notebook": str(r.failed_notebook) if r.failed_notebook else None}))
+        "failed_notebook": str(r.failed_notebook) if r.failed_notebook else None})
+    if result_out is not None:
+        result_out.write(text + "\n")
+        result_out.flush()
+    else:
+        Path(result_file).write_text(text)
 
 
 if __name__ == "__main__":

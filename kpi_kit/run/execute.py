@@ -40,9 +40,11 @@ def execute_notebook(name: str, params: Params, out_dir: Path, *, notebooks: Pat
             pm.execute_notebook(str(src), str(out), parameters=parameters, kernel_name=KERNEL_NAME,
                                 engine_name=FAST_ENGINE, cwd=str(src.parent), progress_bar=False)
         else:
+            # the kernel's own log stays off the command's stderr: a kernel stopped mid-cell (Ctrl-C, SIGTERM)
+            # logs a ZMQError traceback there; a cell's errors reach the run as messages all the same
             pm.execute_notebook(str(src), str(out), parameters=parameters, kernel_name=KERNEL_NAME,
                                 cwd=str(src.parent), progress_bar=False, log_output=False,
-                                extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                                extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     finally:
         if env_backend is not None:
             os.environ["MPLBACKEND"] = env_backend

@@ -7,6 +7,8 @@
 - :func:`nav_html`: the bar at the top of every page of a run folder (the run's index, its pages in
   report order, the definitions).
 - :func:`definitions_html`: ``definitions.html``, the metric catalogue as a page.
+- :func:`quality_html`: ``data_quality.html``, the run's data-quality section once; each report page
+  keeps its one-line summary and a link to it.
 - :func:`page_summary`: how many sections of a page are shown, for the run's index.
 
 Sections are recognised by the output metadata :class:`kpi_kit.reports.section.Section` writes
@@ -28,6 +30,9 @@ from ..reports.section import META
 STATIC = "templates/kpi_report/static"
 INDEX = "index.html"
 DEFINITIONS = "definitions.html"
+DATA_QUALITY = "data_quality.html"  # the run's data-quality section, written once (report pages link it)
+RUNS = "../index.html"  # the client's runs (<out>/<client>/index.html)
+PORTFOLIO = "../../index.html"  # every client's latest run (<out>/index.html)
 TOC_MIN_SECTIONS = 10  # a page with this many sections shown gets a table of contents
 LITTLE = 0.5  # a page showing less than this share of its sections is marked in the index
 QUALITY = "Data quality"
@@ -203,6 +208,8 @@ class ReportPagePreprocessor:
             cells.insert(first_out, cells.pop(0))
             first_out -= 1
         nb.cells = cells
+        if resources["kpi_kit"].get("quality_page", True):
+            _quality_line(nb)
 
         heads = [h for h in map(_heading, cells) if h and h[0] == 2]
         if shown >= TOC_MIN_SECTIONS and first_out is not None:
@@ -211,6 +218,53 @@ class ReportPagePreprocessor:
                                  "toc")
             nb.cells.insert(first_out + 1, toc)
         return nb, resources
+
+
+def _quality_outputs(nb):
+    """The outputs of a notebook's data-quality section (the cells under its heading)."""
+    for group in _groups(nb):
+        if group.heading is not None and _heading(nb.cells[group.heading])[1] == QUALITY:
+            for i in group.cells:
+                yield from nb.cells[i].get("outputs", [])
+
+
+def _html(output) -> str:
+    text = output.get("data", {}).get("text/html", "")
+    return "".join(text) if isinstance(text, list) else text
+
+
+def quality_summary(block_html: str) -> str | None:
+    """The one-line summary (HTML) at the top of a data-quality block; None without one."""
+    m = re.search(r'<p class="kk-dq-summary">(.*?)</p>', block_html, re.S)
+    return m.group(1) if m else None
+
+
+def _quality_line(nb) -> None:
+    """The data-quality section of a report page becomes its one-line summary and a link to the run's
+    data-quality page (:data:`DATA_QUALITY`), which shows it once for every page of the run."""
+    for output in _quality_outputs(nb):
+        line = quality_summary(_html(output))
+        if line is None:
+            continue
+        output["data"] = {
+            "text/html": f'<p class="kk-dq-summary">{line} <a href="{DATA_QUALITY}">Rows per file, what was set '
+                         f"aside and why</a>.</p>",
+            "text/plain": html.unescape(line)}
+
+
+def quality_block(nb) -> str:
+    """The HTML of an executed report notebook's data-quality section (its blocks' stylesheet copies
+    left out); "" when it has none."""
+    return "".join(_html(o).replace(BLOCK_CSS, "") for o in _quality_outputs(nb))
+
+
+def quality_html(client: str, pages: list[tuple[str, str]], block: str) -> str:
+    """``data_quality.html``: the run's data-quality section, once for all its pages."""
+    intro = ("<p class='muted'>What the reports of this run read: rows per file, the rows set aside and why, "
+             "channels without a mapping, stages without data. Every report page of the run rests on these "
+             "rows.</p>")
+    body = block or "<p class='muted'>These notebooks have no data-quality section.</p>"
+    return page_html("Data quality", intro + body, nav_html(client, pages, "data_quality"))
 
 
 def _unique(missing: list[Missing]) -> list[Missing]:
@@ -223,10 +277,12 @@ def _unique(missing: list[Missing]) -> list[Missing]:
 
 
 # -- navigation -------------------------------------------------------------------------------------
-def nav_html(client: str, pages: list[tuple[str, str]], current: str | None) -> str:
+def nav_html(client: str, pages: list[tuple[str, str]], current: str | None, *, outside: bool = True) -> str:
     """The bar at the top of every page of a run folder: the run's index, its pages ``(name, title)``
-    in report order and the definitions; ``current`` (a page name, ``"index"`` or ``"definitions"``)
-    is marked."""
+    in report order, the definitions and the data-quality page; ``current`` (a page name, ``"index"``,
+    ``"definitions"`` or ``"data_quality"``) is marked. ``outside``: also the client's runs
+    (:data:`RUNS`) and the portfolio of every client (:data:`PORTFOLIO`), which a batch writes beside
+    the run folder."""
 
     def link(href: str, label: str, here: bool) -> str:
         mark = ' aria-current="page"' if here else ""
@@ -236,6 +292,10 @@ def nav_html(client: str, pages: list[tuple[str, str]], current: str | None) -> 
              link(INDEX, "Index", current == "index")]
     items += [link(f"{name}.html", label, current == name) for name, label in pages]
     items.append(link(DEFINITIONS, "Definitions", current == "definitions"))
+    items.append(link(DATA_QUALITY, "Data quality", current == "data_quality"))
+    if outside:
+        items.append(link(RUNS, "Runs", False).replace("<li>", '<li class="kk-out">', 1))
+        items.append(link(PORTFOLIO, "All clients", False))
     return f'<nav class="kk-nav" aria-label="Reports"><ul>{"".join(items)}</ul></nav>'
 
 

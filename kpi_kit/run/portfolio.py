@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._cells import csv_text, restore
 from .._files import write_atomic
 from ..formatting import NA, fmt_value
 from ..metrics.kpis import KPI_COLUMNS
@@ -63,7 +64,7 @@ def _read_kpis(run: Path) -> pd.DataFrame | None:
                             keep_default_na=False, na_values=[""])
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError):
         return None  # an older run without kpis.csv, or a damaged one: the page links it, shows no numbers
-    return frame if set(KPI_COLUMNS) <= set(frame.columns) else None
+    return restore(frame) if set(KPI_COLUMNS) <= set(frame.columns) else None  # cells as computed (kpi_kit/_cells)
 
 
 def _currency(run: Path) -> str:
@@ -188,4 +189,4 @@ def portfolio_body(out_root: Path) -> tuple[str, pd.DataFrame]:
 
 def write_union(out_root: Path, union: pd.DataFrame) -> Path:
     """``<out>/kpis.csv``: every client's latest KPI rows, one table for BI tools."""
-    return write_atomic(Path(out_root) / "kpis.csv", union.to_csv(index=False))
+    return write_atomic(Path(out_root) / "kpis.csv", csv_text(union))  # text cells neutralised (kpi_kit/_cells)

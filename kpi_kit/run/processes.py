@@ -59,6 +59,8 @@ class IsolatedRunError(RuntimeError):
 
 
 _interrupted: int | None = None  # the first signal received in this process
+_quiet = False  # after a signal, this process' stderr goes to /dev/null (the command keeps a copy for its line)
+_saved_stderr: int | None = None
 
 
 def interrupted() -> bool:
@@ -66,29 +68,64 @@ def interrupted() -> bool:
     return _interrupted is not None
 
 
+def _silence() -> None:
+    """Send this process' stdout and stderr (file descriptors 1 and 2, so also C code and the warnings of
+    libraries winding down) to /dev/null, keeping a copy of stderr for :func:`restore_stderr`."""
+    global _saved_stderr
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    with contextlib.suppress(OSError):
+        if _saved_stderr is None:
+            _saved_stderr = os.dup(2)
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        os.close(null)
+
+
+def restore_stderr() -> None:
+    """Give stderr back after :func:`_silence` (the command prints its one line there)."""
+    global _saved_stderr
+    if _saved_stderr is not None:
+        with contextlib.suppress(Exception):
+            sys.stderr.flush()
+        with contextlib.suppress(OSError):
+            os.dup2(_saved_stderr, 2)
+            os.close(_saved_stderr)
+        _saved_stderr = None
+
+
 def _on_signal(signum, _frame):
     global _interrupted
     if _interrupted is not None:
         return  # one unwinding at a time: a second signal must not cut short the cleanup of the first
     _interrupted = signum
+    if _quiet:  # what stopping prints (papermill, nbformat, Dask, a kernel) is not for the terminal
+        _silence()
     raise Interrupted(signum)
 
 
 @contextlib.contextmanager
-def interruptible():
+def interruptible(quiet: bool = False):
     """Inside the block SIGINT and SIGTERM raise :class:`Interrupted` (in the main thread only:
-    elsewhere signal handlers cannot be set, and the block does nothing)."""
-    global _interrupted
+    elsewhere signal handlers cannot be set, and the block does nothing).
+
+    ``quiet`` (the command's own process): from the signal on, stdout and stderr are silenced, so the
+    command's one line (printed after :func:`restore_stderr`) is all that reaches the terminal."""
+    global _interrupted, _quiet
     import threading
 
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     old = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    old_quiet, _quiet = _quiet, _quiet or quiet
     _interrupted = None
     try:
         yield
     finally:
+        _quiet = old_quiet
         for s, handler in old.items():
             signal.signal(s, handler)
 
@@ -196,8 +233,11 @@ def start_child(func, *args, label: str = "a run", **kwargs) -> Child:
 
 
 def _child_main(write: int, func, args, kwargs) -> None:
-    global _interrupted
-    _interrupted = None
+    global _interrupted, _quiet, _saved_stderr
+    _interrupted, _quiet = None, True  # an interrupted child ends without a word: its parent says it
+    if _saved_stderr is not None:
+        os.close(_saved_stderr)
+        _saved_stderr = None
     for s in (signal.SIGINT, signal.SIGTERM):
         signal.signal(s, _on_signal)
     try:

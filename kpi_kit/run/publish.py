@@ -14,6 +14,7 @@ import os
 import shutil
 from pathlib import Path
 
+from .._cells import csv_text
 from .._files import write_atomic
 from .._version import __version__
 from ..params import Params
@@ -54,9 +55,19 @@ def clean_stale(client_root: Path) -> list[Path]:
         if kind == "old" and not final.exists():
             p.rename(final)
             continue
-        shutil.rmtree(p, ignore_errors=True)
+        remove_tree(p)
         removed.append(p)
     return removed
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a run folder, or the symbolic link standing for one (``rmtree`` refuses links: a run through
+    a linked run folder left its ``.<as_of>.old-<pid>`` link behind for good). A link's target, a folder
+    of the user's own, is left as it is."""
+    if path.is_symlink():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def planned_pages(final: Path, rerun: list[str], order: list[str]) -> list[str]:
@@ -93,16 +104,16 @@ def swap_in(tmp: Path, final: Path) -> None:
 
     The earlier run is renamed aside first and put back if the rename fails, so it is never lost;
     a ``.failed`` folder kept from an earlier try of this date is history now and goes."""
-    if final.exists():
+    if final.exists() or final.is_symlink():
         old = final.with_name(f".{final.name}.old-{os.getpid()}")
-        shutil.rmtree(old, ignore_errors=True)
+        remove_tree(old)
         final.rename(old)
         try:
             tmp.rename(final)
         except BaseException:
             old.rename(final)
             raise
-        shutil.rmtree(old, ignore_errors=True)
+        remove_tree(old)
     else:
         tmp.rename(final)
     shutil.rmtree(final.with_name(f"{final.name}.failed"), ignore_errors=True)
@@ -130,7 +141,7 @@ def write_metrics(folder: Path, metrics, notebooks: list[str]) -> None:
     """
     # serialised before anything is written: a value that cannot be written leaves no half file
     body = json.dumps(metrics.metrics_json() | {"notebooks": list(notebooks)}, indent=1, ensure_ascii=False) + "\n"
-    kpis = metrics.kpis().to_csv(index=False)
+    kpis = csv_text(metrics.kpis())  # a channel named '=cmd...' is text in Excel, not a formula (kpi_kit/_cells)
     write_atomic(folder / "metrics.json", body)
     write_atomic(folder / "kpis.csv", kpis)
 
@@ -167,25 +178,88 @@ def write_definitions(folder: Path, client: str, notebooks: list[str]) -> Path:
     return write_atomic(folder / pg.DEFINITIONS, pg.definitions_html(client, _run_pages(notebooks)))
 
 
+def write_data_quality(folder: Path, client: str, notebooks: list[str]) -> str:
+    """``<folder>/data_quality.html``: the data-quality section of the run's first page that has one
+    (every page of a run shows the same; each keeps a one-line summary linking here). Returns that
+    summary line's HTML ("" without one)."""
+    import nbformat
+
+    block = ""
+    for name in notebooks:
+        try:
+            block = pg.quality_block(nbformat.read(folder / f"{name}.ipynb", as_version=4))
+        except (OSError, ValueError):
+            continue
+        if block:
+            break
+    write_atomic(folder / pg.DATA_QUALITY, pg.quality_html(client, _run_pages(notebooks), block))
+    return pg.quality_summary(block) or ""
+
+
+def other_runs(client_root: Path, as_of: str) -> list[str]:
+    """The dates of the client's other finished runs (folders with an index), newest first."""
+    return sorted((p.name for p in Path(client_root).glob("????-??-??")
+                   if p.name != as_of and (p / "index.html").is_file()), reverse=True)
+
+
 def write_run_index(folder: Path, params: Params, notebooks: list[str]) -> Path:
     """``<folder>/index.html`` linking the run's reports (marking those with little to show), their
-    notebooks, the definitions and the metrics files; ``definitions.html`` is written with it."""
+    notebooks, the definitions, the data quality, the metrics files, the PDF of the run and the client's
+    other runs; ``definitions.html`` and ``data_quality.html`` are written with it."""
     write_definitions(folder, params.client, notebooks)
+    quality = write_data_quality(folder, params.client, notebooks)
     items = "".join(f"<li><a href='{n}.html'>{html.escape(title(n))}</a>{_shown_note(folder, n)} "
                     f"<span class='muted'>(<a href='{n}.ipynb'>notebook</a>)</span></li>" for n in notebooks)
+    quality = f" <span class='muted'>{quality}</span>" if quality else ""
+    runs = other_runs(folder.parent, params.as_of.isoformat())
+    earlier = (" · ".join(f"<a href='../{r}/index.html'>{r}</a>" for r in runs) + " · "
+               if runs else "") + f"<a href='{pg.RUNS}'>every run</a> · <a href='{pg.PORTFOLIO}'>all clients</a>"
     body = (f"<p class='muted'>as of {params.as_of:%d %b %Y} · {html.escape(params.currency)} · kpi-kit {__version__}</p>"
             f"<ul class='kk-pages'>{items}<li><a href='{pg.DEFINITIONS}'>Metric definitions</a></li>"
-            f"<li><a href='metrics.json'>metrics.json</a></li><li><a href='kpis.csv'>kpis.csv</a></li></ul>")
+            f"<li><a href='{pg.DATA_QUALITY}'>Data quality</a>{quality}</li>"
+            f"<li><a href='metrics.json'>metrics.json</a></li><li><a href='kpis.csv'>kpis.csv</a></li></ul>"
+            f"<p class='kk-runs'>{'Other runs of ' + html.escape(params.client) + ': ' if runs else ''}{earlier}</p>"
+            f"<p class='muted'>The whole run as one PDF (a summary page, every page, the definitions): "
+            f"<code>kpi-kit pdf {html.escape(params.client)}/{params.as_of.isoformat()}</code> writes "
+            f"<code>{PDF_NAME}</code> here.</p>")
     nav = pg.nav_html(params.client, _run_pages(notebooks), "index")
     return write_atomic(folder / "index.html", _page(f"{params.client}: KPI reports", body, nav))
 
 
+PDF_NAME = "report.pdf"  # the run's one PDF (kpi_kit.run.pdf)
+
+
+def write_client_index(client_root: Path) -> Path | None:
+    """``<out>/<client>/index.html``: the client's finished runs, newest first (every report page links
+    it as "Runs"), rewritten only when it changes; None for a client without one."""
+    runs = other_runs(client_root, "")
+    if not runs:
+        return None
+    client = Path(client_root).name
+    items = "".join(f"<li><a href='{r}/index.html'>{r}</a>"
+                    + (f" · <a href='{r}/{PDF_NAME}'>PDF</a>" if (Path(client_root) / r / PDF_NAME).is_file() else "")
+                    + "</li>" for r in runs)
+    body = (f"<p class='muted'>Every finished run of {html.escape(client)}, newest first. "
+            f"<a href='../index.html'>All clients</a>.</p><ul class='kk-pages'>{items}</ul>")
+    page, text = Path(client_root) / "index.html", _page(f"{client}: runs", body)
+    try:
+        if page.read_text(encoding="utf-8") == text:
+            return page  # unchanged: a client that was up to date keeps its folder as it was, times included
+    except OSError:
+        pass
+    return write_atomic(page, text)
+
+
 def write_output_index(out_root: Path) -> Path:
     """``<out>/index.html``, the portfolio: every client's latest headline KPIs side by side with
-    links to its runs (:mod:`.portfolio`), and ``<out>/kpis.csv``, the union of those runs' KPI rows."""
+    links to its runs (:mod:`.portfolio`), and ``<out>/kpis.csv``, the union of those runs' KPI rows;
+    and each client's list of runs, ``<out>/<client>/index.html``."""
     from .portfolio import PORTFOLIO_CSS, portfolio_body, write_union
 
     out_root = Path(out_root)
+    for client_root in out_root.iterdir():
+        if client_root.is_dir() and not client_root.name.startswith("."):
+            write_client_index(client_root)
     body, union = portfolio_body(out_root)
     # atomic: other batches (and browsers) read these while a batch runs
     write_union(out_root, union)

@@ -27,6 +27,23 @@ def _message(exc: Exception) -> str:
     return " ".join(kept) or type(exc).__name__
 
 
+DAMAGED_FIX = ("restore it or load it again with `kpi-kit db load CLIENT.yaml FILE.duckdb` (or `kpi-kit import ... "
+               "--into FILE.duckdb`)")
+
+
+_DAMAGE_WORDS = ("Corrupt database file", "Could not read enough bytes", "checksum", "not a valid DuckDB database")
+
+
+def damaged(exc: Exception, reading: bool = True) -> bool:
+    """A DuckDB error that says the file itself is damaged (truncated, blocks whose checksum fails, pages
+    that do not parse), not that a query is wrong. ``reading``: the file opened, a table is being read (an
+    I/O error now is the file's; on opening it may be a lock or a permission)."""
+    import duckdb
+
+    classes = duckdb.IOException | duckdb.SerializationException | duckdb.InternalException
+    return (reading and isinstance(exc, classes)) or any(w in str(exc) for w in _DAMAGE_WORDS)
+
+
 def file_of(url: str, label: str) -> Path:
     expanded, _ = expand(url, label)
     return Path(duckdb_path(expanded)).expanduser()
@@ -38,7 +55,7 @@ class DuckDB(Database):
 
         self.label = redact(url)
         where = f"source {self.label}"
-        path = file_of(url, where)
+        path = self.path = file_of(url, where)
         if not path.is_file():
             raise DataError(where, None, "database file not found", CREATE_FIX)
         with open(path, "rb") as f:
@@ -48,6 +65,8 @@ class DuckDB(Database):
         try:
             self.con = duckdb.connect(str(path), read_only=True)
         except duckdb.Error as exc:
+            if damaged(exc, reading=False):
+                raise DataError(where, None, f"this file is damaged: {path} ({_message(exc)})", DAMAGED_FIX) from None
             raise DataError(where, None, f"cannot be opened ({_message(exc)})",
                             "point source.url at a DuckDB file, and wait for an import writing to it to finish") from None
 
@@ -57,13 +76,15 @@ class DuckDB(Database):
     def schema(self, sql: str, what: str) -> pa.Schema:
         return self._run(lambda: self.con.sql(sql).limit(0).to_arrow_table().schema, what)
 
-    @staticmethod
-    def _run(step, what: str):
+    def _run(self, step, what: str):
         import duckdb
 
         try:
             return step()
         except duckdb.Error as exc:
+            if damaged(exc):  # not the query's fault: the table's blocks cannot be read back
+                raise DataError(what, None, f"this file is damaged: {self.path} ({_message(exc)})", DAMAGED_FIX) \
+                    from None
             raise DataError(what, None, f"the database refused the query: {_message(exc)}",
                             "correct the table name or the SELECT under source.tables "
                             "(`kpi-kit db tables` lists what the database holds)") from None

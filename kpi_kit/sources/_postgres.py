@@ -43,6 +43,18 @@ def _message(exc: Exception, secrets) -> str:
     return scrub(out, secrets)
 
 
+# SQLSTATE class 08 (connection exception), and the server shutting down, crashing or not accepting
+# sessions (57P01-57P03); libpq's own words when the socket closes under it
+_LOST_STATES = re.compile(r"SQLSTATE: (08\w{3}|57P0[123])")
+_LOST_WORDS = ("server closed the connection", "no connection to the server", "terminating connection",
+               "connection to server", "could not receive data from server", "SSL SYSCALL error")
+
+
+def connection_lost(text: str) -> bool:
+    """Whether a driver error says the connection to the server was lost (not that the query is wrong)."""
+    return bool(_LOST_STATES.search(text)) or any(w in text for w in _LOST_WORDS)
+
+
 def _connect_fix(message: str) -> str:
     if "password" in message or "authentication" in message:
         return ("check the user in source.url and the password in the environment (PGPASSWORD, ~/.pgpass, "
@@ -88,7 +100,12 @@ class Postgres(Database):
             with self.con.cursor() as cur:
                 return step(cur)
         except Exception as exc:
-            raise DataError(what, None, f"the database refused the query: {_message(exc, self.secrets)}",
+            message = _message(exc, self.secrets)
+            if connection_lost(str(exc)):  # the server went away mid-read: nothing wrong with the query
+                raise DataError(what, None, f"the server closed the connection ({message})",
+                                "run again; if it happens again, check that the server is up and reachable "
+                                "from here (its log says why it closed)") from None
+            raise DataError(what, None, f"the database refused the query: {message}",
                             "correct the table name (schema.table) or the SELECT under source.tables") from None
 
     def table_names(self) -> set[str]:

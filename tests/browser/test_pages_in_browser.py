@@ -13,7 +13,9 @@ from kpi_kit.run.registry import NAMES
 
 from .conftest import WIDTHS
 
-PAGES = ["index.html", "definitions.html", *(f"{n}.html" for n in NAMES), "../../index.html"]  # the last: portfolio
+PAGES = ["index.html", "definitions.html", "data_quality.html", *(f"{n}.html" for n in NAMES),
+         "../index.html", "../../index.html"]  # the last two: the client's runs, the portfolio
+MAX_HEIGHT = 7000  # px, a report page at 1280 px wide (issue #34)
 
 OVERLAPS_JS = """
 const box = e => e.getBoundingClientRect();
@@ -90,10 +92,81 @@ def test_page_in_a_browser(browser, demo_run, name, width):
 
 def test_every_report_page_has_the_navigation_bar(browser, demo_run):
     """Each page links its client's index, every page of the run and the definitions."""
-    wanted = {"index.html", "definitions.html", *(f"{n}.html" for n in NAMES)}
+    wanted = {"index.html", "definitions.html", "data_quality.html", *(f"{n}.html" for n in NAMES), "../index.html",
+              "../../index.html"}
     for name in [f"{n}.html" for n in NAMES] + ["index.html"]:
         _open(browser, demo_run / name, 1280)
         nav = set(browser.execute_script(
             "const n = document.querySelector('nav'); return n ? Array.from(n.querySelectorAll('a[href]'))"
             ".map(a => a.getAttribute('href').split('#')[0]) : []"))
         assert wanted - {name} <= nav, f"{name}'s navigation misses {sorted(wanted - {name} - nav)}"
+
+
+# -- phone tables, page height, the sticky bar (issue #34) -------------------------------------------
+TABLES_JS = """
+return Array.from(document.querySelectorAll('table.kk-table')).filter(t => t.offsetParent !== null).map(t => {
+  const box = t.closest('.kk-scroll'), first = t.querySelector('tbody td');
+  return {cols: t.querySelectorAll('thead th').length, head: t.querySelector('th').innerText,
+          box: box ? box.clientWidth : null, wide: box ? box.scrollWidth : t.scrollWidth,
+          sticky: first ? getComputedStyle(first).position : '', hint: box ? box.classList.contains('kk-wide') : false};
+});
+"""
+
+
+@pytest.mark.parametrize("name", [f"{n}.html" for n in NAMES] + ["data_quality.html"])
+def test_at_390_px_narrow_tables_fit_and_wide_ones_keep_their_first_column(browser, demo_run, name):
+    _open(browser, demo_run / name, 390)
+    browser.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")
+    tables = browser.execute_script(TABLES_JS)
+    assert tables, f"no table shown on {name}"
+    for t in tables:
+        if t["cols"] <= 4:
+            assert t["wide"] <= t["box"] + 1, f"{name}: the {t['cols']}-column table '{t['head']}' scrolls sideways"
+        else:
+            assert t["hint"] and t["sticky"] == "sticky", f"{name}: the wide table '{t['head']}' loses its first column"
+    # scrolled to its right end, a wide table still shows its first column's labels at the box's left edge
+    kept = browser.execute_script("""
+      return Array.from(document.querySelectorAll('.kk-wide')).filter(b => b.scrollWidth > b.clientWidth + 1)
+        .map(b => { b.scrollLeft = b.scrollWidth; const cell = b.querySelector('tbody td');
+                    return Math.abs(cell.getBoundingClientRect().left - b.getBoundingClientRect().left) <= 1; });""")
+    assert all(kept), f"{name}: a wide table's first column scrolls out of view"
+
+
+@pytest.mark.parametrize("name", [f"{n}.html" for n in NAMES])
+def test_at_1280_px_no_report_page_is_taller_than_7000_px(browser, demo_run, name):
+    _open(browser, demo_run / name, 1280)
+    height = browser.execute_script("return document.body.scrollHeight")
+    assert height <= MAX_HEIGHT, f"{name} is {height} px tall at 1280 px"
+
+
+@pytest.mark.parametrize("width", WIDTHS, ids=[f"{w}px" for w in WIDTHS])
+def test_the_navigation_bar_stays_in_view_while_the_page_scrolls(browser, demo_run, width):
+    _open(browser, demo_run / "channel.html", width)
+    browser.execute_script("window.scrollTo(0, 3000)")
+    top, bottom = browser.execute_script(
+        "const r = document.querySelector('nav.kk-nav').getBoundingClientRect(); return [r.top, r.bottom]")
+    assert top == 0 and bottom > 20, "the navigation bar scrolled away"
+    assert bottom <= 60, f"the bar takes {bottom} px of a {width}-px-wide screen"
+
+
+def test_a_run_prints_as_laid_out_with_every_table_within_its_page(browser, demo_run):
+    """The print page (kpi_kit.run.pdf.print_html) laid out as Chromium prints it: no table wider than
+    its part (shrunk, or turned landscape), every folded table open."""
+    from kpi_kit.run.pdf import print_html
+
+    page = demo_run.parent.parent / "print-check.html"
+    page.write_text(print_html(demo_run), encoding="utf-8")
+    try:
+        _open(browser, page, 1000)
+        cut = browser.execute_script("""
+          return Array.from(document.querySelectorAll('.kk-part table')).filter(t => {
+            const part = t.closest('.kk-part'), landscape = !!t.closest('.kk-landscape');
+            const room = landscape ? 275 * 96 / 25.4 : part.clientWidth;
+            const zoom = parseFloat(t.style.zoom || '1');
+            return t.getBoundingClientRect().width * (landscape ? zoom : 1) > room + 2;
+          }).map(t => t.innerText.slice(0, 60));""")
+        assert cut == []
+        assert browser.execute_script("return Array.from(document.querySelectorAll('details')).every(d => d.open)")
+        assert browser.execute_script("return document.querySelectorAll('.kk-part').length") == len(NAMES) + 3
+    finally:
+        page.unlink()

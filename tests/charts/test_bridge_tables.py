@@ -59,7 +59,7 @@ def test_the_bridge_tables_are_narrow_and_formatted(bridge):
         # eight columns of short labels: about 90 px each at 13 px, well inside a 1000-px page
         assert len(_headers(table)) <= 8
         assert max(len(h) for h in _headers(table)) <= 12
-        assert 'class="kk-scroll"' in table._repr_html_()  # and scrollable on a phone
+        assert 'class="kk-scroll kk-wide"' in table._repr_html_()  # scrollable on a phone, its first column kept
         for row in _rows(table):
             assert re.fullmatch(r"\d{4}-\d{2}", row[0])
     for row in _rows(movements):

@@ -66,31 +66,49 @@ def test_conversion_heatmap_steps_from_created():
 
 
 def test_trend_chart_panels_channels_and_formats():
+    """One small figure per panel (a Grid: side by side on a laptop, one to a row on a phone) and one
+    legend of channels for all of them."""
     panels = [("leads", "Leads per month", "Leads", "count"), ("spend", "Spend per month", "Spend (EUR)", "money"),
               ("cpl", "CPL per month", "CPL (EUR)", "money")]
-    axes = charts.trend_chart(_monthly(), panels, currency="EUR", channels=["Paid Search", "Events", "Email"],
+    grid = charts.trend_chart(_monthly(), panels, currency="EUR", channels=["Paid Search", "Events", "Email"],
                               paid_channels=["Paid Search", "Events"])
-    assert axes.shape == (2, 2) and not axes[1, 1].get_visible()
-    assert [ax.get_title(loc="left") for ax in axes.flat[:3]] == ["Leads per month", "Spend per month", "CPL per month"]
-    assert [ax.get_ylabel() for ax in axes.flat[:3]] == ["Leads", "Spend (EUR)", "CPL (EUR)"]
-    assert [line.get_label() for line in axes[0, 0].lines] == ["Paid Search", "Events", "Email"]
-    assert [line.get_label() for line in axes[0, 1].lines] == ["Paid Search", "Events"]  # money: paid channels only
-    assert same_color(axes[0, 0].lines[0].get_color(), kp.channel_colour("Paid Search"))
-    assert axes[0, 0].yaxis.get_major_formatter()(12000, 0) == "12,000"
-    assert axes[0, 1].yaxis.get_major_formatter()(1500, 0) == "€1.5k"
-    assert axes[0, 0].get_ylim()[0] == 0
-    fig = axes[0, 0].figure
-    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["Paid Search", "Events", "Email"]
-    assert tuple(fig.get_size_inches()) == pytest.approx((kp.WIDTH, 6.4))
+    assert isinstance(grid, charts.Grid) and len(grid) == 3
+    axes = grid.axes
+    assert len({ax.figure for ax in axes}) == 3  # each panel a figure of its own
+    assert [ax.get_title(loc="left") for ax in axes] == ["Leads per month", "Spend per month", "CPL per month"]
+    assert [ax.get_ylabel() for ax in axes] == ["Leads", "Spend (EUR)", "CPL (EUR)"]
+    assert [line.get_label() for line in axes[0].lines] == ["Paid Search", "Events", "Email"]
+    assert [line.get_label() for line in axes[1].lines] == ["Paid Search", "Events"]  # money: paid channels only
+    assert same_color(axes[0].lines[0].get_color(), kp.channel_colour("Paid Search"))
+    assert axes[0].yaxis.get_major_formatter()(12000, 0) == "12,000"
+    assert axes[1].yaxis.get_major_formatter()(1500, 0) == "€1.5k"
+    assert all(ax.get_ylim()[0] == 0 for ax in axes)  # counts and money from zero
+    assert [t.get_text() for t in grid.legend.legends[0].get_texts()] == ["Paid Search", "Events", "Email"]
+    assert grid.images() == [grid.legend, *grid.figures]  # the legend first
+    assert all(tuple(ax.figure.get_size_inches()) == pytest.approx(kp.WIDE_PANEL) for ax in axes)
 
 
-def test_trend_chart_takes_a_formatter_function_and_a_figure():
-    fig = plt.figure()
-    axes = charts.trend_chart(_monthly(), [("leads", "Leads per month", "Leads", kp.count_axis)], fig=fig)
-    assert axes.shape == (1, 1) and axes[0, 0].figure is fig
-    assert [line.get_label() for line in axes[0, 0].lines] == ["Paid Search", "Email", "Events"]
+def test_trend_chart_takes_a_formatter_function():
+    grid = charts.trend_chart(_monthly(), [("leads", "Leads per month", "Leads", kp.count_axis)])
+    assert len(grid) == 1
+    assert [line.get_label() for line in grid.axes[0].lines] == ["Paid Search", "Email", "Events"]
     with pytest.raises(ValueError):
         charts.trend_chart(_monthly(), [])
+
+
+def test_attribution_models_never_borrow_a_channels_colour():
+    """Models are greys (the data-driven ones hatched), channels are hues: a bar's colour never reads as a channel."""
+    credit = pd.DataFrame({m: [5e5, 2e5, 1e5] for m in charts.channel.MODEL_LABELS}, index=["Email", "Events", "Direct"])
+    ax = charts.attribution_chart(credit)
+    styles = [(bars.patches[0].get_facecolor(), bars.patches[0].get_hatch()) for bars in ax.containers]
+    assert len({(tuple(np.round(c, 3)), h) for c, h in styles}) == 8  # eight models, eight looks
+    channels = set(kp.CHANNEL_COLOURS.values()) | set(kp.PALETTE)
+    for colour, _ in styles:
+        assert not any(same_color(colour, c) for c in channels)
+        r, g, b, _a = colour
+        assert r == g == b  # a grey
+    hatched = [h for _, h in styles if h]
+    assert len(hatched) == 2  # Markov and Shapley
 
 
 def test_pipeline_share_chart_stacks_shares_of_months_with_volume():

@@ -36,31 +36,44 @@ SPEC = [("leads", "Leads", "count", "leading"), ("mrr", "MRR", "money", "lagging
 
 
 def test_indicator_chart_small_multiples():
-    axes = charts.indicator_chart(_series(), SPEC, targets=_targets(), currency="EUR")
-    assert axes.shape == (2, 3)
-    assert [ax.get_visible() for ax in axes.flat] == [True] * 4 + [False] * 2
-    assert [ax.get_title(loc="left") for ax in axes.flat[:4]] == ["Leads · leading", "MRR · lagging",
-                                                                  "Logo churn · lagging", "Sessions · leading"]
-    assert same_color(axes[0, 0].lines[0].get_color(), kp.ACCENT) and same_color(axes[0, 1].lines[0].get_color(), kp.GOOD)
-    assert axes[0, 0].yaxis.get_major_formatter()(50000, 0) == "50,000"
-    assert axes[0, 1].yaxis.get_major_formatter()(50000, 0) == "€50k"
-    assert axes[0, 2].yaxis.get_major_formatter()(0.025, 0) == "2.5%"
+    """One small figure per indicator (a Grid: three to a row on a laptop, one on a phone)."""
+    grid = charts.indicator_chart(_series(), SPEC, targets=_targets(), currency="EUR")
+    assert isinstance(grid, charts.Grid) and len(grid) == 4 and grid.legend is None
+    axes = grid.axes
+    assert len({ax.figure for ax in axes}) == 4 and all(len(ax.figure.axes) == 1 for ax in axes)
+    assert [ax.get_title(loc="left") for ax in axes] == ["Leads · leading", "MRR · lagging",
+                                                         "Logo churn · lagging", "Sessions · leading"]
+    assert same_color(axes[0].lines[0].get_color(), kp.ACCENT) and same_color(axes[1].lines[0].get_color(), kp.GOOD)
+    assert axes[0].yaxis.get_major_formatter()(50000, 0) == "50,000"
+    assert axes[1].yaxis.get_major_formatter()(50000, 0) == "€50k"
+    assert axes[2].yaxis.get_major_formatter()(0.025, 0) == "2.5%"
     # months from the first with data (Jul 2025) to the last; only the one-month target inside them is drawn
-    lo, hi = (mdates.num2date(v).strftime("%Y-%m") for v in axes[0, 0].get_xlim())
+    lo, hi = (mdates.num2date(v).strftime("%Y-%m") for v in axes[0].get_xlim())
     assert (lo, hi) == ("2025-07", "2026-12")
-    assert [line.get_label() for line in axes[0, 0].lines[1:]] == ["target"]
-    assert list(axes[0, 0].lines[1].get_ydata()) == [3000.0]
-    fig = axes[0, 0].figure
-    assert fig.get_suptitle().startswith("From the top of the funnel to revenue")
-    assert fig.get_supxlabel() == "Month"
-    assert tuple(fig.get_size_inches()) == pytest.approx((kp.WIDTH, 1.9 * 2 + 0.6))
+    assert [line.get_label() for line in axes[0].lines[1:]] == ["target"]
+    assert list(axes[0].lines[1].get_ydata()) == [3000.0]
+    assert grid.caption.startswith("From the top of the funnel to revenue")
+    assert all(tuple(ax.figure.get_size_inches()) == pytest.approx(kp.PANEL) for ax in axes)
+    # the panels line up: the same plotting area in every figure
+    assert len({tuple(np.round(ax.get_position().bounds, 6)) for ax in axes}) == 1
 
 
-def test_indicator_chart_months_window_and_a_passed_figure():
-    fig = plt.figure()
-    axes = charts.indicator_chart(_series().ffill().bfill(), SPEC[:2], months=6, fig=fig)
-    assert axes.shape == (1, 3) and all(ax.figure is fig for ax in axes.flat)
-    lo, hi = (mdates.num2date(v).strftime("%Y-%m") for v in axes[0, 0].get_xlim())
+def test_indicator_panels_start_at_zero():
+    """Counts, money, rates and durations from zero: 120–130 s of time on site is not a steep climb."""
+    s = pd.DataFrame({"time": np.linspace(120.0, 130.0, 12), "mrr": np.linspace(9e5, 1e6, 12),
+                      "net": np.linspace(-0.02, 0.01, 12)}, index=pd.period_range("2026-01", periods=12, freq="M"))
+    grid = charts.indicator_chart(s, [("time", "Avg time on site (s)", "number", "leading"),
+                                      ("mrr", "MRR", "money", "lagging"), ("net", "Net churn", "percent", "lagging")])
+    (t, m, n) = grid.axes
+    assert t.get_ylim()[0] == 0 and t.get_ylim()[1] >= 130
+    assert m.get_ylim()[0] == 0
+    assert n.get_ylim()[0] == pytest.approx(-0.02)  # below zero where the data is
+
+
+def test_indicator_chart_months_window():
+    grid = charts.indicator_chart(_series().ffill().bfill(), SPEC[:2], months=6)
+    assert len(grid) == 2
+    lo, hi = (mdates.num2date(v).strftime("%Y-%m") for v in grid.axes[0].get_xlim())
     assert (lo, hi) == ("2026-07", "2026-12")
     with pytest.raises(ValueError):
         charts.indicator_chart(_series(), [])

@@ -40,7 +40,11 @@ def test_metrics_json_scalars_are_the_kpi_rows(tiny):
         "avg_sales_cycle_days": 41.0,  # D1: its contact C1 created Jan 5, closed Feb 15
         "weighted_pipeline": 1750.0,  # D3 2000 × 0.5 + D5 3000 × 0.25 (closes after as_of: open); D4 has none
         "lead_to_close_cvr": 0.5,  # 2 new customers / 4 leads (C1, C2, C3, C4)
-    }  # the rest is undefined: MRR-based values without MRR data, paid CAC without spend, no data a year earlier
+        "required_coverage": 2.0,  # 1 / win rate 0.5
+        # 3 open deals on as_of (D3, D4, D5; D7 is created after it) × 0.5 × 1000 / 41 days
+        "pipeline_velocity": pytest.approx(3 * 0.5 * 1000 / 41),
+    }  # the rest is undefined: MRR-based values without MRR data, paid CAC without spend, no data a year earlier,
+    # pipeline coverage without a bookings target for 2026Q2 (no targets row, no complete year of bookings)
     assert list(m.kpis().columns) == KPI_COLUMNS
 
 

@@ -532,6 +532,8 @@ SCALAR_KEYS = {  # tiny: last full month 2026-03, churn averaged over 6 months (
     "revenue_last_12m": ("revenue_last_12m", "trailing 12 months"),
     "revenue_growth": ("revenue_growth", "complete years"),
     "revenue_target_next_12m": ("revenue_target_next_12m", "next 12 months"),
+    "pipeline_coverage": ("pipeline_coverage", "this quarter"), "required_coverage": ("required_coverage", "window"),
+    "pipeline_velocity": ("pipeline_velocity", "as_of"), "mrr_top10_share": ("mrr_top10_share", "2026-03"),
 }
 
 
@@ -547,7 +549,8 @@ def test_client_metrics_scalars_tables_and_json(tiny):
     assert list(s) == [*SCALAR_KEYS]
     assert {k: v for k, v in s.items() if not _nan(v)} == {"cac": 500.0, "win_rate": 0.5, "avg_deal_size": 1000.0,
                                                             "avg_sales_cycle_days": 41.0, "weighted_pipeline": 1750.0,
-                                                            "lead_to_close_cvr": 0.5}
+                                                            "lead_to_close_cvr": 0.5, "required_coverage": 2.0,
+                                                            "pipeline_velocity": pytest.approx(1500 / 41)}
     k = m.kpis()
     assert list(k.columns) == KPI_COLUMNS and len(k) == len(m.book.rows)
     row = k[(k["metric"] == "win_rate") & (k["period"] == "window")].iloc[0]

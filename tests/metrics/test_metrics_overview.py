@@ -113,12 +113,12 @@ def test_indicator_chart_titles_and_axis_formats(tiny, kit_style):
     """One small panel per indicator with data, titled with its kind; counts get thousands separators."""
     from kpi_kit.reports.overview import SERIES, OverviewReport
 
-    axes = OverviewReport(tiny).section("indicators").parts[1]
-    shown = [ax for ax in axes.flat if ax.get_visible()]
+    grid = next(p for p in OverviewReport(tiny).section("indicators").parts if hasattr(p, "figures"))
+    shown = list(grid.axes)
     titles = [ax.get_title(loc="left") for ax in shown]
     assert titles and all(t.endswith(("· leading", "· lagging")) for t in titles)
     leads = dict(zip(titles, shown))[f"{SERIES['leads'][0]} · leading"]
     leads.set_ylim(0, 2000)
     leads.figure.canvas.draw()
     assert "2,000" in [t.get_text() for t in leads.get_yticklabels()]
-    assert shown[0].figure.get_suptitle().startswith("From the top of the funnel to revenue")
+    assert grid.caption.startswith("From the top of the funnel to revenue")

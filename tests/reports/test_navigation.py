@@ -1,6 +1,7 @@
 """A report page's structure: the navigation bar, the definitions page, one "Not shown" list instead of
 a heading and a box per missing section, no heading left empty, a table of contents on long pages."""
 
+import html
 import re
 
 import nbformat
@@ -22,7 +23,9 @@ def _hrefs(page: str) -> list[str]:
 # -- the navigation bar and the definitions page -----------------------------------------------------
 def test_the_bar_links_the_index_every_page_in_order_and_the_definitions_and_marks_the_current():
     nav = pg.nav_html("acme", PAGES, "funnel")
-    assert _hrefs(nav) == ["index.html", "overview.html", "funnel.html", "channel.html", "definitions.html"]
+    assert _hrefs(nav) == ["index.html", "overview.html", "funnel.html", "channel.html", "definitions.html",
+                           "data_quality.html", "../index.html", "../../index.html"]
+    assert _hrefs(pg.nav_html("acme", PAGES, "funnel", outside=False))[-2:] == ["definitions.html", "data_quality.html"]
     assert re.findall(r'<a href="([^"]+)" aria-current="page">', nav) == ["funnel.html"]
     assert "acme" in nav
     assert re.findall(r'<a href="([^"]+)" aria-current', pg.nav_html("acme", PAGES, "index")) == ["index.html"]
@@ -35,7 +38,7 @@ def test_the_definitions_page_lists_every_catalogue_metric_with_formula_unit_and
     assert len(re.findall(r'<tr id="', page)) == len(METRICS)
     for m in METRICS:
         cells = re.findall(r"<td>(.*?)</td>", rows[m.name])
-        assert m.label.split(" (")[0].replace("&", "&amp;") in cells[0]
+        assert html.escape(m.label.split(" (")[0]) in cells[0]
         assert cells[2] == m.unit and cells[3] == m.kind
     mrr = re.search(r'<tr id="mrr">(.*?)</tr>', page).group(1)
     assert "money" in mrr and "lagging" in mrr

@@ -169,3 +169,33 @@ def test_unit_economics_counts_the_churn_events_behind_each_ltv(data, kit_style)
     # churned MRR by segment rests on 5 churned customers: no segment is named as the driver
     assert r.section("reading").takeaway.endswith(
         "Churned MRR by segment rests on only 5 churned customers: too few to say which segment drives it.")
+
+
+# -- every monthly cohort small: the heatmaps pool them by quarter (issue #34) -----------------------------------
+def test_every_monthly_cohort_small_pools_the_heatmaps_by_quarter(data, kit_style):
+    """The Jan (10) and Feb (20) cohorts both have fewer than 30 customers: a monthly heatmap would be
+    greyed entirely, so it draws the 2026Q1 cohort (30 customers, read) instead, and says why."""
+    r = CohortReport(data)
+    assert r.grain == "month" and r.pooled_by_quarter
+    for name, value in (("logo_retention", "Logo"), ("revenue_retention", "Revenue")):
+        s = r.section(name)
+        ax = s.parts[0]
+        assert ax.get_title(loc="left") == f"{value} retention by quarter of first payment"
+        assert ax.get_xlabel() == "Quarters since first payment"
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["2026Q1 (n=30)"]
+        assert not [p for p in ax.patches if p.get_alpha() == 0.55]  # no greyed row
+        assert "pools them by quarter of first payment" in str(s.takeaway)
+    logo = r.section("logo_retention").parts[0].images[0].get_array()
+    # read at each quarter's end: March (a8 gone: 29 of 30), June (a8, a9, b17..b19 gone: 25 of 30)
+    assert logo[0, 0] == pytest.approx(29 / 30) and logo[0, 1] == pytest.approx(25 / 30)
+
+
+def test_monthly_cohorts_stay_monthly_when_one_is_big_enough(tmp_path, kit_style):
+    """With min_sample and min_cohort_size at 15, the Feb cohort (20) reads alone: no pooling, Jan greyed."""
+    write_client(tmp_path)
+    (tmp_path / "cohorts.yaml").write_text(YAML + "min_sample: 15\nmin_cohort_size: 15\n")
+    r = CohortReport(load_client(load_params(tmp_path / "cohorts.yaml")))
+    assert not r.pooled_by_quarter
+    s = r.section("logo_retention")
+    assert s.parts[0].get_title(loc="left") == "Logo retention by month of first payment"
+    assert s.takeaway.startswith("1 cohort drawn has fewer than 15 customers")

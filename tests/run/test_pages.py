@@ -81,13 +81,15 @@ def test_a_run_folder_holds_the_definitions_page_listing_every_metric(tiny_run):
     assert {m.name for m in METRICS} <= ids
 
 
-@pytest.mark.parametrize("name", [*NAMES, "index", "definitions"])
+@pytest.mark.parametrize("name", [*NAMES, "index", "definitions", "data_quality"])
 def test_every_page_has_the_bar_and_its_links_resolve_in_the_run_folder(tiny_run, name):
     page = (tiny_run / f"{name}.html").read_text(encoding="utf-8")
     nav = re.search(r'<nav[^>]*class="kk-nav".*?</nav>', page, re.S).group(0)
     tags = re.findall(r"<a ([^>]*)>", nav)
     hrefs = [re.search(r'href="([^"]+)"', t).group(1) for t in tags]
-    assert hrefs == ["index.html", *(f"{n}.html" for n in NAMES), "definitions.html"]  # report order
+    # report order, then the run's data quality, the client's runs and every client's portfolio
+    assert hrefs == ["index.html", *(f"{n}.html" for n in NAMES), "definitions.html", "data_quality.html",
+                     "../index.html", "../../index.html"]
     assert [h for h, t in zip(hrefs, tags) if 'aria-current="page"' in t] == [f"{name}.html"]
     outline = _outline(page)
     for href in outline.links:
@@ -160,4 +162,4 @@ def test_the_demo_channel_page_the_largest_is_lean_and_its_images_fit_the_page(t
     assert images
     for b64 in images:
         width = struct.unpack(">I", base64.b64decode(b64[:40])[16:20])[0]
-        assert 600 <= width <= 1100
+        assert 300 <= width <= 1100  # a small-multiple panel (about 430 px) up to a full-width chart

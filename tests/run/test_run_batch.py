@@ -31,7 +31,7 @@ def test_run_writes_report_folder(funnel_run):
     names = ["channel", "cohort", "funnel", "overview", "unit_economics"]
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         [f"{n}.html" for n in names] + [f"{n}.ipynb" for n in names]
-        + ["definitions.html", "index.html", "kpis.csv", "metrics.json"]
+        + ["data_quality.html", "definitions.html", "index.html", "kpis.csv", "metrics.json"]
         + [".inputs"])  # the run's fingerprint (incremental runs: tests/run/test_run_incremental.py)
     assert (out / "index.html").read_text().count("tiny/2026-03-31/index.html") == 1
     index = (folder / "index.html").read_text()
@@ -215,7 +215,8 @@ def test_metrics_files_hold_the_computed_metrics_and_the_notebooks_rendered(tmp_
     batch = _run_leak_b(tmp_path, engine=engine)
     assert not batch.failed, batch.summary()
     folder = tmp_path / "tiny" / "2026-03-31"
-    assert sorted(p.name for p in folder.iterdir()) == [".inputs", "definitions.html", "index.html", "kpis.csv", "leak_b.html",
+    assert sorted(p.name for p in folder.iterdir()) == [".inputs", "data_quality.html", "definitions.html", "index.html",
+                                                        "kpis.csv", "leak_b.html",
                                                         "leak_b.ipynb", "metrics.json"]  # no notebook fragments
     assert json.loads((folder / "metrics.json").read_text(encoding="utf-8")) == {
         "client": "tiny", "previous": None, "scalars": {"win_rate": 0.5, "note": "ü"}, "notebooks": ["leak_b"]}
@@ -230,7 +231,8 @@ def test_metrics_that_cannot_be_written_keep_the_earlier_run(tmp_path, monkeypat
     batch = _run_leak_b(tmp_path, force=True)  # its inputs are unchanged: only a forced run reruns it
     assert "TypeError: Object of type object is not JSON serializable" in batch.failed[0].error
     assert (tmp_path / "tiny" / "2026-03-31" / "metrics.json").read_text(encoding="utf-8") == earlier
-    assert [p.name for p in (tmp_path / "tiny").iterdir()] == ["2026-03-31"]  # no temporary or .failed folder
+    # no temporary or .failed folder (index.html: the client's runs)
+    assert sorted(p.name for p in (tmp_path / "tiny").iterdir()) == ["2026-03-31", "index.html"]
 
 
 def test_a_failing_metrics_computation_stops_the_client_before_its_notebooks(tmp_path, monkeypatch):

@@ -131,7 +131,8 @@ def test_a_partial_rerun_keeps_the_notebooks_it_did_not_rerun(tmp_path):
     batch = run_batch([client], tmp_path, notebooks=["leak_b"], notebook_folder=notebooks, progress=False)
     assert not batch.failed, batch.summary()
     assert (folder / "leak_a.html").read_bytes() == before  # kept from the earlier run of this date
-    assert sorted(p.name for p in folder.glob("*.html")) == ["definitions.html", "index.html", "leak_a.html",
+    assert sorted(p.name for p in folder.glob("*.html")) == ["data_quality.html", "definitions.html", "index.html",
+                                                              "leak_a.html",
                                                               "leak_b.html"]
     import json
 
@@ -274,3 +275,52 @@ def test_permission_errors_are_one_message_also_where_root_cannot_see_them(tmp_p
     [r] = run_batch([_client(tmp_path)], tmp_path / "out", progress=False, engine="kernel").results
     assert r.error == (f"cannot write tiny's reports: {tmp_path / 'out' / 'tiny'}: permission denied. "
                        "Fix: give yourself access to it (chmod/chown) or choose another folder.")
+
+
+# -- a full disk and a linked run folder (issue 31) --------------------------------------------------------
+def test_a_full_disk_names_the_folder_it_was_writing(tmp_path, monkeypatch):
+    """Before: "publishing tiny's reports: no space left on the disk" named no path (a write() that fails
+    half-way carries no file name); the README promises the path."""
+    import errno
+
+    from kpi_kit import _files
+    from kpi_kit.run import run_batch
+
+    real = _files.stage
+
+    def stage(path, data):
+        if Path(path).name == "metrics.json":
+            raise OSError(errno.ENOSPC, "No space left on device")  # as write() raises it: no file name
+        return real(path, data)
+
+    monkeypatch.setattr(_files, "stage", stage)  # forked runs inherit it
+    [r] = run_batch([_client(tmp_path)], tmp_path / "out", notebook_folder=FIXTURES / "notebooks",
+                    progress=False).results
+    folder = tmp_path / "out" / "tiny" / "2026-03-31"
+    assert r.error == (f"publishing tiny's reports: {folder}: no space left on the disk. Fix: free some space or "
+                       "choose a folder on another disk; earlier reports were kept.")
+    assert not list((tmp_path / "out" / "tiny").glob(".*")) and not folder.exists()
+
+
+def test_a_run_through_a_linked_run_folder_leaves_no_old_link(tmp_path):
+    """Before: publishing over ``<client>/<as_of>`` that is a symbolic link renamed the link to
+    ``.<as_of>.old-<pid>`` and never removed it (rmtree refuses links), nor did later runs."""
+    from kpi_kit.run import run_batch
+    from kpi_kit.run.publish import clean_stale
+
+    client, out = _client(tmp_path), tmp_path / "out"
+    assert not run_batch([client], out, notebook_folder=FIXTURES / "notebooks", progress=False).failed
+    final, elsewhere = out / "tiny" / "2026-03-31", tmp_path / "elsewhere" / "2026-03-31"
+    elsewhere.parent.mkdir()
+    final.rename(elsewhere)
+    final.symlink_to(elsewhere, target_is_directory=True)  # the run folder kept on another disk
+    batch = run_batch([client], out, notebook_folder=FIXTURES / "notebooks", progress=False, force=True)
+    assert not batch.failed, batch.summary()
+    assert [p.name for p in (out / "tiny").iterdir() if p.name.startswith(".")] == []
+    assert final.is_dir() and not final.is_symlink() and (final / "index.html").is_file()
+    assert (elsewhere / "index.html").is_file()  # the folder the link pointed at is the user's: left as it was
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    (out / "tiny" / f".2026-03-31.old-{dead}").symlink_to(elsewhere)  # left by an earlier kit
+    assert [p.name for p in clean_stale(out / "tiny")] == [f".2026-03-31.old-{dead}"]
+    assert not (out / "tiny" / f".2026-03-31.old-{dead}").is_symlink() and (elsewhere / "index.html").is_file()
