@@ -410,7 +410,8 @@ class OverviewReport(Report):
             projected=[fmt("money" if m in money else "count")(v) for m, v in zip(t["metric"], t["projected"])],
         ).drop(columns="period_start").rename(columns={"pace_to_date": "pace to date"})
         colours = {"on track": "kk-good", "met": "kk-good", "behind": "kk-bad", "missed": "kk-bad"}
-        return rp.table(shown, {"attained": "percent", "metric": rp.display_name}, classes={"status": colours.get})
+        label = lambda m: BY_NAME[m].label if m in BY_NAME else rp.display_name(m)  # noqa: E731 - the catalogue's name
+        return rp.table(shown, {"attained": "percent", "metric": label}, classes={"status": colours.get})
 
     def targets_sentence(self) -> str:
         t = self.targets
@@ -421,7 +422,8 @@ class OverviewReport(Report):
         text = f"{len(live) - len(behind)} of {len(live)} targets running now are on pace"
         if len(behind):
             worst = behind.loc[(behind["actual"] / behind["pace_to_date"]).idxmin()]
-            text += (f"; furthest behind is {worst['metric']} ({worst['period']}) at "
+            name = _in_sentence(BY_NAME[worst["metric"]].label) if worst["metric"] in BY_NAME else worst["metric"]
+            text += (f"; furthest behind is {name} ({worst['period']}) at "
                      f"{fmt_pct(safe_div(worst['actual'], worst['pace_to_date']), 0)} of its pace")
         return text + "."
 

@@ -266,6 +266,15 @@ def _client_in_subprocess(task, stop_event: str | None = None) -> ClientResult:
                         failed_notebook=Path(r["failed_notebook"]) if r["failed_notebook"] else None)
 
 
+def _sweep(tasks) -> None:
+    """Remove the temporary folders of clients whose processes have ended (:func:`publish.clean_stale`)
+    under every output folder of ``tasks``."""
+    for root in {Path(t[1]) for t in tasks}:
+        for client_root in (p for p in root.iterdir() if p.is_dir()) if root.is_dir() else ():
+            with contextlib.suppress(OSError):
+                publish.clean_stale(client_root)
+
+
 def _dask_event(name: str | None):
     if name is None:
         return None
@@ -338,6 +347,7 @@ def _run_on_dask(tasks, scheduler: str | None, workers: int, record) -> None:
                     client.run(_quiet_worker)
             stop.set()  # running clients stop and clean up, those not started do not start
             wait(futures, timeout=STOP_GRACE_SECONDS + 30)
+            _sweep(tasks)  # what a stopped client's last writes left after it removed its folder
             raise
     finally:
         if client is not None:
