@@ -102,7 +102,10 @@ def main():
 @click.option("--force", is_flag=True,
               help="Rerun every client, also those whose inputs are unchanged since their last successful run.")
 @click.option("--pdf", is_flag=True, help="Also print each run to one PDF (A4, report.pdf) with headless Chromium.")
-def run(params, out, notebooks, no_progress, jobs, engine, executor, scheduler, notebook_dir, force, pdf):
+@click.option("--max-memory", default=None, metavar="SIZE",
+              help="Memory one client may hold (4G, 500M; 0 for no limit); over it the client stops with a message "
+                   "and the batch goes on. Default: 80 % of this machine's memory shared by --jobs clients.")
+def run(params, out, notebooks, no_progress, jobs, engine, executor, scheduler, notebook_dir, force, pdf, max_memory):
     """Render every notebook for each client YAML in PARAMS (a folder = every YAML in it)."""
     from .run import run_batch
     from .run.pdf import find_browser, print_runs
@@ -112,8 +115,11 @@ def run(params, out, notebooks, no_progress, jobs, engine, executor, scheduler, 
 
     names = [n.strip() for n in notebooks.split(",") if n.strip()] if notebooks else None
     try:
+        from .run.processes import parse_memory
+
         result = run_batch(params, out, notebooks=names, progress=not no_progress, jobs=jobs, engine=engine,
                            executor=executor, scheduler=scheduler, force=force,
+                           max_memory_mb=None if max_memory is None else parse_memory(max_memory),
                            notebook_folder=Path(notebook_dir).resolve() if notebook_dir else None)
     except KpiKitError as exc:
         _fail(exc)

@@ -27,7 +27,20 @@ from ..metrics import compute
 from ..params import Params, load_params
 from . import inputs, publish
 from .execute import ENGINES, execute_notebook, export_html
-from .processes import Interrupted, IsolatedRunError, interruptible, run_isolated, start_child, stop_children
+from .processes import (
+    MEMORY_ENV,
+    MEMORY_POLL_SECONDS,
+    Interrupted,
+    IsolatedRunError,
+    default_memory_limit_mb,
+    interruptible,
+    memory_limit_mb,
+    memory_message,
+    run_isolated,
+    start_child,
+    stop_children,
+    tree_memory_mb,
+)
 from .registry import available_notebooks, title
 
 EXECUTORS = ("local", "dask")
@@ -369,13 +382,23 @@ def _run_forked(tasks, jobs: int, record) -> None:
             task = pending.pop(0)
             child = start_child(_client_task, task, label=f"the run of {task[0]}")
             running[child.fd] = (child, task)
-        ready, _, _ = select.select(list(running), [], [])
+        limit = memory_limit_mb()
+        ready, _, _ = select.select(list(running), [], [], MEMORY_POLL_SECONDS if limit else None)
         for fd in ready:
             child, task = running.pop(fd)
             try:
                 record(child.result())
             except (IsolatedRunError, RuntimeError) as exc:  # the child itself died (out of memory, killed)
                 record(ClientResult(task[0], error=f"the client's process ended unexpectedly: {exc}"))
+            except KpiKitError as exc:  # its notebook went over the memory limit
+                record(ClientResult(task[0], error=str(exc)))
+        for fd, (child, task) in list(running.items()) if limit else ():
+            used = tree_memory_mb(child.pid)
+            if used > limit:  # one client must not take the machine (and the other clients) down
+                running.pop(fd)
+                child.kill_tree()
+                child._reap()
+                record(ClientResult(task[0], error=memory_message("the client", used, limit)))
 
 
 def _refuse_collisions(files: list[Path]) -> dict[Path, Params]:
@@ -421,8 +444,11 @@ def _up_to_date(files: list[Path], loaded: dict[Path, Params], out_root: Path, n
 def run_batch(params_files, out_root="reports", *, notebooks: list[str] | None = None,
               notebook_folder: Path | None = None, progress: bool = True, jobs: int = 1,
               engine: str = "fast", executor: str = "local", scheduler: str | None = None,
-              force: bool = False) -> BatchResult:
+              force: bool = False, max_memory_mb: float | None = None) -> BatchResult:
     """Render every notebook for every client; a failing client does not stop the others.
+
+    A client whose processes together hold more than ``max_memory_mb`` (default: 80 % of the
+    machine's memory over ``jobs``; 0 for no limit) is stopped with a message and the batch goes on.
 
     ``jobs`` clients run side by side (each in a fresh process forked from this warm one, so
     nothing of one client reaches another); ``engine`` is ``"fast"`` (in-process kernel in a
@@ -441,6 +467,22 @@ def run_batch(params_files, out_root="reports", *, notebooks: list[str] | None =
     """
     if engine not in ENGINES:
         raise KpiKitError(f"unknown engine '{engine}'. Fix: use one of {', '.join(ENGINES)}.")
+    limit = default_memory_limit_mb(jobs) if max_memory_mb is None else max_memory_mb
+    before = os.environ.get(MEMORY_ENV)
+    os.environ[MEMORY_ENV] = f"{limit:.0f}"  # the clients' processes, forked or started, inherit it
+    try:
+        return _run_batch(params_files, out_root, notebooks=notebooks, notebook_folder=notebook_folder,
+                          progress=progress, jobs=jobs, engine=engine, executor=executor, scheduler=scheduler,
+                          force=force)
+    finally:  # a library caller's later runs are not held to this batch's limit
+        if before is None:
+            os.environ.pop(MEMORY_ENV, None)
+        else:
+            os.environ[MEMORY_ENV] = before
+
+
+def _run_batch(params_files, out_root, *, notebooks, notebook_folder, progress, jobs, engine, executor, scheduler,
+               force) -> BatchResult:
     if executor not in EXECUTORS:
         raise KpiKitError(f"unknown executor '{executor}'. Fix: use one of {', '.join(EXECUTORS)}.")
     out_root = Path(out_root).resolve()

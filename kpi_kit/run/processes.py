@@ -172,13 +172,28 @@ class Child:
         """The function's return value; re-raises its error as :class:`IsolatedRunError`.
 
         With ``timeout`` (seconds) a child still running then is killed and :class:`KpiKitError`
-        raised."""
-        if timeout is not None and not select.select([self.fd], [], [], timeout)[0]:
-            self.kill()
-            self._reap()
-            raise KpiKitError(f"{self.label} ran longer than {timeout:.0f} s and was stopped. Fix: look for "
-                              "data with very many categories, or raise notebook_timeout_seconds in the "
-                              "client's YAML.")
+        raised; so is a child whose processes together hold more memory than the limit
+        (:func:`memory_limit_mb`), before it takes the machine down."""
+        limit = memory_limit_mb()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            wait = MEMORY_POLL_SECONDS if limit else None
+            if deadline is not None:
+                left = max(0.0, deadline - time.monotonic())
+                wait = left if wait is None else min(wait, left)
+            if select.select([self.fd], [], [], wait)[0]:
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                self.kill_tree()
+                self._reap()
+                raise KpiKitError(f"{self.label} ran longer than {timeout:.0f} s and was stopped. Fix: look for "
+                                  "data with very many categories, or raise notebook_timeout_seconds in the "
+                                  "client's YAML.")
+            used = tree_memory_mb(self.pid) if limit else 0.0
+            if limit and used > limit:
+                self.kill_tree()
+                self._reap()
+                raise KpiKitError(memory_message(self.label, used, limit))
         chunks = []
         while chunk := os.read(self.fd, 1 << 20):
             chunks.append(chunk)
@@ -196,6 +211,12 @@ class Child:
     def kill(self, sig: int = signal.SIGKILL) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, sig)
+
+    def kill_tree(self) -> None:
+        """SIGKILL the child and every process it started (a Jupyter kernel, a Chromium)."""
+        for pid in [*_descendants(self.pid), self.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
     def _reap(self, block: bool = True) -> int | None:
         """Wait for the child (or only look, ``block=False``); its exit code once it ended."""
@@ -260,6 +281,90 @@ def _child_main(write: int, func, args, kwargs) -> None:
     except BaseException:  # interrupted, or the parent is gone (broken pipe): end quietly
         os._exit(INTERRUPTED_EXIT)
     os._exit(0)
+
+
+MEMORY_ENV = "KPI_KIT_MAX_MEMORY_MB"  # the per-client memory limit, set by the batch for its children
+MEMORY_POLL_SECONDS = 0.5
+
+
+def memory_limit_mb() -> float:
+    """The per-client memory limit in MB (0: none), from ``$KPI_KIT_MAX_MEMORY_MB``."""
+    try:
+        return max(0.0, float(os.environ.get(MEMORY_ENV, "0")))
+    except ValueError:
+        return 0.0
+
+
+def memory_size(mb: float) -> str:
+    """``1500`` -> ``'1.5 GB'``, ``20`` -> ``'20 MB'``."""
+    return f"{mb / 1000:.1f} GB" if mb >= 1000 else f"{mb:.0f} MB"
+
+
+def memory_message(what: str, used: float, limit: float) -> str:
+    return (f"{what} used {memory_size(used)} of memory, over the per-client limit of {memory_size(limit)}, and was "
+            "stopped; the other clients go on. Fix: look for a file or a cell far larger than usual, or raise the "
+            "limit with --max-memory (the default is 80 % of this machine's memory shared by --jobs clients).")
+
+
+def default_memory_limit_mb(jobs: int) -> float:
+    """80 % of this machine's memory shared by ``jobs`` clients running side by side."""
+    pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+    return 0.8 * pages * size / 1e6 / max(1, jobs)
+
+
+def parse_memory(text: str) -> float:
+    """``"4G"``, ``"500M"``, ``"1.5GB"`` or a number of MB -> MB.
+
+    Examples
+    --------
+    >>> parse_memory("4G"), parse_memory("500M"), parse_memory("750"), parse_memory("1.5GB")
+    (4000.0, 500.0, 750.0, 1500.0)
+    """
+    t = str(text).strip().upper().removesuffix("B")
+    scale = {"G": 1000.0, "M": 1.0, "T": 1e6}.get(t[-1:], None)
+    try:
+        return float(t[:-1]) * scale if scale else float(t)
+    except ValueError:
+        raise KpiKitError(f"--max-memory {text!r} is not a size. Fix: give it as 4G, 500M or a number of MB.") from None
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (Linux /proc; empty elsewhere)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as f:
+                    ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def tree_memory_mb(pid: int) -> float:
+    """Memory of ``pid`` and every process below it, in MB: their proportional set size (PSS: a page
+    shared by a forked client with the batch counts in part, not in full as resident memory would),
+    or their resident memory where the kernel gives no PSS. Linux /proc; 0 elsewhere."""
+    total_kb = 0.0
+    for p in [pid, *_descendants(pid)]:
+        try:
+            with open(f"/proc/{p}/smaps_rollup", "rb") as f:
+                total_kb += next(int(line.split()[1]) for line in f if line.startswith(b"Pss:"))
+            continue
+        except (OSError, ValueError, IndexError, StopIteration):
+            pass
+        try:
+            with open(f"/proc/{p}/statm", "rb") as f:
+                total_kb += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024
+        except (OSError, ValueError, IndexError):
+            continue
+    return total_kb * 1024 / 1e6
 
 
 def run_isolated(func, *args, timeout: float | None = None, label: str = "a run", **kwargs):
