@@ -57,7 +57,7 @@ def cpl_cac_chart(costs: pd.DataFrame, blended: Mapping[str, float], *, currency
         fig, axes = plt.subplots(1, 2, figsize=(kp.WIDTH, 3.8))
     else:
         axes = fig.subplots(1, 2)
-    for ax, col, label in ((axes[0], "cpl", "Cost per lead"), (axes[1], "cac", "Paid CAC")):
+    for ax, col, label in ((axes[0], "cpl", "Cost per lead"), (axes[1], "cac", "Paid-media CAC")):
         s = costs[col].dropna()
         total = len(s)
         weight = costs["spend"] if "spend" in costs else -s  # the biggest budgets; else the cheapest

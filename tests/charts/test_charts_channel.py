@@ -32,8 +32,8 @@ def test_cpl_cac_chart_panels_bars_blended_lines_and_formats():
                          index=["Paid Search", "Email", "Events"])
     axes = charts.cpl_cac_chart(costs, {"cpl": 80.0, "cac": 2500.0}, currency="USD")
     assert axes.shape == (2,)
-    assert [ax.get_title(loc="left") for ax in axes] == ["Cost per lead by channel", "Paid CAC by channel"]
-    assert [ax.get_xlabel() for ax in axes] == ["Cost per lead (USD)", "Paid CAC (USD)"]
+    assert [ax.get_title(loc="left") for ax in axes] == ["Cost per lead by channel", "Paid-media CAC by channel"]
+    assert [ax.get_xlabel() for ax in axes] == ["Cost per lead (USD)", "Paid-media CAC (USD)"]
     assert axes[0].get_ylabel() == "Channel"
     assert [len(ax.patches) for ax in axes] == [2, 3]  # a channel without a CPL has no CPL bar
     assert [t.get_text() for t in axes[0].get_yticklabels()] == ["Email", "Paid Search"]  # cheapest at the bottom
