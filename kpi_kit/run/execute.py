@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from pathlib import Path
@@ -42,13 +43,31 @@ def execute_notebook(name: str, params: Params, out_dir: Path, *, notebooks: Pat
         else:
             # the kernel's own log stays off the command's stderr: a kernel stopped mid-cell (Ctrl-C, SIGTERM)
             # logs a ZMQError traceback there; a cell's errors reach the run as messages all the same
-            pm.execute_notebook(str(src), str(out), parameters=parameters, kernel_name=KERNEL_NAME,
-                                cwd=str(src.parent), progress_bar=False, log_output=False,
-                                extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+            with _kernel_scratch():
+                pm.execute_notebook(str(src), str(out), parameters=parameters, kernel_name=KERNEL_NAME,
+                                    cwd=str(src.parent), progress_bar=False, log_output=False,
+                                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     finally:
         if env_backend is not None:
             os.environ["MPLBACKEND"] = env_backend
     return out
+
+
+@contextlib.contextmanager
+def _kernel_scratch():
+    """A temporary folder of this run's own for the kernel's connection file (jupyter_client writes it
+    with ``tempfile.mkstemp``): a signal while the kernel starts, before jupyter_client tracks the file,
+    leaves nothing in TMPDIR, as the folder goes with the run."""
+    import shutil
+    import tempfile
+
+    scratch, before = tempfile.mkdtemp(prefix="kpi-kit-kernel-"), tempfile.tempdir
+    tempfile.tempdir = scratch
+    try:
+        yield scratch
+    finally:
+        tempfile.tempdir = before
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _require_fast_engine() -> None:
