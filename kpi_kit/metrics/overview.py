@@ -426,27 +426,36 @@ class OverviewMetrics:
 
     def yearly_revenue(self) -> pd.Series:
         """Revenue of complete trailing 12-month periods ending at the last full month, oldest first:
-        Σ month-end MRR where there is MRR, else bookings. A period only partly inside the data is left
-        out (SPEC "Partial periods"): for MRR, one starting before the first month with MRR; for
-        bookings, one starting before the first full month of the deals file (data starting on the
-        23rd covers a week of its month, not the month) or running past the month its closing dates
-        stop (:mod:`kpi_kit.metrics.coverage`)."""
-        last = self.ctx.last
+        Σ month-end MRR where there is MRR, else bookings (:meth:`yearly_bookings`). A period only partly
+        inside the data is left out (SPEC "Partial periods"): for MRR, one starting before the first
+        month with MRR."""
         if self.m.economics.has_mrr:
             b = self.m.economics.bridge.set_index("month")["ending_mrr"]
-            first = b.index.min()  # has_mrr: someone paid by the last full month, so the bridge has a month
-        elif self.m.volumes.bookings is not None:
-            v = self.m.volumes
-            bk = v.bookings
-            b = bk.groupby(bk["date"].dt.to_period("M"))["amount"].sum()
-            starts = [d[c].min() for d, c in ((self.ctx.get("deals"), "created_at"), (self.ctx.get("revenue"), "date"))
-                      if d is not None and len(d)]
-            start_day = min(starts) if starts else pd.NaT
-            first = last + 1 if b.empty else start_day.to_period("M") + int(start_day.day != 1)
-            span = v.booking_coverage()
-            last = min(last, span.last) if span is not None else last
-        else:
+            # has_mrr: someone paid by the last full month, so the bridge has a month
+            return self._complete_years(b, b.index.min(), self.ctx.last)
+        return self.yearly_bookings()
+
+    def yearly_bookings(self) -> pd.Series:
+        """Bookings of complete trailing 12-month periods ending at the last full month, oldest first
+        (the revenue target's base without MRR, the plan's bookings target's always). A period starting
+        before the first full month of the deals file (data starting on the 23rd covers a week of its
+        month, not the month) or running past the month its closing dates stop is left out
+        (:mod:`kpi_kit.metrics.coverage`)."""
+        v = self.m.volumes
+        if v.bookings is None:
             return pd.Series(dtype=float)
+        bk = v.bookings
+        b = bk.groupby(bk["date"].dt.to_period("M"))["amount"].sum()
+        starts = [d[c].min() for d, c in ((self.ctx.get("deals"), "created_at"), (self.ctx.get("revenue"), "date"))
+                  if d is not None and len(d)]
+        start_day = min(starts) if starts else pd.NaT
+        first = self.ctx.last + 1 if b.empty else start_day.to_period("M") + int(start_day.day != 1)
+        span = v.booking_coverage()
+        return self._complete_years(b, first, min(self.ctx.last, span.last) if span is not None else self.ctx.last)
+
+    def _complete_years(self, monthly: pd.Series, first: pd.Period, last: pd.Period) -> pd.Series:
+        """Σ ``monthly`` over the (up to four) 12-month periods ending 0, 12, 24, 36 months before the last
+        full month that lie within ``first`` .. ``last``, oldest first."""
         out = {}
         for k in range(4):
             end = self.ctx.last - 12 * k
@@ -455,10 +464,10 @@ class OverviewMetrics:
                 continue
             if start < first:
                 break
-            # a month without revenue is missing from b: the sum skips it
-            out[f"{start.strftime('%b %Y')} – {end.strftime('%b %Y')}"] = float(b.reindex(
+            # a month without revenue is missing from monthly: the sum skips it
+            out[f"{start.strftime('%b %Y')} – {end.strftime('%b %Y')}"] = float(monthly.reindex(
                 pd.period_range(start, end, freq="M")).sum())
-        return pd.Series(out).iloc[::-1]
+        return pd.Series(out, dtype=float).iloc[::-1]
 
     def revenue_goal(self) -> dict:
         return revenue_target(self.yearly_revenue(), uplift=self.ctx.params.revenue_uplift)

@@ -158,17 +158,9 @@ class PlanMetrics:
     # -- the bookings target -------------------------------------------------------------------------
     @cached_property
     def yearly_bookings(self) -> pd.Series:
-        """Bookings of complete 12-month periods ending at the last full month, oldest first (a period
-        the bookings do not fully cover is left out, as for the revenue target)."""
-        v = self.m.volumes
-        if v.bookings is None:
-            return pd.Series(dtype=float)
-        out = {}
-        for k in range(3, -1, -1):
-            w = Window(self.ctx.last - 11 - 12 * k, self.ctx.last - 12 * k)
-            if v.booking_status(w) == FULL:
-                out[w.label()] = v.booked(w)
-        return pd.Series(out, dtype=float)
+        """Bookings of complete 12-month periods, oldest first: the revenue target's rule for a complete
+        period (:meth:`~kpi_kit.metrics.overview.OverviewMetrics.yearly_bookings`)."""
+        return self.m.overview.yearly_bookings()
 
     @cached_property
     def bookings_rule(self) -> dict:
@@ -238,12 +230,10 @@ class PlanMetrics:
             nb = v.count(mb, w) if v.available(mb) else np.nan
             steps[a] = (*rate_with_interval(nb, na), na)
         out["steps"] = steps  # stage -> (rate to the next stage, low, high, n)
-        total = self.m.channel.total if self.m.channel.has_contacts else None
-        leads = v.count("leads", w) if v.available("leads") else np.nan
-        sessions = total["sessions"] if total is not None and "sessions" in total else np.nan
-        spend = total["spend"] if total is not None and "spend" in total else np.nan
-        out["visits_per_lead"] = float(safe_div(sessions, leads))
-        out["cost_per_lead"] = float(safe_div(spend, leads)) if spend and not np.isnan(spend) else np.nan
+        # the channel table's Total row: the same visits per lead and blended CPL the channel page shows
+        total = self.m.channel.total if self.m.channel.has_contacts else pd.Series(dtype=float)
+        out["visits_per_lead"] = float(total.get("visits_per_lead", np.nan))
+        out["cost_per_lead"] = float(total.get("cpl", np.nan))
         return out
 
     @cached_property

@@ -305,7 +305,7 @@ class OverviewReport(Report):
                 caption="The largest accounts lost in the window (MRR they paid the month before)", collapse=True)
         conc = p.concentration
         last = self.m.ctx.last
-        text = (f"ARR is {fmt_money(12 * self.book.value('mrr', str(last)), self.currency)} at the end of "
+        text = (f"ARR is {fmt_money(self.book.value('arr', str(last)), self.currency)} at the end of "
                 f"{last:%b %Y}; the {conc['top']} largest of {fmt_count(conc['customers'])} paying customers bring "
                 f"{fmt_pct(conc['share'], 0)} of MRR")
         if not churned.empty:

@@ -184,3 +184,15 @@ def test_mrr_forecast_sentence_states_the_back_test_beside_the_forecast():
     none = b.assign(mape=np.nan, n=0)
     assert mrr_forecast_sentence(f, none, "USD").endswith(
         "Too little history to check how far 3-month forecasts have been off (12 months needed).")
+
+
+def test_the_bookings_rule_counts_complete_years_as_the_revenue_target_does(fixture_client):
+    """Deals from 2024-07-23 (their first full month is Aug 2024): Jul 2024 - Jun 2025 covers one week of
+    its first month, so only Jul 2025 - Jun 2026 (W1 1,000 + W2 3,000 = 4,000) is a complete year; one
+    year gives no growth, so the later quarters have no bookings target (the same rule the revenue
+    target uses without MRR: one function, OverviewMetrics.yearly_bookings)."""
+    deals = DEALS + "E0,2024-07-23,won,700,2024-08-01,\n"
+    _, m = fixture_client(YAML.format(as_of="2026-06-30"), FILES | {"deals": deals})
+    assert m.plan.yearly_bookings.to_dict() == {"Jul 2025 – Jun 2026": 4000.0}
+    assert m.plan.yearly_bookings.equals(m.overview.yearly_bookings())
+    assert m.plan.bookings_targets["target"].isna().tolist() == [False, True, True, True]
