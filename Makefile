@@ -7,6 +7,10 @@ CLIENT ?= data/clients/demo.yaml
 OUT    ?= reports
 JOBS   ?= 2
 MUTATE_JOBS ?= 2
+TEST_JOBS ?= auto
+# the unit tests and nbval in one pytest run, a test file's tests (and a notebook's cells) in one process
+PYTEST_ARGS = tests notebooks -n $(TEST_JOBS) --dist loadfile --durations=15 \
+	--nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
 
 .DEFAULT_GOAL := help
 
@@ -44,10 +48,12 @@ examples: install ## Import the real public datasets (DATASETS=../shared/dataset
 bench: install ## Batch speed (naive CLI loop vs kpi-kit run, CLIENTS=100) and scale (CONTACTS=1000000, then 2x)
 	$(BIN)/python benchmarks/batch_speed.py --clients $${CLIENTS:-100} --naive-sample 2 --jobs $(JOBS) --scale-contacts $${CONTACTS:-1000000}
 
-test: install-test ## Run the unit tests, then nbval on the committed notebooks
-	$(BIN)/python -m pytest tests --cov=kpi_kit --cov-branch --cov-report=term-missing:skip-covered
-	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg notebooks
+test: install-test ## Lint, then the unit tests and nbval on the committed notebooks, TEST_JOBS processes side by side
 	$(BIN)/ruff check kpi_kit tests notebooks data benchmarks
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+coverage: install-test ## The same tests as make test, with the kit's line and branch coverage (slower by a third)
+	$(BIN)/python -m pytest $(PYTEST_ARGS) --cov=kpi_kit --cov-branch --cov-report=term-missing:skip-covered
 
 mutate: $(VENV)/.installed-mutate ## Mutation testing of the metric layer (slow, not in CI; MUTATE_JOBS=2 workers)
 	rm -rf mutants
@@ -69,4 +75,4 @@ docs: install ## Regenerate docs/metrics.md from the metric catalogue
 clean: ## Remove reports and caches (keeps .venv)
 	rm -rf $(OUT) build/examples .pytest_cache .ruff_cache
 
-.PHONY: help install install-test mutate report reports-all examples bench test lab demo-data notebooks docs clean
+.PHONY: help install install-test coverage mutate report reports-all examples bench test lab demo-data notebooks docs clean

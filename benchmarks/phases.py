@@ -6,8 +6,13 @@ Phases, in the order a run goes through them:
 - **load**: read and validate the client's files (``load_client``, once per client);
 - **metrics**: compute every number of the run (``compute(...).compute_all()``, once per client);
 - **figures**: the charts drawn and encoded as PNG while the notebooks run;
-- **cells**: the rest of the notebooks' execution: building the charts' artists, tables, text,
-  papermill's bookkeeping;
+- **cells**: the rest of the notebooks' execution, split (:class:`CellSplit`) into
+  **artists** (the chart functions of ``kpi_kit.charts`` building each figure's artists),
+  **tables** (``kpi_kit.reports.blocks``: tables, KPI strips, headers as HTML), **takeaways** (the
+  sentences of ``kpi_kit.reports.takeaways``), **alt text** (each chart's alt text, read from its
+  artists), **report logic** (the reports' own code between those calls) and **papermill and kernel**
+  (what is left: parameterising the notebook, the in-process kernel executing cells, display and its
+  messages, recording outputs);
 - **export**: the executed notebooks written as HTML pages (nbconvert);
 - **publish**: ``metrics.json``, ``kpis.csv`` and the run's index.
 
@@ -25,6 +30,7 @@ draws twice), and SVG drawn once on the PNG's uncropped canvas: the least an SVG
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import statistics
 import sys
@@ -35,15 +41,80 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PHASES = ("load", "metrics", "figures", "cells", "export", "publish")
+CELL_PARTS = ("artists", "tables", "takeaways", "alt text", "report logic", "papermill and kernel")
+
+
+class CellSplit:
+    """Exclusive time per part of the cells phase: wraps module functions (by attribute, so callers that
+    look them up on the module, as the reports do, are timed) and charges each moment to the innermost
+    wrapped call running, so a table built inside a takeaway counts as a table, once."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = defaultdict(float)
+        self._stack: list[list] = []
+        self._patched: list[tuple] = []
+
+    def wrap(self, owner, name: str, part: str) -> None:
+        original = getattr(owner, name)
+
+        @functools.wraps(original)
+        def timed(*args, **kwargs):
+            now = time.perf_counter()
+            if self._stack:
+                self.seconds[self._stack[-1][0]] += now - self._stack[-1][1]
+            self._stack.append([part, now])
+            try:
+                return original(*args, **kwargs)
+            finally:
+                end = time.perf_counter()
+                done, started = self._stack.pop()
+                self.seconds[done] += end - started
+                if self._stack:
+                    self._stack[-1][1] = end
+
+        self._patched.append((owner, name, original))
+        setattr(owner, name, timed)
+
+    def wrap_module(self, module, part: str, names=None) -> None:
+        for name in names if names is not None else _public_functions(module):
+            self.wrap(module, name, part)
+
+    def __enter__(self):
+        from kpi_kit import charts
+        from kpi_kit.charts import style
+        from kpi_kit.reports import _base, blocks, takeaways
+
+        self.wrap_module(charts, "artists", charts.__all__)
+        self.wrap_module(blocks, "tables")
+        self.wrap_module(takeaways, "takeaways")
+        self.wrap(charts, "alt_text", "alt text")
+        self.wrap(style, "figure_png", "figures")
+        reports = [_base.Report, *_base.Report.__subclasses__()]
+        for cls in reports:
+            for name in ("section", "kpis", "header", "data_quality", *cls.section_names()):
+                if name in vars(cls):
+                    self.wrap(cls, name, "report logic")
+        return self
+
+    def __exit__(self, *exc):
+        for owner, name, original in reversed(self._patched):
+            setattr(owner, name, original)
+
+
+def _public_functions(module) -> list[str]:
+    """The module's own public functions (not the ones it imports)."""
+    import inspect
+
+    return [n for n, f in vars(module).items()
+            if not n.startswith("_") and inspect.isfunction(f) and f.__module__ == module.__name__]
 
 
 class FigureClock:
-    """Wraps ``kpi_kit.charts.style.figure_png`` (the kernel's PNG formatter) to time each figure's PNG,
-    and to time the same figure's SVG for comparison (outside the PNG's time)."""
+    """Wraps ``kpi_kit.charts.style.figure_png`` (the kernel's PNG formatter) to time each figure's PNG
+    and keep the figure, whose SVG is timed after the run (outside every phase)."""
 
     def __init__(self, style):
         self.style, self.original = style, style.figure_png
-        self.png_seconds = 0.0
         self.figures: list[dict] = []
 
     def __enter__(self):
@@ -57,27 +128,33 @@ class FigureClock:
         start = time.perf_counter()
         png = self.original(fig)
         png_s = time.perf_counter() - start
-        self.png_seconds += png_s
-        if png is None:
-            return None
+        if png is not None:
+            self.figures.append({"figure": fig, "png_s": png_s, "png_bytes": len(png)})
+        return png
+
+    def svg_figures(self) -> list[dict]:
+        """Each figure's PNG row with its SVG encodings timed: cropped, and drawn once."""
         import matplotlib as mpl
         from matplotlib.transforms import Bbox
 
-        buf, once = io.BytesIO(), io.BytesIO()
+        rows = []
         m = self.style._MARGIN
-        width, height = fig.get_size_inches()
-        with mpl.rc_context({"svg.fonttype": "none"}):
-            start = time.perf_counter()
-            fig.savefig(buf, format="svg", bbox_inches="tight")
-            svg_s = time.perf_counter() - start
-            start = time.perf_counter()
-            fig.savefig(once, format="svg", bbox_inches=Bbox.from_extents(-m, -m, width + m, height + m))
-            svg_once_s = time.perf_counter() - start
-        title = next((a.get_title(loc) for a in fig.axes for loc in ("left", "center") if a.get_title(loc)),
-                     fig._suptitle.get_text() if fig._suptitle else "(untitled)")
-        self.figures.append({"title": title, "png_s": png_s, "png_bytes": len(png), "svg_s": svg_s,
-                             "svg_bytes": buf.tell(), "svg_once_s": svg_once_s})
-        return png
+        for f in self.figures:
+            fig = f["figure"]
+            buf, once = io.BytesIO(), io.BytesIO()
+            width, height = fig.get_size_inches()
+            with mpl.rc_context({"svg.fonttype": "none"}):
+                start = time.perf_counter()
+                fig.savefig(buf, format="svg", bbox_inches="tight")
+                svg_s = time.perf_counter() - start
+                start = time.perf_counter()
+                fig.savefig(once, format="svg", bbox_inches=Bbox.from_extents(-m, -m, width + m, height + m))
+                svg_once_s = time.perf_counter() - start
+            title = next((a.get_title(loc) for a in fig.axes for loc in ("left", "center") if a.get_title(loc)),
+                         fig._suptitle.get_text() if fig._suptitle else "(untitled)")
+            rows.append({"title": title, "png_s": f["png_s"], "png_bytes": f["png_bytes"], "svg_s": svg_s,
+                         "svg_bytes": buf.tell(), "svg_once_s": svg_once_s})
+        return rows
 
 
 def run_once(params_file: Path, out: Path) -> tuple[dict[str, float], list[dict]]:
@@ -101,13 +178,16 @@ def run_once(params_file: Path, out: Path) -> tuple[dict[str, float], list[dict]
     metrics = compute(data).compute_all()
     t["metrics"] = time.perf_counter() - start
     executed = []
-    with FigureClock(style) as clock:
+    with FigureClock(style) as clock, CellSplit() as split:
         start = time.perf_counter()
         for name in names:
             executed.append(execute_notebook(name, params, out, engine="fast"))
         notebooks = time.perf_counter() - start
-    t["figures"] = clock.png_seconds
-    t["cells"] = notebooks - clock.png_seconds - sum(f["svg_s"] + f["svg_once_s"] for f in clock.figures)
+    t["figures"] = split.seconds["figures"]
+    t["cells"] = notebooks - t["figures"]
+    for part in CELL_PARTS[:-1]:
+        t[part] = split.seconds[part]
+    t[CELL_PARTS[-1]] = t["cells"] - sum(t[part] for part in CELL_PARTS[:-1])
     start = time.perf_counter()
     for path in executed:
         export_html(path, f"{params.client} · {path.stem}", names, params.client)
@@ -116,7 +196,7 @@ def run_once(params_file: Path, out: Path) -> tuple[dict[str, float], list[dict]
     publish.write_metrics(out, metrics, names)
     publish.write_run_index(out, params, names)
     t["publish"] = time.perf_counter() - start
-    return t, clock.figures
+    return t, clock.svg_figures()
 
 
 def phase_figures(params_file: Path = ROOT / "data" / "clients" / "demo.yaml", repeats: int = 3,
@@ -137,6 +217,10 @@ def phase_figures(params_file: Path = ROOT / "data" / "clients" / "demo.yaml", r
     print(f"phases of one client's run, single core (median of {repeats}; {params_file.name})")
     for p in PHASES:
         print(f"  {p:<9} {med[p]:6.2f} s  {med[p] / total:5.1%}")
+        if p == "cells":
+            for part in CELL_PARTS:
+                part_s = statistics.median(r[part] for r in runs)
+                print(f"    {part:<20} {part_s:6.2f} s  {part_s / total:5.1%}")
     print(f"  {'total':<9} {total:6.2f} s")
     rows = [{k: statistics.median(f[k] for f in fs) if k != "title" else t
              for k in ("title", "png_s", "png_bytes", "svg_s", "svg_bytes", "svg_once_s")}

@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pytest
@@ -5,6 +6,8 @@ import pytest
 from kpi_kit import load_client, load_params
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# `make test` runs nbval beside the unit tests: the fixture notebooks are inputs of tests, not tests
+collect_ignore_glob = ["fixtures/*.ipynb"]
 ROOT = Path(__file__).parent.parent
 
 
@@ -66,6 +69,42 @@ def kit_style():
     plt.close("all")
 
 
+# -- the demo run, rendered once per session ---------------------------------------------------------------
+def _shared_folder(tmp_path_factory) -> Path:
+    """A folder every test process of this session sees: under pytest-xdist the workers' common parent
+    (``pytest-N``, this session's own), otherwise this process's base folder."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> Path:
+    """The demo client's run folder: every notebook rendered by ``kpi-kit run`` and, where Chromium is
+    installed, printed to its ``report.pdf``. Rendered once per session: under pytest-xdist the first
+    worker renders it while the others wait on a file lock, then read the same folder. Tests read it and
+    never write into it (a test that changes a run renders its own)."""
+    import fcntl
+    import shutil
+
+    from click.testing import CliRunner
+
+    from kpi_kit.cli import main
+
+    shared = _shared_folder(tmp_path_factory)
+    folder = shared / "demo-run" / "demo" / "2026-10-31"
+    with open(shared / "demo-run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if rendering fails
+        if not (shared / "demo-run.done").exists():
+            shutil.rmtree(shared / "demo-run", ignore_errors=True)  # a worker's failed attempt
+            chromium = any(shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome"))
+            args = ["run", str(ROOT / "data" / "clients" / "demo.yaml"), "--out", str(shared / "demo-run"),
+                    "--no-progress", *(["--pdf"] if chromium else [])]
+            result = CliRunner().invoke(main, args)
+            assert result.exit_code == 0, result.output
+            (shared / "demo-run.done").touch()
+    return folder
+
+
 # -- data in a database (kpi_kit/sources): tests/test_sources.py, tests/test_sources_postgres.py ---------------
 @pytest.fixture(scope="session")
 def demo_file_run(tmp_path_factory):
@@ -97,3 +136,4 @@ def postgres():
         yield server
     finally:
         server.stop()
+

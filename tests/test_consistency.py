@@ -14,7 +14,6 @@ from consistency import check_run
 
 from kpi_kit import load_client, load_params
 from kpi_kit.metrics import compute
-from kpi_kit.run import run_batch
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "clients" / "demo.yaml"
@@ -25,12 +24,8 @@ def scalar_rows(params_file) -> dict:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    out = tmp_path_factory.mktemp("reports")
-    result = run_batch([DEMO], out, progress=False)
-    assert not result.failed, result.summary()
-    folder = result.results[0].folder
-    return folder, check_run(folder, scalar_rows(DEMO))
+def demo(demo_run):
+    return demo_run, check_run(demo_run, scalar_rows(DEMO))
 
 
 def pages_of(summary, key):

@@ -150,16 +150,18 @@ def use_style() -> None:
 
 
 _MARGIN = 1.0  # inches of canvas around the figure for what reaches past its edge (rotated ticks, legends)
+_MARGIN_BELOW = 2.0  # and under it, where legends below the axes hang (a legend of two rows reaches 1.2 in)
 
 
-def _reaches_past(fig, renderer, margin_px: float) -> bool:
-    """Whether a free-floating artist (a legend, a text) lies beyond ``margin_px`` of the figure.
-    Everything else hangs off an axes inside the figure, so what it draws is one piece that
-    would touch the canvas' border if it reached that far."""
+def _reaches_past(fig, renderer, margin_px: float, below_px: float | None = None) -> bool:
+    """Whether a free-floating artist (a legend, a text) lies beyond ``margin_px`` of the figure
+    (``below_px`` under it, if given). Everything else hangs off an axes inside the figure, so what it
+    draws is one piece that would touch the canvas' border if it reached that far."""
     width, height = fig.bbox.width, fig.bbox.height
+    below_px = margin_px if below_px is None else below_px
 
     def outside(x0, y0, x1, y1):
-        return x0 < -margin_px or y0 < -margin_px or x1 > width + margin_px or y1 > height + margin_px
+        return x0 < -margin_px or y0 < -below_px or x1 > width + margin_px or y1 > height + margin_px
 
     legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes)]
     for legend in legends:
@@ -197,11 +199,13 @@ def figure_png(fig) -> bytes | None:
 
     Matplotlib's "tight" draws the whole figure to measure it and again into the cropped canvas,
     and measuring (every tick label's box) costs nearly as much as drawing: together a third or
-    more of a report's chart time. Here the figure is drawn once onto a canvas :data:`_MARGIN`
-    inches larger on every side (month labels and legends often reach past the figure's edge) and
-    cropped to what was drawn plus ``savefig.pad_inches``. If the drawing touches the canvas'
-    border, or a legend or text lies beyond the margin, the figure is saved the tight way instead.
-    The kernel shows figures through this function (see :func:`use_style`).
+    more of a report's chart time. Here the figure is drawn once onto a canvas larger than the
+    figure (:data:`_MARGIN` inches on every side, :data:`_MARGIN_BELOW` under it: month labels and
+    legends often reach past the figure's edge) and cropped to what was drawn plus
+    ``savefig.pad_inches``. If the drawing touches the canvas' border, or a legend or text lies
+    beyond the margin, it is measured on that drawing (its text sizes are cached) and drawn once
+    more onto a canvas of the measured size. The kernel shows figures through this function (see
+    :func:`use_style`).
 
     Examples
     --------
@@ -210,33 +214,45 @@ def figure_png(fig) -> bytes | None:
     """
     import io
 
-    from matplotlib.transforms import Bbox
     from PIL import Image
 
     if not fig.axes and not fig.lines and not fig.legends:
         return None  # as IPython: an empty figure shows nothing (a legend of its own is something)
     wrap_titles(fig)
-    dpi, m = fig.dpi, _MARGIN
+    dpi, pad_inches = fig.dpi, mpl.rcParams["savefig.pad_inches"]
     width, height = fig.get_size_inches()
-    raw, out = io.BytesIO(), io.BytesIO()
-    fig.canvas.print_figure(raw, format="rgba", dpi=dpi, bbox_inches=Bbox.from_extents(-m, -m, width + m, height + m))
-    data = np.frombuffer(raw.getbuffer(), dtype=np.uint8)
-    cols = next(c for c in (int((width + 2 * m) * dpi) + d for d in (0, 1, -1)) if data.size % (4 * c) == 0)
-    pixels = data.reshape(-1, cols, 4)
+    pixels = _drawn_canvas(fig, (-_MARGIN, -_MARGIN_BELOW, width + _MARGIN, height + _MARGIN))
     background = np.round(np.asarray(mpl.colors.to_rgba(fig.get_facecolor())) * 255).astype(np.uint8)
-    drawn = (pixels != background).any(axis=2)
+    # one 32-bit compare per pixel (its RGBA bytes as one word), not four
+    drawn = pixels.view(np.uint32)[..., 0] != background.view(np.uint32)[0]
     ys, xs = np.flatnonzero(drawn.any(axis=1)), np.flatnonzero(drawn.any(axis=0))
-    pad = round(mpl.rcParams["savefig.pad_inches"] * dpi)
-    if (not len(ys) or ys[0] < pad or xs[0] < pad or ys[-1] >= len(pixels) - pad or xs[-1] >= cols - pad
-            or _reaches_past(fig, fig.canvas.renderer, m * dpi)):
-        fig.canvas.print_figure(out, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
-        return out.getvalue()
-    crop = pixels[ys[0] - pad:ys[-1] + pad + 1, xs[0] - pad:xs[-1] + pad + 1]
+    pad = round(pad_inches * dpi)
+    if (not len(ys) or ys[0] < pad or xs[0] < pad or ys[-1] >= drawn.shape[0] - pad or xs[-1] >= drawn.shape[1] - pad
+            or _reaches_past(fig, fig.canvas.renderer, _MARGIN * dpi, _MARGIN_BELOW * dpi)):
+        crop = _drawn_canvas(fig, fig.get_tightbbox(fig.canvas.renderer).padded(pad_inches).extents)
+    else:
+        crop = pixels[ys[0] - pad:ys[-1] + pad + 1, xs[0] - pad:xs[-1] + pad + 1]
     if background[3] == 255:
         crop = crop[..., :3]  # opaque: no alpha channel (a tenth smaller)
+    out = io.BytesIO()
     # zlib level 3: a third less time than the default 6 for a few per cent more bytes
-    Image.fromarray(crop).save(out, format="png", compress_level=3, dpi=(dpi, dpi))
+    Image.fromarray(np.ascontiguousarray(crop)).save(out, format="png", compress_level=3, dpi=(dpi, dpi))
     return out.getvalue()
+
+
+def _drawn_canvas(fig, extents) -> np.ndarray:
+    """The figure drawn once onto a canvas spanning ``extents`` (x0, y0, x1, y1 in inches, the figure
+    from 0 to its size): its pixels, rows by columns by RGBA."""
+    import io
+
+    from matplotlib.transforms import Bbox
+
+    raw = io.BytesIO()
+    fig.canvas.print_figure(raw, format="rgba", dpi=fig.dpi, bbox_inches=Bbox.from_extents(*extents))
+    data = np.frombuffer(raw.getbuffer(), dtype=np.uint8)
+    x0, _, x1, _ = extents
+    cols = next(c for c in (int((x1 - x0) * fig.dpi) + d for d in (0, 1, -1)) if data.size % (4 * c) == 0)
+    return data.reshape(-1, cols, 4)
 
 
 def show() -> None:

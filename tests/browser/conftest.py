@@ -7,9 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-ROOT = Path(__file__).resolve().parents[2]
 WIDTHS = (1280, 390)  # a laptop and a phone
 
 
@@ -35,15 +33,3 @@ def browser():
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=driver_path))
     yield driver
     driver.quit()
-
-
-@pytest.fixture(scope="session")
-def demo_run(tmp_path_factory) -> Path:
-    """The demo client's run folder, every notebook rendered."""
-    from kpi_kit.cli import main
-
-    out = tmp_path_factory.mktemp("browser-reports")
-    result = CliRunner().invoke(main, ["run", str(ROOT / "data" / "clients" / "demo.yaml"), "--out", str(out),
-                                       "--no-progress"])
-    assert result.exit_code == 0, result.output
-    return out / "demo" / "2026-10-31"

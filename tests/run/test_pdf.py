@@ -97,19 +97,13 @@ needs_pdftotext = pytest.mark.skipif(shutil.which("pdftotext") is None,
 
 
 @pytest.fixture(scope="module")
-def demo_pdf(tmp_path_factory) -> tuple[Path, str]:
-    """The demo run printed to its one PDF, and the PDF's text (pdftotext)."""
+def demo_pdf(demo_run) -> tuple[Path, str]:
+    """The demo run printed to its one PDF (the session's run, ``kpi-kit run --pdf``), and the PDF's text."""
     import subprocess
 
-    root = Path(__file__).resolve().parents[2]
-    out = tmp_path_factory.mktemp("pdf-reports")
-    result = CliRunner().invoke(main, ["run", str(root / "data" / "clients" / "demo.yaml"), "--out", str(out),
-                                       "--no-progress", "--pdf"])
-    assert result.exit_code == 0, result.output
-    folder = out / "demo" / "2026-10-31"
-    pdf = folder / "report.pdf"
+    pdf = demo_run / "report.pdf"
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    return folder, text
+    return demo_run, text
 
 
 def _words(text: str) -> set[str]:

@@ -105,6 +105,20 @@ def test_dask_executor_on_a_local_cluster_of_two_workers(tmp_path, both_engines)
         assert _text(page) == _text((both_engines["fast"] / f"{name}.html").read_text())
 
 
+def test_the_run_loads_nbformat_without_building_the_iri_grammar_and_leaves_it_importable():
+    """rfc3987_syntax built its grammar on import: 0.9 s of every kpi-kit process and Dask task."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("rfc3987_syntax") is None:
+        pytest.skip("rfc3987_syntax is not installed here: nothing to keep out")
+    code = ("import sys, kpi_kit.run.engine, nbformat, jsonschema; print('rfc3987_syntax' in sys.modules); "
+            "import rfc3987_syntax; print(rfc3987_syntax.is_valid_syntax('iri', 'https://example.com/a'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "True"]
+
+
 def test_warm_up_leaves_the_parent_process_as_it_was():
     """The warm-up kernel must not outlive itself: the forked runs would inherit its threads,
     its shell (and namespace) or the shell's module standing in for __main__. It imports every

@@ -42,9 +42,15 @@ def _env(tmp_path: Path, **extra) -> dict:
     return os.environ | {"TMPDIR": str(tmp), "MPLCONFIGDIR": str(tmp_path / "mpl")} | extra
 
 
+def _as_from_a_terminal() -> None:
+    """Ctrl-C at its default in the command, as a terminal starts it: a test run started in the background
+    of a script ignores SIGINT, which its commands would inherit and, by design, keep ignoring."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(args, env: dict) -> subprocess.Popen:
     return subprocess.Popen([*KPI_KIT, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env, start_new_session=True)
+                            env=env, start_new_session=True, preexec_fn=_as_from_a_terminal)
 
 
 def _wait_for(check, proc: subprocess.Popen, seconds: float = 180, what: str = "the marker"):
@@ -167,7 +173,8 @@ def test_a_signal_while_the_command_imports_the_kit_is_one_line(tmp_path, entry,
     if entry == "script" and not SCRIPT.exists():
         pytest.skip("the kpi-kit script is not installed beside this Python")
     proc = subprocess.Popen([*cmd, "validate", str(_client(tmp_path))], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+                            stderr=subprocess.PIPE, text=True, env=env, start_new_session=True,
+                            preexec_fn=_as_from_a_terminal)
     _wait_for(marker.exists, proc, 60, "the import of pandas")
     out, err = _signal(proc, sig)
     assert _one_line(proc, err, sig).endswith("while kpi-kit was starting: nothing was done."), err
@@ -178,7 +185,8 @@ def test_a_signal_while_the_command_imports_the_kit_is_one_line(tmp_path, entry,
 def test_the_command_guard_leaves_a_library_user_alone():
     """Only the command's own process changes its handlers: a notebook importing the kit keeps Ctrl-C."""
     code = "import signal, kpi_kit; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "True"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          preexec_fn=_as_from_a_terminal).stdout.strip() == "True"
 
 
 # -- the kernel engine --------------------------------------------------------------------------------
