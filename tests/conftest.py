@@ -11,6 +11,16 @@ collect_ignore_glob = ["fixtures/*.ipynb"]
 ROOT = Path(__file__).parent.parent
 
 
+def pytest_collection_modifyitems(items):
+    """The files marked ``long`` first, longest first: under pytest-xdist (``make test``) they start at
+    once and the many short files fill the processes around them, which then end together."""
+    def seconds(item) -> float:
+        mark = item.get_closest_marker("long")
+        return -mark.args[0] if mark else 0
+
+    items.sort(key=seconds)  # stable: a file's tests keep their order
+
+
 @pytest.fixture
 def tiny_params():
     return load_params(FIXTURES / "tiny.yaml")

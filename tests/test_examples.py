@@ -19,7 +19,7 @@ from kpi_kit.run import run_batch
 
 ROOT = Path(__file__).resolve().parents[1]
 DATASETS = Path(os.environ.get("KPI_KIT_DATASETS", ROOT.parent / "shared" / "datasets"))
-pytestmark = pytest.mark.skipif(not DATASETS.is_dir(), reason="shared datasets not present")
+pytestmark = [pytest.mark.long(8), pytest.mark.skipif(not DATASETS.is_dir(), reason="shared datasets not present")]
 
 EXAMPLES = {e.client: e for e in find_examples(ROOT / "data" / "examples", DATASETS)} if DATASETS.is_dir() else {}
 QUIRKS = {  # what each recipe must find and report, not clean silently

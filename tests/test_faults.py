@@ -19,6 +19,8 @@ from kpi_kit.exceptions import DataError, KpiKitError, ParamsError
 from kpi_kit.params import load_params
 from kpi_kit.reports._render import render_all
 
+pytestmark = pytest.mark.long(14)  # seconds, measured with --durations=0: starts first under make test
+
 FIXTURES = Path(__file__).parent / "fixtures"
 
 

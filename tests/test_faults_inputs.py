@@ -26,6 +26,8 @@ from kpi_kit.exceptions import DataError, KpiKitError, ParamsError
 from kpi_kit.importers import import_files, import_frame
 from kpi_kit.params import load_params
 
+pytestmark = pytest.mark.long(15)  # seconds, measured with --durations=0: starts first under make test
+
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLES = FIXTURES / "importers"
 KPI_KIT = Path(sys.executable).parent / "kpi-kit"

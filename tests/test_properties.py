@@ -24,6 +24,8 @@ from kpi_kit.exceptions import KpiKitError  # noqa: E402
 from kpi_kit.params import load_params  # noqa: E402
 from kpi_kit.reports._render import render_all  # noqa: E402
 
+pytestmark = pytest.mark.long(14)  # seconds, measured with --durations=0: starts first under make test
+
 AS_OF = dt.date(2026, 3, 31)
 MARKUP = "<script>alert(1)</script>"
 # text a client's export may hold: markup, math-text dollars, accents, CJK, the kit's own labels

@@ -22,6 +22,8 @@ from kpi_kit.sources import open_tables
 from kpi_kit.sources._url import expand, has_literal_password, redact, resolve
 from kpi_kit.sources.load import load_database
 
+pytestmark = pytest.mark.long(15)  # seconds, measured with --durations=0: starts first under make test
+
 ROOT = Path(__file__).parent.parent
 DEMO = ROOT / "data" / "clients" / "demo.yaml"
 SAMPLES = Path(__file__).parent / "fixtures" / "importers"

@@ -13,6 +13,8 @@ from kpi_kit.run.registry import NAMES
 
 from .conftest import WIDTHS
 
+pytestmark = pytest.mark.long(20)  # seconds, measured with --durations=0: starts first under make test
+
 PAGES = ["index.html", "definitions.html", "data_quality.html", *(f"{n}.html" for n in NAMES),
          "../index.html", "../../index.html"]  # the last two: the client's runs, the portfolio
 MAX_HEIGHT = 7000  # px, a report page at 1280 px wide (issue #34)

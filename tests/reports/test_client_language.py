@@ -17,6 +17,8 @@ from kpi_kit.reports.blocks import HEADERS, display_name
 from kpi_kit.run import pages as pg
 from kpi_kit.run.registry import NOTEBOOKS
 
+pytestmark = pytest.mark.long(13)  # seconds, measured with --durations=0: starts first under make test
+
 ROOT = Path(__file__).parents[2]
 CLIENTS = {"demo": ROOT / "data" / "clients" / "demo.yaml", "tiny": ROOT / "tests" / "fixtures" / "tiny.yaml",
            "chan": ROOT / "tests" / "fixtures" / "chan.yaml"}

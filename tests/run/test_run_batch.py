@@ -14,6 +14,8 @@ from kpi_kit import KpiKitError, __version__, load_client, load_params
 from kpi_kit.cli import main
 from kpi_kit.metrics import compute
 
+pytestmark = pytest.mark.long(18)  # seconds, measured with --durations=0: starts first under make test
+
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 

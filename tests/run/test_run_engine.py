@@ -10,6 +10,8 @@ import pytest
 
 from kpi_kit.run import run_batch
 
+pytestmark = pytest.mark.long(25)  # seconds, measured with --durations=0: starts first under make test
+
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 

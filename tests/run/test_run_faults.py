@@ -15,6 +15,8 @@ import pytest
 
 from kpi_kit.exceptions import KpiKitError
 
+pytestmark = pytest.mark.long(30)  # seconds, measured with --durations=0: starts first under make test
+
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 SLOW = FIXTURES / "slow_notebooks"
 KPI_KIT = [sys.executable, "-m", "kpi_kit.cli"]

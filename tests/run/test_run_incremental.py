@@ -19,6 +19,8 @@ from kpi_kit import KpiKitError, load_params
 from kpi_kit.cli import main
 from kpi_kit.run import inputs, run_batch
 
+pytestmark = pytest.mark.long(16)  # seconds, measured with --durations=0: starts first under make test
+
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 AS_OF = "2026-03-31"
 

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.long(65)  # seconds, measured with --durations=0: starts first under make test
+
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 SLOW = FIXTURES / "slow_notebooks"
 SCRIPT = Path(sys.executable).with_name("kpi-kit")  # the console entry point
