@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -50,12 +51,17 @@ def make_clients(folder: Path, n: int) -> list[Path]:
     return paths
 
 
-def kit_run(clients: Path, out: Path, jobs: int) -> tuple[float, str]:
-    """``kpi-kit run`` of every client in ``clients``: seconds, and the summary's first line."""
+def kit_run(clients: Path, out: Path, jobs: int) -> tuple[float, str, float]:
+    """``kpi-kit run`` of every client in ``clients``: seconds, the summary's first line, and the CPU
+    seconds (user and system) of the command and every process it started."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run([BIN / "kpi-kit", "run", clients, "--out", out, "--jobs", str(jobs), "--no-progress"],
                           check=True, capture_output=True, text=True)
-    return time.perf_counter() - start, proc.stdout.splitlines()[0]
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, proc.stdout.splitlines()[0], cpu
 
 
 def up_to_date(summary: str) -> int:
@@ -82,6 +88,8 @@ def main() -> None:
     ap.add_argument("--naive-sample", type=int, default=2, help="clients timed with the naive loop (then scaled)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--phase-repeats", type=int, default=3, help="runs of one client timed phase by phase (0: skip)")
+    ap.add_argument("--dask-clients", type=int, default=20,
+                    help="clients of the Dask scale-out run, on one worker and on two (0: skip)")
     ap.add_argument("--scale-contacts", type=int, default=1_000_000, help="the large client (0: skip)")
     args = ap.parse_args()
     from kpi_kit.run import available_notebooks
@@ -93,11 +101,11 @@ def main() -> None:
         clients = make_clients(tmp / "clients", args.clients)
         naive_times = [naive(c, notebooks, tmp / "naive" / c.stem) / len(notebooks)
                        for c in clients[: args.naive_sample]]
-        kit_total, _ = kit_run(tmp / "clients", tmp / "kit", args.jobs)
-        unchanged, unchanged_summary = kit_run(tmp / "clients", tmp / "kit", args.jobs)  # nothing changed
+        kit_total, _, kit_cpu = kit_run(tmp / "clients", tmp / "kit", args.jobs)
+        unchanged, unchanged_summary, _ = kit_run(tmp / "clients", tmp / "kit", args.jobs)  # nothing changed
         with open(tmp / "clients" / "data-000" / "contacts.csv", "a") as f:
             f.write("\n")  # one byte more in one client's data file (a blank line: the same data)
-        one_changed, one_changed_summary = kit_run(tmp / "clients", tmp / "kit", args.jobs)
+        one_changed, one_changed_summary, _ = kit_run(tmp / "clients", tmp / "kit", args.jobs)
     reports = args.clients * len(notebooks)
     naive_per = statistics.median(naive_times)
     kit_per = kit_total / reports
@@ -107,15 +115,22 @@ def main() -> None:
     print(f"naive loop, whole batch    {naive_per * reports:.0f} s (scaled)")
     print(f"kpi-kit run s/report       {kit_per:.2f} (--jobs {args.jobs})")
     print(f"kpi-kit run, whole batch   {kit_total:.0f} s")
+    print(f"kpi-kit run, CPU per client {kit_cpu / args.clients:.2f} s (user and system, every process)")
     print(f"speed-up                   {naive_per / kit_per:.1f}x")
     print(f"rerun, nothing changed     {unchanged:.1f} s ({up_to_date(unchanged_summary)} of {args.clients} clients "
           "up to date)")
     print(f"rerun, one file changed    {one_changed:.1f} s ({up_to_date(one_changed_summary)} of {args.clients} "
           "clients up to date)")
     if args.phase_repeats:
+        from floor import floor_figures, print_comparison  # benchmarks/floor.py
         from phases import phase_figures  # benchmarks/phases.py
 
-        phase_figures(repeats=args.phase_repeats)
+        phases = phase_figures(repeats=args.phase_repeats)
+        print_comparison(phases, floor_figures(repeats=args.phase_repeats), kit_cpu / args.clients)
+    if args.dask_clients:
+        from dask_scale import dask_figures  # benchmarks/dask_scale.py
+
+        dask_figures(args.dask_clients)
     if args.scale_contacts:
         from scale import scale_figures  # benchmarks/scale.py
 

@@ -650,6 +650,42 @@ def floor_figures(params_file: Path = ROOT / "data" / "clients" / "demo.yaml", r
     }
 
 
+def print_comparison(phases: dict[str, float], floor: dict, batch_cpu_per_client: float | None = None,
+                     goal: float = 1.3) -> float:
+    """The kit's time per client beside the floor's, phase by phase, and their ratio; returns the ratio
+    of the batch's CPU per client (or of one client in one process) to the floor.
+
+    ``phases`` are :func:`phases.phase_figures`' medians (one client in one process), ``floor`` is
+    :func:`floor_figures`' result. The floor is what any report of these numbers costs: the kit's own
+    load and metrics (the numbers are the product, computed once), the figures and tables drawn the
+    plain way, the takeaways and alt text as the kit writes them (their text is the report), and the
+    published files; no notebook, kernel, page template or report code around them."""
+    same = ("load", "metrics", "publish")
+    text = phases["takeaways"] + phases["alt text"]
+    rows = [(p, phases[p], phases[p]) for p in same[:2]]
+    rows += [("figures: artists and PNG", phases["artists"] + phases["figures"], floor["floor_figures_s"]),
+             ("tables", phases["tables"], floor["floor_tables_s"]),
+             ("takeaways and alt text", text, text),
+             ("report logic", phases["report logic"], 0.0),
+             ("papermill and kernel", phases["papermill and kernel"], 0.0),
+             ("export (HTML pages)", phases["export"], 0.0),
+             ("publish", phases["publish"], phases["publish"])]
+    kit_total, floor_total = sum(r[1] for r in rows), sum(r[2] for r in rows)
+    print(f"the kit against the drawing floor (one demo client; floor: {floor['figures']} figures and "
+          f"{floor['tables']} tables drawn with plain matplotlib and pandas)")
+    print(f"  {'phase':<28} {'kit s':>7} {'floor s':>8} {'kit/floor':>10}")
+    for name, kit, low in rows:
+        ratio = f"{kit / low:9.2f}x" if low > 0 and kit != low else ("     same" if kit == low else "         -")
+        print(f"  {name:<28} {kit:7.2f} {low:8.2f} {ratio}")
+    print(f"  {'one client, one process':<28} {kit_total:7.2f} {floor_total:8.2f} {kit_total / floor_total:9.2f}x")
+    ratio = kit_total / floor_total
+    if batch_cpu_per_client is not None:
+        ratio = batch_cpu_per_client / floor_total
+        print(f"  {'batch CPU per client':<28} {batch_cpu_per_client:7.2f} {floor_total:8.2f} {ratio:9.2f}x"
+              f"   (goal <= {goal}x; the batch adds forks and the command's start)")
+    return ratio
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--client", type=Path, default=ROOT / "data" / "clients" / "demo.yaml")

@@ -152,7 +152,7 @@ class FigureClock:
                 svg_once_s = time.perf_counter() - start
             title = next((a.get_title(loc) for a in fig.axes for loc in ("left", "center") if a.get_title(loc)),
                          fig._suptitle.get_text() if fig._suptitle else "(untitled)")
-            rows.append({"title": title, "png_s": f["png_s"], "png_bytes": f["png_bytes"], "svg_s": svg_s,
+            rows.append({"title": " ".join(title.split()), "png_s": f["png_s"], "png_bytes": f["png_bytes"], "svg_s": svg_s,
                          "svg_bytes": buf.tell(), "svg_once_s": svg_once_s})
         return rows
 
@@ -200,8 +200,9 @@ def run_once(params_file: Path, out: Path) -> tuple[dict[str, float], list[dict]
 
 
 def phase_figures(params_file: Path = ROOT / "data" / "clients" / "demo.yaml", repeats: int = 3,
-                  top: int = 12) -> None:
-    """Print the per-phase medians and the costliest figures of ``params_file``'s client."""
+                  top: int = 12) -> dict[str, float]:
+    """Print the per-phase medians and the costliest figures of ``params_file``'s client; return the
+    medians (seconds per phase and per part of the cells phase)."""
     import kpi_kit.run.engine as engine
 
     engine.warm_up()
@@ -212,15 +213,14 @@ def phase_figures(params_file: Path = ROOT / "data" / "clients" / "demo.yaml", r
         runs.append(t)
         for i, f in enumerate(figs):
             figures[(i, f["title"])].append(f)
-    med = {p: statistics.median(r[p] for r in runs) for p in PHASES}
-    total = sum(med.values())
+    med = {p: statistics.median(r[p] for r in runs) for p in (*PHASES, *CELL_PARTS)}
+    total = sum(med[p] for p in PHASES)
     print(f"phases of one client's run, single core (median of {repeats}; {params_file.name})")
     for p in PHASES:
         print(f"  {p:<9} {med[p]:6.2f} s  {med[p] / total:5.1%}")
         if p == "cells":
             for part in CELL_PARTS:
-                part_s = statistics.median(r[part] for r in runs)
-                print(f"    {part:<20} {part_s:6.2f} s  {part_s / total:5.1%}")
+                print(f"    {part:<20} {med[part]:6.2f} s  {med[part] / total:5.1%}")
     print(f"  {'total':<9} {total:6.2f} s")
     rows = [{k: statistics.median(f[k] for f in fs) if k != "title" else t
              for k in ("title", "png_s", "png_bytes", "svg_s", "svg_bytes", "svg_once_s")}
@@ -236,6 +236,7 @@ def phase_figures(params_file: Path = ROOT / "data" / "clients" / "demo.yaml", r
     for r in sorted(rows, key=lambda r: -r["png_s"])[:top]:
         print(f"  {r['title'][:52]:<52} {r['png_s']:6.3f} {r['png_bytes'] / 1e3:7.0f} {r['svg_s']:6.3f} "
               f"{r['svg_once_s']:6.3f} {r['svg_bytes'] / 1e3:7.0f}")
+    return med
 
 
 def main() -> None:

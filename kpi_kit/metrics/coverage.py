@@ -18,6 +18,7 @@ The kit's choices, for a file's dates up to ``as_of``:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -98,11 +99,10 @@ def has_stopped(first_date: pd.Timestamp, last_date: pd.Timestamp, count: int, a
     """
     if not ends_early(last_date, as_of):
         return False
-    from scipy.stats import poisson
-
-    # dates expected in the silence at the column's pace: count × silence / (first date to as_of)
+    # dates expected in the silence at the column's pace: count × silence / (first date to as_of);
+    # the Poisson chance of none of them is exp(-expected)
     expected = count * (as_of - last_date).days / (as_of - first_date).days
-    return bool(poisson.pmf(0, expected) < chance)
+    return bool(math.exp(-expected) < chance)
 
 
 def span(first_date: pd.Timestamp, last_date: pd.Timestamp, as_of: pd.Timestamp, count: int) -> Span:

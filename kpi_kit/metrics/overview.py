@@ -127,9 +127,12 @@ def counts_differ(a, b, alpha: float = 0.05) -> bool | None:
     """
     if any(v is None or not np.isfinite(v) or v < 0 for v in (a, b)) or a + b == 0:
         return None
-    from scipy.stats import binomtest  # heavy import, only when needed
+    from scipy.special import bdtr
 
-    return bool(binomtest(int(round(a)), int(round(a + b)), 0.5).pvalue < alpha)
+    # scipy.stats.binomtest(k, n, 0.5), two-sided: the distribution is symmetric, so the p-value is twice
+    # the tail beyond the smaller count (at most 1); the tests compare the two
+    k, n = int(round(a)), int(round(a + b))
+    return bool(min(1.0, 2 * bdtr(min(k, n - k), n, 0.5)) < alpha)
 
 
 def divergence_alert(name: str, volume: pd.Series, successes: pd.Series, base: pd.Series, *,
