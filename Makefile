@@ -45,8 +45,9 @@ reports-all: install ## Render every client in data/clients/ (JOBS clients side 
 examples: install ## Import the real public datasets (DATASETS=../shared/datasets) and render their reports
 	$(BIN)/kpi-kit examples --datasets $${DATASETS:-../shared/datasets} --out $(OUT) --jobs $(JOBS)
 
-bench: install ## Batch speed (naive CLI loop vs kpi-kit run, CLIENTS=100) and scale (CONTACTS=1000000, then 2x)
-	$(BIN)/python benchmarks/batch_speed.py --clients $${CLIENTS:-100} --naive-sample 2 --jobs $(JOBS) --scale-contacts $${CONTACTS:-1000000}
+bench: install-test ## Batch speed (naive loop vs kpi-kit run, CLIENTS=100), phases vs the drawing floor, Dask 1 vs 2 workers (DASK_CLIENTS=20), scale (CONTACTS=1000000, then 2x)
+	$(BIN)/python benchmarks/batch_speed.py --clients $${CLIENTS:-100} --naive-sample 2 --jobs $(JOBS) \
+		--dask-clients $${DASK_CLIENTS:-20} --scale-contacts $${CONTACTS:-1000000}
 
 test: install-test ## Lint, then the unit tests and nbval on the committed notebooks, TEST_JOBS processes side by side
 	$(BIN)/ruff check kpi_kit tests notebooks data benchmarks

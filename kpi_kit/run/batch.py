@@ -229,14 +229,15 @@ def _client_task(args) -> ClientResult:
 STOP_GRACE_SECONDS = 30  # a client told to stop has this long to remove its temporary folder
 
 
-def _client_in_subprocess(task, stop_event: str | None = None) -> ClientResult:
+def _client_in_subprocess(task, stop_event: str | None = None, max_memory_mb: float | None = None) -> ClientResult:
     """One client in a fresh ``python -m kpi_kit.run.batch -`` process (a Dask task): nothing of the
     worker's state, threads or earlier tasks reaches the client's run.
 
     The task goes in on the process' stdin and its result comes back on its stdout (no temporary files).
     The process dies with the worker (a worker killed mid-batch does not leave its client running on:
     it removes its run's temporary folder and ends), and stops the same way when the batch sets the Dask
-    event ``stop_event`` (the command was interrupted): a client not started yet does not start."""
+    event ``stop_event`` (the command was interrupted): a client not started yet does not start.
+    ``max_memory_mb``: the client's memory limit, when the command was given one."""
     import subprocess
 
     params_file, out_root, names, notebook_folder, engine, shared = task
@@ -249,7 +250,8 @@ def _client_in_subprocess(task, stop_event: str | None = None) -> ClientResult:
                        "engine": engine, "shared_inputs": shared})
     proc = subprocess.Popen([sys.executable, "-m", "kpi_kit.run.batch", "-"], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=os.environ | {PARENT_ENV: str(os.getpid())})
+                            env=os.environ | {PARENT_ENV: str(os.getpid())}
+                            | ({} if max_memory_mb is None else {MEMORY_ENV: f"{max_memory_mb:.0f}"}))
     send = spec
     while True:
         try:
@@ -314,9 +316,14 @@ def _quiet_worker() -> None:
     os.close(null)
 
 
-def _run_on_dask(tasks, scheduler: str | None, workers: int, record) -> None:
+def _run_on_dask(tasks, scheduler: str | None, workers: int, record, max_memory_mb: float | None = None) -> None:
     """Each client one task on a Dask cluster: ``scheduler`` is its address, or None for a local
     cluster of ``workers`` processes. The output folder must be one that every worker can write.
+
+    ``max_memory_mb``, when given (``--max-memory``), goes with each task to the client's process on
+    the worker: a worker of another machine does not share this process' environment. Without it a
+    client is held to its worker's own ``$KPI_KIT_MAX_MEMORY_MB`` (a local cluster's workers inherit
+    this command's default).
 
     Interrupted (SIGINT, SIGTERM), the batch sets its stop event and waits for every task to end: a
     running client removes its temporary folder and publishes nothing, one not started does not start;
@@ -349,8 +356,8 @@ def _run_on_dask(tasks, scheduler: str | None, workers: int, record) -> None:
                 signal.signal(signal.SIGINT, ignored)
         run_id = uuid.uuid4().hex[:8]
         stop = Event(f"kpi-kit-{run_id}-stop", client=client)
-        futures = [client.submit(_client_in_subprocess, t, stop.name, key=f"kpi-kit-{run_id}-{i}", pure=False)
-                   for i, t in enumerate(tasks)]
+        futures = [client.submit(_client_in_subprocess, t, stop.name, max_memory_mb, key=f"kpi-kit-{run_id}-{i}",
+                                 pure=False) for i, t in enumerate(tasks)]
         try:
             for future in as_completed(futures):
                 record(future.result())
@@ -473,7 +480,7 @@ def run_batch(params_files, out_root="reports", *, notebooks: list[str] | None =
     try:
         return _run_batch(params_files, out_root, notebooks=notebooks, notebook_folder=notebook_folder,
                           progress=progress, jobs=jobs, engine=engine, executor=executor, scheduler=scheduler,
-                          force=force)
+                          force=force, max_memory_mb=max_memory_mb)
     finally:  # a library caller's later runs are not held to this batch's limit
         if before is None:
             os.environ.pop(MEMORY_ENV, None)
@@ -482,7 +489,7 @@ def run_batch(params_files, out_root="reports", *, notebooks: list[str] | None =
 
 
 def _run_batch(params_files, out_root, *, notebooks, notebook_folder, progress, jobs, engine, executor, scheduler,
-               force) -> BatchResult:
+               force, max_memory_mb=None) -> BatchResult:
     if executor not in EXECUTORS:
         raise KpiKitError(f"unknown executor '{executor}'. Fix: use one of {', '.join(EXECUTORS)}.")
     out_root = Path(out_root).resolve()
@@ -534,7 +541,7 @@ def _run_batch(params_files, out_root, *, notebooks, notebook_folder, progress, 
             if not tasks:
                 pass
             elif executor == "dask":
-                _run_on_dask(tasks, scheduler, jobs, record)
+                _run_on_dask(tasks, scheduler, jobs, record, max_memory_mb)
             elif engine == "fast" or jobs > 1:
                 _run_forked(tasks, jobs, record)
             else:
@@ -583,7 +590,12 @@ def _main(task_file: str, result_file: str | None = None) -> None:
                 from .engine import warm_up
 
                 warm_up()
-                r = run_isolated(_client_task, task)
+                try:
+                    r = run_isolated(_client_task, task)
+                except (IsolatedRunError, RuntimeError) as exc:  # the client's process died (out of memory)
+                    r = ClientResult(task[0], error=f"the client's process ended unexpectedly: {exc}")
+                except KpiKitError as exc:  # it went over the memory limit: one line, as the local executor
+                    r = ClientResult(task[0], error=str(exc))
             else:
                 r = _client_task(task)
     except Interrupted:

@@ -71,3 +71,19 @@ def test_a_batch_stops_the_client_over_the_limit_and_goes_on(tmp_path):
     assert len(result.failed) == 2
     assert all("over the per-client limit of 20 MB" in r.error for r in result.failed), [r.error for r in result.failed]
     assert not list((tmp_path / "out").glob("*/2026-03-31"))
+
+
+def test_a_dask_cluster_of_its_own_holds_each_client_to_the_commands_limit(tmp_path, monkeypatch):
+    """Before: the limit reached a client only through the command's environment, which the workers of a
+    cluster started elsewhere do not share (a 20 MB limit let a 400 MB client through), and a client
+    stopped on a worker was reported as a traceback. The cluster here starts with no limit of its own."""
+    pytest.importorskip("dask.distributed")
+    from dask.distributed import LocalCluster
+
+    monkeypatch.delenv(pr.MEMORY_ENV, raising=False)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        result = run_batch([FIXTURES / "tiny.yaml"], tmp_path / "out", notebooks=["funnel"], progress=False,
+                           executor="dask", scheduler=cluster.scheduler_address, max_memory_mb=20)
+    [failed] = result.failed
+    assert "over the per-client limit of 20 MB" in failed.error and "Traceback" not in failed.error, failed.error
+    assert not list((tmp_path / "out").glob("*/2026-03-31"))
