@@ -21,19 +21,19 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-# --no-compile: Python writes the bytecode of the modules a run imports as it imports them, not of every
+#: Python writes the bytecode of the modules a run imports as it imports them, not of every
 # installed file up front (half the install's time)
 $(VENV)/.installed: $(BIN)/python pyproject.toml requirements.lock
-	$(PIP) install --quiet --no-compile -c requirements.lock -e .
+	$(PIP) install --quiet -c requirements.lock -e .
 	@touch $@
 
 # one pip run for the kit and its test extras (the kit's own install is part of it)
 $(VENV)/.installed-test: $(BIN)/python pyproject.toml requirements.lock
-	$(PIP) install --quiet --no-compile -c requirements.lock -e ".[test]"
+	$(PIP) install --quiet -c requirements.lock -e ".[test]"
 	@touch $@ $(VENV)/.installed
 
 $(VENV)/.installed-mutate: $(VENV)/.installed-test
-	$(PIP) install --quiet --no-compile -c requirements.lock -e ".[test,mutate]"
+	$(PIP) install --quiet -c requirements.lock -e ".[test,mutate]"
 	@touch $@
 
 install: $(VENV)/.installed ## Create .venv and install the kit
