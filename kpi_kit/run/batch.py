@@ -29,13 +29,15 @@ from . import inputs, publish
 from .execute import ENGINES, execute_notebook, export_html
 from .processes import (
     MEMORY_ENV,
-    MEMORY_POLL_SECONDS,
+    POLL_SECONDS,
+    STOP_DEADLINE_SECONDS,
     Interrupted,
     IsolatedRunError,
     default_memory_limit_mb,
     interruptible,
     memory_limit_mb,
     memory_message,
+    raise_if_interrupted,
     run_isolated,
     start_child,
     stop_children,
@@ -165,8 +167,10 @@ def run_client(params_file, out_root="reports", *, notebooks: list[str] | None =
         for name in names:
             try:
                 if engine == "fast":
+                    # its files are in this run's temporary folder, removed when it stops: 2 s to end
                     run_isolated(_render, name, params, tmp, notebook_folder, previous, engine, planned,
-                                 timeout=params.notebook_timeout_seconds, label=f"notebook '{name}'")
+                                 timeout=params.notebook_timeout_seconds, label=f"notebook '{name}'",
+                                 stop_grace=2.0)
                 else:
                     _render(name, params, tmp, notebook_folder, previous, engine, planned)
             except (Interrupted, KpiKitError):  # stopped, or stopped at its time limit: not the notebook's error
@@ -390,7 +394,8 @@ def _run_forked(tasks, jobs: int, record) -> None:
             child = start_child(_client_task, task, label=f"the run of {task[0]}")
             running[child.fd] = (child, task)
         limit = memory_limit_mb()
-        ready, _, _ = select.select(list(running), [], [], MEMORY_POLL_SECONDS if limit else None)
+        raise_if_interrupted()
+        ready, _, _ = select.select(list(running), [], [], POLL_SECONDS)
         for fd in ready:
             child, task = running.pop(fd)
             try:
@@ -582,7 +587,7 @@ def _main(task_file: str, result_file: str | None = None) -> None:
     if os.environ.get(PARENT_ENV, "").isdigit():
         _die_with_parent(int(os.environ[PARENT_ENV]))
     try:
-        with interruptible():
+        with interruptible(deadline=STOP_DEADLINE_SECONDS):
             t = json.loads(sys.stdin.read() if task_file == "-" else Path(task_file).read_text())
             task = (t["params_file"], t["out_root"], t["notebooks"],
                     Path(t["notebook_folder"]) if t["notebook_folder"] else None, t["engine"], t.get("shared_inputs"))

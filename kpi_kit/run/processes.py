@@ -59,6 +59,8 @@ class IsolatedRunError(RuntimeError):
 
 
 _interrupted: int | None = None  # the first signal received in this process
+_deadline: float | None = None  # a forked or task process ends this long after its first signal, whatever it runs
+STOP_DEADLINE_SECONDS = 20.0  # more than a client's cleanup takes (its notebook's child gets 10 s of it)
 _quiet = False  # after a signal, this process' stderr goes to /dev/null (the command keeps a copy for its line)
 _saved_stderr: int | None = None
 
@@ -66,6 +68,32 @@ _saved_stderr: int | None = None
 def interrupted() -> bool:
     """True once this process received SIGINT or SIGTERM."""
     return _interrupted is not None
+
+
+def raise_if_interrupted() -> None:
+    """Raise :class:`Interrupted` again when a signal arrived earlier and its exception was swallowed
+    on the way: asyncio's callbacks (an in-process kernel's), a destructor, a library's bare ``except``
+    all catch it, and the process would run on (and publish) with every later signal ignored. Every
+    wait of this module calls it."""
+    if _interrupted is not None:
+        raise Interrupted(_interrupted)
+
+
+def _end_at_the_deadline(seconds: float) -> None:
+    """Started by the first signal of a process with a deadline: should the process still run
+    ``seconds`` later (its :class:`Interrupted` swallowed by code that runs on), its processes are
+    killed and it exits, so a stopped run never outlives the command."""
+    import threading
+
+    def hard_stop():
+        for pid in _descendants(os.getpid()):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        os._exit(INTERRUPTED_EXIT)
+
+    timer = threading.Timer(seconds, hard_stop)
+    timer.daemon = True
+    timer.start()
 
 
 def _silence() -> None:
@@ -101,19 +129,23 @@ def _on_signal(signum, _frame):
     if _interrupted is not None:
         return  # one unwinding at a time: a second signal must not cut short the cleanup of the first
     _interrupted = signum
+    if _deadline is not None:
+        _end_at_the_deadline(_deadline)
     if _quiet:  # what stopping prints (papermill, nbformat, Dask, a kernel) is not for the terminal
         _silence()
     raise Interrupted(signum)
 
 
 @contextlib.contextmanager
-def interruptible(quiet: bool = False):
+def interruptible(quiet: bool = False, deadline: float | None = None):
     """Inside the block SIGINT and SIGTERM raise :class:`Interrupted` (in the main thread only:
     elsewhere signal handlers cannot be set, and the block does nothing).
 
     ``quiet`` (the command's own process): from the signal on, stdout and stderr are silenced, so the
-    command's one line (printed after :func:`restore_stderr`) is all that reaches the terminal."""
-    global _interrupted, _quiet
+    command's one line (printed after :func:`restore_stderr`) is all that reaches the terminal.
+    ``deadline`` (seconds; a process run for another, such as a Dask task's): the process ends that
+    long after its first signal even if the exception was swallowed (:func:`_end_at_the_deadline`)."""
+    global _interrupted, _quiet, _deadline
     import threading
 
     if threading.current_thread() is not threading.main_thread():
@@ -121,11 +153,12 @@ def interruptible(quiet: bool = False):
         return
     old = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     old_quiet, _quiet = _quiet, _quiet or quiet
+    old_deadline, _deadline = _deadline, deadline
     _interrupted = None
     try:
         yield
     finally:
-        _quiet = old_quiet
+        _quiet, _deadline = old_quiet, old_deadline
         for s, handler in old.items():
             signal.signal(s, handler)
 
@@ -161,8 +194,8 @@ _children: dict[int, Child] = {}  # live children of this process, stopped by st
 class Child:
     """A forked child running one function; :meth:`result` collects what it returned."""
 
-    def __init__(self, pid: int, fd: int, label: str):
-        self.pid, self.fd, self.label = pid, fd, label
+    def __init__(self, pid: int, fd: int, label: str, stop_grace: float = 10.0):
+        self.pid, self.fd, self.label, self.stop_grace = pid, fd, label, stop_grace
         self._done = False
 
     def fileno(self) -> int:
@@ -177,11 +210,16 @@ class Child:
         limit = memory_limit_mb()
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            wait = MEMORY_POLL_SECONDS if limit else None
+            wait = POLL_SECONDS
             if deadline is not None:
-                left = max(0.0, deadline - time.monotonic())
-                wait = left if wait is None else min(wait, left)
-            if select.select([self.fd], [], [], wait)[0]:
+                wait = min(wait, max(0.0, deadline - time.monotonic()))
+            try:
+                raise_if_interrupted()
+                ready = select.select([self.fd], [], [], wait)[0]
+            except Interrupted:  # its work is in this process' temporary folder: stop it before that goes
+                self.stop(self.stop_grace)
+                raise
+            if ready:
                 break
             if deadline is not None and time.monotonic() >= deadline:
                 self.kill_tree()
@@ -208,6 +246,18 @@ class Child:
             raise IsolatedRunError(*value)
         return value
 
+    def stop(self, grace: float = 10.0) -> None:
+        """SIGTERM the child, give it ``grace`` seconds to clean up and exit, then kill what is left of
+        its processes."""
+        self.kill(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while self._reap(block=False) is None:
+            if time.monotonic() > deadline:
+                self.kill_tree()
+                self._reap()
+                return
+            time.sleep(0.05)
+
     def kill(self, sig: int = signal.SIGKILL) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, sig)
@@ -233,12 +283,15 @@ class Child:
         return os.waitstatus_to_exitcode(status)
 
 
-def start_child(func, *args, label: str = "a run", **kwargs) -> Child:
+def start_child(func, *args, label: str = "a run", stop_grace: float = 10.0, **kwargs) -> Child:
     """Run ``func(*args, **kwargs)`` in a forked child of this (warm) process; collect it with
     :meth:`Child.result`.
 
     The child starts as a copy of this process and exits when done, so module state (matplotlib
-    figures and rcParams, caches, globals) never outlives one run."""
+    figures and rcParams, caches, globals) never outlives one run. ``stop_grace``: when this process
+    is stopped while it waits for the child, the seconds the child is given to clean up before it is
+    killed (:meth:`Child.stop`)."""
+    raise_if_interrupted()  # a stopped process starts nothing
     read, write = os.pipe()
     parent = os.getpid()
     with frozen_gc():
@@ -249,13 +302,14 @@ def start_child(func, *args, label: str = "a run", **kwargs) -> Child:
         _die_with_parent(parent)
         _child_main(write, func, args, kwargs)
     os.close(write)
-    child = _children[pid] = Child(pid, read, label)
+    child = _children[pid] = Child(pid, read, label, stop_grace)
     return child
 
 
 def _child_main(write: int, func, args, kwargs) -> None:
-    global _interrupted, _quiet, _saved_stderr
+    global _interrupted, _quiet, _saved_stderr, _deadline
     _interrupted, _quiet = None, True  # an interrupted child ends without a word: its parent says it
+    _deadline = STOP_DEADLINE_SECONDS
     if _saved_stderr is not None:
         os.close(_saved_stderr)
         _saved_stderr = None
@@ -284,7 +338,7 @@ def _child_main(write: int, func, args, kwargs) -> None:
 
 
 MEMORY_ENV = "KPI_KIT_MAX_MEMORY_MB"  # the per-client memory limit, set by the batch for its children
-MEMORY_POLL_SECONDS = 0.5
+POLL_SECONDS = 0.5  # how often a wait looks at the memory limit and for a swallowed interrupt
 
 
 def memory_limit_mb() -> float:
@@ -367,9 +421,10 @@ def tree_memory_mb(pid: int) -> float:
     return total_kb * 1024 / 1e6
 
 
-def run_isolated(func, *args, timeout: float | None = None, label: str = "a run", **kwargs):
+def run_isolated(func, *args, timeout: float | None = None, label: str = "a run", stop_grace: float = 10.0,
+                 **kwargs):
     """Run ``func(*args, **kwargs)`` in a forked child and return its result (or re-raise its error)."""
-    return start_child(func, *args, label=label, **kwargs).result(timeout)
+    return start_child(func, *args, label=label, stop_grace=stop_grace, **kwargs).result(timeout)
 
 
 def stop_children(grace: float = 10.0) -> None:
@@ -380,9 +435,4 @@ def stop_children(grace: float = 10.0) -> None:
         child.kill(signal.SIGTERM)
     deadline = time.monotonic() + grace
     for child in children:
-        while child._reap(block=False) is None:
-            if time.monotonic() > deadline:
-                child.kill()
-                child._reap()
-                break
-            time.sleep(0.05)
+        child.stop(max(0.0, deadline - time.monotonic()))
