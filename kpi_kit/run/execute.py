@@ -46,11 +46,30 @@ def execute_notebook(name: str, params: Params, out_dir: Path, *, notebooks: Pat
             with _kernel_scratch():
                 pm.execute_notebook(str(src), str(out), parameters=parameters, kernel_name=KERNEL_NAME,
                                     cwd=str(src.parent), progress_bar=False, log_output=False,
-                                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+                                    extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                                    kernel_manager_class=_quiet_kernel_manager())
     finally:
         if env_backend is not None:
             os.environ["MPLBACKEND"] = env_backend
     return out
+
+
+@functools.cache
+def _quiet_kernel_manager():
+    """jupyter_client's kernel manager, starting kernels with their stderr on /dev/null: the log level
+    above does not reach tornado's logger, which prints the ZMQError traceback of a kernel stopped while
+    it answers (a Ctrl-C reaches the kernels too) to the terminal the kernel inherited."""
+    import subprocess
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuietKernelManager(AsyncKernelManager):
+        async def _async_pre_start_kernel(self, **kw):
+            cmd, kw = await super()._async_pre_start_kernel(**kw)
+            kw["stderr"] = subprocess.DEVNULL
+            return cmd, kw
+
+    return QuietKernelManager
 
 
 @contextlib.contextmanager

@@ -86,6 +86,21 @@ def test_failing_notebook_in_fast_engine_is_reported(tmp_path):
     assert sorted(p.name for p in (tmp_path / "out" / "tiny").iterdir()) == ["2026-03-31", "index.html"]
 
 
+def test_the_kernel_engine_keeps_the_kernels_own_stderr_off_the_terminal(tmp_path, capfd):
+    """Before: a kernel stopped while it answered (Ctrl-C reaches it too) printed tornado's ZMQError
+    traceback to the command's terminal, past the log level the kernel was given."""
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    nb = nbformat.read(FIXTURES / "notebooks" / "leak_b.ipynb", as_version=4)
+    nb.cells[1].source = "import os\nos.write(2, b'the kernel process writes to its stderr\\n')\nprint('cell output')"
+    nbformat.write(nb, folder / "noisy.ipynb")
+    batch = run_batch([FIXTURES / "tiny.yaml"], tmp_path / "out", notebooks=["noisy"], notebook_folder=folder,
+                      progress=False, engine="kernel")
+    assert not batch.failed, batch.summary()
+    assert "the kernel process writes" not in capfd.readouterr().err
+    assert "cell output" in (tmp_path / "out" / "tiny" / "2026-03-31" / "noisy.ipynb").read_text()
+
+
 def test_dask_executor_on_a_local_cluster_of_two_workers(tmp_path, both_engines):
     """Each client one task on a Dask LocalCluster (2 worker processes): the same reports as the
     local executor, a failing client reported without stopping the other."""
