@@ -25,8 +25,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	-$(PIP) install --quiet uv==$(UV_VERSION)
 
-LOCKED_INSTALL = $(BIN)/python -m uv pip install --quiet --python $(BIN)/python --compile-bytecode -c requirements.lock \
-	$(1) || $(PIP) install --quiet -c requirements.lock $(1)
+# The kit is installed editable: its bytecode is compiled here too, so a process that imports it (each
+# Dask task, kernel and test process) does not compile it again where PYTHONDONTWRITEBYTECODE is set.
+LOCKED_INSTALL = ($(BIN)/python -m uv pip install --quiet --python $(BIN)/python --compile-bytecode \
+	-c requirements.lock $(1) || $(PIP) install --quiet -c requirements.lock $(1)) \
+	&& $(BIN)/python -m compileall -q -j 0 kpi_kit
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml requirements.lock
 	$(call LOCKED_INSTALL,-e .)
@@ -59,6 +62,7 @@ bench: install-test ## Batch speed (naive loop vs kpi-kit run, CLIENTS=100), pha
 
 test: install-test ## Lint, then the unit tests and nbval on the committed notebooks, TEST_JOBS processes side by side
 	$(BIN)/ruff check kpi_kit tests notebooks data benchmarks
+	@$(BIN)/python -m compileall -q -j 0 kpi_kit  # the kit's changed files, once for every test process
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 coverage: install-test ## The same tests as make test, with the kit's line and branch coverage (slower by a third)
