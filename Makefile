@@ -10,7 +10,7 @@ UV_VERSION ?= 0.13.9
 MUTATE_JOBS ?= 2
 TEST_JOBS ?= auto
 # the unit tests and nbval in one pytest run, a test file's tests (and a notebook's cells) in one process
-PYTEST_ARGS = tests notebooks -n $(TEST_JOBS) --dist loadfile --durations=15 \
+PYTEST_ARGS = tests notebooks -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder --durations=15 \
 	--nbval --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg
 
 .DEFAULT_GOAL := help

@@ -88,6 +88,25 @@ def _start_kernel():
     return km, kc
 
 
+def _forget_shell(km) -> None:
+    """Drop the kernel's IPython shell and output thread with the kernel. IPython registers both to be
+    stopped at exit, which keeps them, and every object of the notebook's namespace, alive until then;
+    a batch's runs end with ``os._exit`` and skip it, but a process that runs notebooks in place (a
+    script, a test process) kept them all and, at exit, spent seconds resetting the shells."""
+    import atexit
+
+    kernel = km.kernel
+    if kernel is None:
+        return
+    atexit.unregister(kernel.shell.atexit_operations)
+    atexit.unregister(kernel.iopub_thread.stop)  # stopped by the kernel's shutdown
+    # ipykernel cancels the thread's clean-up task on a loop that no longer runs: collected, asyncio would
+    # print "Task was destroyed but it is pending!" (asyncio's own switch for a task left on purpose)
+    task = getattr(kernel.iopub_thread, "_event_pipe_gc_task", None)
+    if task is not None and hasattr(task, "_log_destroy_pending"):
+        task._log_destroy_pending = False
+
+
 class InProcessEngine(Engine):
     """Papermill engine executing cells in an in-process ipykernel (no kernel process, no ZMQ)."""
 
@@ -119,6 +138,7 @@ class InProcessEngine(Engine):
             nb_man.save = save
             os.chdir(old_cwd)
             kc.stop_channels()
+            _forget_shell(km)
             km.shutdown_kernel()
         return nb_man.nb
 

@@ -166,3 +166,35 @@ def test_forked_runs_inherit_the_warm_objects_frozen():
     before = gc.get_freeze_count()
     assert run_isolated(gc.get_freeze_count) > before
     assert gc.get_freeze_count() == before
+
+
+def _run_in_place(out: str, times: int = 3) -> list[tuple[int, int]]:
+    """Run the funnel notebook in this process ``times`` times; after each run, the IPython shells and
+    kernel output threads still alive."""
+    import gc
+
+    import papermill as pm
+    from ipykernel.iostream import IOPubThread
+    from IPython.core.interactiveshell import InteractiveShell
+
+    import kpi_kit.run.engine  # noqa: F401 - registers the engine
+    from kpi_kit.run.registry import notebook_dir
+
+    alive = []
+    for _ in range(times):
+        pm.execute_notebook(str(notebook_dir() / "funnel.ipynb"), out, engine_name="kpi_kit", progress_bar=False)
+        gc.collect()
+        alive.append(tuple(sum(isinstance(o, kind) for o in gc.get_objects()) for kind in (InteractiveShell, IOPubThread)))
+    return alive
+
+
+def test_notebooks_run_in_place_leave_nothing_behind(tmp_path, capfd):
+    """Before: every in-process kernel's output thread stayed alive, registered to be stopped at exit
+    (1, 2, 3 of them after 3 runs), and the shell was registered for a reset at exit; a test process
+    that had run notebooks in place took 5-10 s to leave and printed asyncio's "Task was destroyed"."""
+    from kpi_kit.run.processes import run_isolated
+
+    alive = run_isolated(_run_in_place, str(tmp_path / "funnel.ipynb"))
+    assert [shells for shells, _ in alive] == [1, 1, 1]  # IPython's one shell, reused
+    assert alive[2][1] == alive[1][1] <= 2, alive  # the output threads do not pile up
+    assert "Task was destroyed" not in capfd.readouterr().err
