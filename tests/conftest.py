@@ -21,6 +21,21 @@ def pytest_collection_modifyitems(items):
     items.sort(key=seconds)  # stable: a file's tests keep their order
 
 
+def pytest_unconfigure(config):
+    """A test process leaves without IPython's reset of the shells its tests created (a notebook run in
+    place, IPython's display helpers): registered to run at exit, it collects the whole garbage of a
+    process that ran hundreds of tests, 5-10 s, and pytest-xdist waits for every worker to leave."""
+    import atexit
+    import gc
+    import sys
+
+    shells = sys.modules.get("IPython.core.interactiveshell")
+    if shells is not None:
+        for obj in gc.get_objects():
+            if isinstance(obj, shells.InteractiveShell):
+                atexit.unregister(obj.atexit_operations)
+
+
 @pytest.fixture
 def tiny_params():
     return load_params(FIXTURES / "tiny.yaml")
