@@ -68,12 +68,18 @@ def test_runs_are_isolated(tmp_path, jobs):
     assert "northwind" not in beta and "set contoso" in beta
 
 
-def test_failing_notebook_in_fast_engine_is_reported(tmp_path):
-    bad = tmp_path / "nbs"
-    bad.mkdir()
+def _notebook_folder(tmp_path: Path, name: str, cell: str) -> Path:
+    """A folder holding notebook ``name``: the fixture ``leak_b`` with ``cell`` as its first code cell."""
+    folder = tmp_path / "nbs"
+    folder.mkdir()
     nb = nbformat.read(FIXTURES / "notebooks" / "leak_b.ipynb", as_version=4)
-    nb.cells[1].source = "raise ValueError('boom in cell')"
-    nbformat.write(nb, bad / "broken.ipynb")
+    nb.cells[1].source = cell
+    nbformat.write(nb, folder / f"{name}.ipynb")
+    return folder
+
+
+def test_failing_notebook_in_fast_engine_is_reported(tmp_path):
+    bad = _notebook_folder(tmp_path, "broken", "raise ValueError('boom in cell')")
     batch = run_batch([FIXTURES / "tiny.yaml"], tmp_path / "out", notebooks=["broken"], notebook_folder=bad,
                       progress=False, engine="fast")
     assert batch.failed and "boom in cell" in batch.failed[0].error
@@ -89,11 +95,8 @@ def test_failing_notebook_in_fast_engine_is_reported(tmp_path):
 def test_the_kernel_engine_keeps_the_kernels_own_stderr_off_the_terminal(tmp_path, capfd):
     """Before: a kernel stopped while it answered (Ctrl-C reaches it too) printed tornado's ZMQError
     traceback to the command's terminal, past the log level the kernel was given."""
-    folder = tmp_path / "nbs"
-    folder.mkdir()
-    nb = nbformat.read(FIXTURES / "notebooks" / "leak_b.ipynb", as_version=4)
-    nb.cells[1].source = "import os\nos.write(2, b'the kernel process writes to its stderr\\n')\nprint('cell output')"
-    nbformat.write(nb, folder / "noisy.ipynb")
+    folder = _notebook_folder(tmp_path, "noisy", "import os\nos.write(2, b'the kernel process writes to its stderr\\n')\n"
+                                                 "print('cell output')")
     batch = run_batch([FIXTURES / "tiny.yaml"], tmp_path / "out", notebooks=["noisy"], notebook_folder=folder,
                       progress=False, engine="kernel")
     assert not batch.failed, batch.summary()
