@@ -27,7 +27,8 @@ def _swallow_for(seconds: float) -> None:
             pass
 
 
-def _swallows_then_returns(seconds: float) -> str:
+def _swallows_then_returns(seconds: float, ready: str) -> str:
+    Path(ready).write_text("ready")  # its signal handlers are set: the test may signal it now
     _swallow_for(seconds)
     return "ran on"
 
@@ -48,10 +49,10 @@ def _wait_for_file(path: Path, seconds: float = 20) -> str:
     return path.read_text()
 
 
-def test_a_child_that_swallows_its_stop_ends_at_the_deadline(monkeypatch):
+def test_a_child_that_swallows_its_stop_ends_at_the_deadline(tmp_path, monkeypatch):
     monkeypatch.setattr(pr, "STOP_DEADLINE_SECONDS", 1.0)  # read by the child when it starts
-    child = pr.start_child(_swallows_then_returns, 30.0, label="a stubborn run")
-    time.sleep(0.3)
+    child = pr.start_child(_swallows_then_returns, 30.0, str(tmp_path / "ready"), label="a stubborn run")
+    _wait_for_file(tmp_path / "ready")
     started = time.monotonic()
     child.kill(signal.SIGTERM)
     with pytest.raises(pr.Interrupted):  # exit 130 and no result: it did not return "ran on"
@@ -80,25 +81,26 @@ def test_a_swallowed_stop_is_raised_again_at_the_next_wait_and_stops_the_child(t
     assert not _alive(notebook_pid), "the notebook's process outlived its client"
 
 
-def _starts_after_swallowing(marker: str) -> None:
+def _starts_after_swallowing(marker: str, ready: str) -> None:
+    Path(ready).write_text("ready")
     _swallow_for(1.0)
     pr.start_child(Path(marker).write_text, "started")
 
 
 def test_a_stopped_process_starts_no_child(tmp_path):
     marker = tmp_path / "started"
-    child = pr.start_child(_starts_after_swallowing, str(marker))
-    time.sleep(0.3)
+    child = pr.start_child(_starts_after_swallowing, str(marker), str(tmp_path / "ready"))
+    _wait_for_file(tmp_path / "ready")
     child.kill(signal.SIGTERM)
     with pytest.raises(pr.Interrupted):
         child.result(timeout=25)
     assert not marker.exists()
 
 
-def test_stop_kills_a_child_that_does_not_end_within_its_grace(monkeypatch):
+def test_stop_kills_a_child_that_does_not_end_within_its_grace(tmp_path, monkeypatch):
     monkeypatch.setattr(pr, "STOP_DEADLINE_SECONDS", 60.0)
-    child = pr.start_child(_swallows_then_returns, 30.0)
-    time.sleep(0.3)
+    child = pr.start_child(_swallows_then_returns, 30.0, str(tmp_path / "ready"))
+    _wait_for_file(tmp_path / "ready")
     started = time.monotonic()
     child.stop(grace=0.5)
     assert time.monotonic() - started < 5
