@@ -171,8 +171,8 @@ def test_forked_runs_inherit_the_warm_objects_frozen():
     assert gc.get_freeze_count() == before
 
 
-def _run_in_place(out: str, times: int = 3) -> list[tuple[int, int]]:
-    """Run the funnel notebook in this process ``times`` times; after each run, the IPython shells and
+def _run_in_place(folder: str, times: int = 3) -> list[tuple[int, int]]:
+    """Run a one-cell notebook in this process ``times`` times; after each run, the IPython shells and
     kernel output threads still alive."""
     import gc
 
@@ -181,11 +181,13 @@ def _run_in_place(out: str, times: int = 3) -> list[tuple[int, int]]:
     from IPython.core.interactiveshell import InteractiveShell
 
     import kpi_kit.run.engine  # noqa: F401 - registers the engine
-    from kpi_kit.run.registry import notebook_dir
 
+    src = Path(folder) / "one_cell.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('ran')")]), src)
     alive = []
     for _ in range(times):
-        pm.execute_notebook(str(notebook_dir() / "funnel.ipynb"), out, engine_name="kpi_kit", progress_bar=False)
+        pm.execute_notebook(str(src), str(Path(folder) / "out.ipynb"), engine_name="kpi_kit", progress_bar=False,
+                            kernel_name="python3")
         gc.collect()
         alive.append(tuple(sum(isinstance(o, kind) for o in gc.get_objects()) for kind in (InteractiveShell, IOPubThread)))
     return alive
@@ -197,7 +199,7 @@ def test_notebooks_run_in_place_leave_nothing_behind(tmp_path, capfd):
     that had run notebooks in place took 5-10 s to leave and printed asyncio's "Task was destroyed"."""
     from kpi_kit.run.processes import run_isolated
 
-    alive = run_isolated(_run_in_place, str(tmp_path / "funnel.ipynb"))
+    alive = run_isolated(_run_in_place, str(tmp_path))
     assert [shells for shells, _ in alive] == [1, 1, 1]  # IPython's one shell, reused
     assert alive[2][1] == alive[1][1] <= 2, alive  # the output threads do not pile up
     assert "Task was destroyed" not in capfd.readouterr().err
