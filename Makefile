@@ -19,7 +19,7 @@ help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 
 # uv installs the locked packages side by side and compiles their bytecode in parallel: a fresh
-# install with the test extras takes 16 s instead of pip's 34 s. Where uv cannot be had or fails
+# install with the test extras takes 16-22 s instead of pip's 34-45 s. Where uv cannot be had or fails
 # (no network for it, an unsupported platform), pip installs the same locked versions.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

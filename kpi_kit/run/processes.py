@@ -60,7 +60,7 @@ class IsolatedRunError(RuntimeError):
 
 _interrupted: int | None = None  # the first signal received in this process
 _deadline: float | None = None  # a forked or task process ends this long after its first signal, whatever it runs
-STOP_DEADLINE_SECONDS = 20.0  # more than a client's cleanup takes (its notebook's child gets 10 s of it)
+STOP_DEADLINE_SECONDS = 20.0  # more than a cleanup takes: a child it waits for gets at most 10 s of it (Child.stop)
 _quiet = False  # after a signal, this process' stderr goes to /dev/null (the command keeps a copy for its line)
 _saved_stderr: int | None = None
 
